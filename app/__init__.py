@@ -1,0 +1,56 @@
+"""Parlor: a self-hosted multi-vendor AI chat app and OpenAI/Anthropic-compatible gateway."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from app import cli, extensions, ops, security
+from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
+from app.services import encryption, vendors
+from app.web import auth, chat
+from app.web import errors as web_errors
+from config import Config, load_config
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the application: extensions, blueprints, error handlers and CLI.
+
+    ``config`` is a Config instance, a dict of overrides on the environment's config, or None.
+    """
+    settings = config if isinstance(config, Config) else load_config()
+    if isinstance(config, dict):
+        for key, value in config.items():
+            setattr(settings, key, value)
+
+    app = Flask(
+        __name__,
+        instance_path=settings.INSTANCE_PATH,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+    )
+    app.config.from_mapping(settings.as_dict())
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_DIR / "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.htmx.init_app(app)
+    auth.init_login(app)
+    encryption.init_app(app)
+    vendors.init_app(app)
+    security.init_app(app)
+
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(chat.bp)
+    for blueprint in ADMIN_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    web_errors.init_app(app)
+    cli.init_app(app)
+    return app

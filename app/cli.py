@@ -1,0 +1,102 @@
+"""Command line (``flask --app run ...``): users, keys, vendors and first-run set-up."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.repositories import accounts as accounts_repo
+from app.services import accounts, keys
+from app.services.vendors import vendor_manager
+from app.vendors import VendorError
+
+users_cli = AppGroup("users", help="Manage users.")
+keys_cli = AppGroup("keys", help="Manage API keys.")
+vendors_cli = AppGroup("vendors", help="Inspect vendors.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", default="member", show_default=True, help="admin, member or a custom role")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--display-name", default="", help="Name shown in the app.")
+def create_user(email: str, role: str, password_stdin: bool, display_name: str) -> None:
+    """Create a user."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, role=role, display_name=display_name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {user.role.name} {user.email}")
+
+
+@keys_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="A label for the key.")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None,
+              help="Days until the key expires (default: never).")
+def create_key(email: str, name: str, expires_days: int | None) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    user = accounts_repo.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail {email}.")
+    key, secret = keys.create_key(user, name=name, expires_days=expires_days)
+    click.echo(f"Created key {key.prefix} for {user.email}; it will not be shown again:",
+               err=True)
+    click.echo(secret)
+
+
+@keys_cli.command("revoke")
+@click.argument("prefix")
+def revoke_key(prefix: str) -> None:
+    """Revoke the key with this prefix (such as pk-1a2b3c4d)."""
+    key = keys.revoke_key(prefix)
+    if key is None:
+        raise click.ClickException(f"No key with the prefix {prefix}.")
+    click.echo(f"Revoked {key.prefix}")
+
+
+@vendors_cli.command("check")
+def check_vendors() -> None:
+    """Ask every configured vendor for its model list and report."""
+    manager = vendor_manager()
+    failures = 0
+    for name, credential in sorted(manager.catalog.credentials.items()):
+        try:
+            models = manager.pool.get(credential).models()
+        except VendorError as exc:
+            failures += 1
+            click.echo(f"{name} ({credential.kind}): FAILED - {exc.message}")
+        else:
+            shown = ", ".join(models[:8]) + (" …" if len(models) > 8 else "")
+            click.echo(f"{name} ({credential.kind}): ok, {len(models)} models: {shown}")
+    if not manager.catalog.credentials:
+        click.echo("No vendor is configured.")
+    if failures:
+        sys.exit(1)
+
+
+@click.command("bootstrap")
+@with_appcontext
+def bootstrap() -> None:
+    """Create the built-in roles and, when no user exists, the first admin."""
+    config = current_app.config
+    admin, generated = accounts.ensure_first_admin(
+        config["PARLOR_ADMIN_EMAIL"], config["PARLOR_ADMIN_PASSWORD"]
+    )
+    if admin is None:
+        return
+    click.echo(f"Created the first admin: {admin.email}")
+    if generated:
+        click.echo(f"Its password (shown once, change it after logging in): {generated}")
+
+
+def init_app(app: Flask) -> None:
+    for command in (users_cli, keys_cli, vendors_cli, bootstrap):
+        app.cli.add_command(command)

@@ -1,0 +1,21 @@
+"""Typed SQLAlchemy 2.0 models: data only, no queries and no business rules."""
+
+from app.models.accounts import ApiKey, Role, User
+from app.models.audit import AuditEvent
+from app.models.chat import Conversation, Message, MessageStatus
+from app.models.usage import UsageRecord
+from app.models.vendors import ModelRoute, VendorCredential, model_route_roles
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Conversation",
+    "Message",
+    "MessageStatus",
+    "ModelRoute",
+    "Role",
+    "UsageRecord",
+    "User",
+    "VendorCredential",
+    "model_route_roles",
+]

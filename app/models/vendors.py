@@ -1,0 +1,62 @@
+"""Vendor credentials (encrypted) and the model routes that point public names at them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, LargeBinary, Numeric, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.accounts import Role
+from app.models.columns import UTCDateTime, utcnow
+
+model_route_roles = Table(
+    "model_route_roles",
+    db.metadata,
+    Column("route_id", ForeignKey("model_routes.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class VendorCredential(db.Model):
+    __tablename__ = "vendor_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    encrypted_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The last characters of the secret, for the mask ``sk-…abcd``; never the secret itself.
+    secret_hint: Mapped[str] = mapped_column(String(16), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    routes: Mapped[list[ModelRoute]] = relationship(
+        back_populates="credential", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ModelRoute(db.Model):
+    __tablename__ = "model_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_name: Mapped[str] = mapped_column(String(200), index=True)
+    credential_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_credentials.id", ondelete="CASCADE"), index=True
+    )
+    upstream_model: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Price in the vendor's currency (USD) per million tokens.
+    input_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=0)
+    output_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=0)
+    # Routes that share a fallback group are tried in priority order when one fails.
+    fallback_group: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    credential: Mapped[VendorCredential] = relationship(back_populates="routes")
+    # No roles means every role may use the route.
+    roles: Mapped[list[Role]] = relationship(secondary=model_route_roles)

@@ -1,0 +1,1 @@
+"""Query interfaces: the only modules that build SQL. One module per aggregate."""

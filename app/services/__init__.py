@@ -1,0 +1,1 @@
+"""Business rules: accounts, keys, vendors, chat, usage and audit. Views stay thin."""

@@ -1,0 +1,100 @@
+"""Builds the vendor catalog from the environment and the database and keeps it fresh."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import Flask, current_app
+
+from app.repositories import vendors as repo
+from app.services.encryption import secret_box
+from app.vendors import Catalog, Credential, RetryPolicy, Route, VendorManager
+
+
+def environment_credentials(config) -> dict[str, Credential]:
+    """Vendors configured by environment variables (read-only in the admin screens)."""
+    timeouts = {"timeout": config["PARLOR_VENDOR_TIMEOUT"],
+                "connect_timeout": config["PARLOR_VENDOR_CONNECT_TIMEOUT"]}
+    found: dict[str, Credential] = {}
+    if config["PARLOR_MOCK_VENDOR"]:
+        found["mock"] = Credential(name="mock", kind="mock", read_only=True,
+                                   options=(("delay_ms", config["PARLOR_MOCK_DELAY_MS"]),))
+    if config["OPENAI_API_KEY"] or config["OPENAI_BASE_URL"]:
+        base_url = config["OPENAI_BASE_URL"]
+        kind = "openai" if not base_url or "api.openai.com" in base_url else "openai-compatible"
+        found["openai"] = Credential(name="openai", kind=kind, api_key=config["OPENAI_API_KEY"],
+                                     base_url=base_url, read_only=True, **timeouts)
+    if config["ANTHROPIC_API_KEY"]:
+        found["anthropic"] = Credential(name="anthropic", kind="anthropic",
+                                        api_key=config["ANTHROPIC_API_KEY"],
+                                        base_url=config["ANTHROPIC_BASE_URL"], read_only=True,
+                                        **timeouts)
+    return found
+
+
+def build_catalog(config) -> Catalog:
+    """Read credentials and routes once; the result is plain data the vendor manager keeps."""
+    credentials = environment_credentials(config)
+    box = secret_box()
+    for row in repo.enabled_credentials():
+        if row.name in credentials:
+            continue  # the environment wins over a stored credential of the same name
+        credentials[row.name] = Credential(
+            name=row.name, kind=row.kind, base_url=row.base_url,
+            api_key=box.decrypt(row.encrypted_secret) if row.encrypted_secret else None,
+            timeout=config["PARLOR_VENDOR_TIMEOUT"],
+            connect_timeout=config["PARLOR_VENDOR_CONNECT_TIMEOUT"],
+        )
+    routes = tuple(
+        Route(
+            public_name=row.public_name,
+            credential=credentials[row.credential.name],
+            upstream_model=row.upstream_model,
+            roles=frozenset(role.name for role in row.roles) or None,
+            fallback_group=row.fallback_group,
+            priority=row.priority,
+            input_price=row.input_price,
+            output_price=row.output_price,
+        )
+        for row in repo.enabled_routes()
+        if row.credential.name in credentials
+    )
+    return Catalog(credentials=credentials, routes=routes)
+
+
+class VendorDirectory:
+    """The process's vendor manager, with its catalog reloaded when stale or invalidated."""
+
+    def __init__(self, config):
+        self.config = config
+        self.manager = VendorManager(
+            policy=RetryPolicy(retries=config["PARLOR_VENDOR_RETRIES"]),
+        )
+        self.ttl = config["PARLOR_CATALOG_TTL"]
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def current(self) -> VendorManager:
+        if time.monotonic() >= self._expires:
+            with self._lock:
+                if time.monotonic() >= self._expires:
+                    self.manager.load(build_catalog(self.config))
+                    self._expires = time.monotonic() + self.ttl
+        return self.manager
+
+    def invalidate(self) -> None:
+        self._expires = 0.0
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["parlor.vendors"] = VendorDirectory(app.config)
+
+
+def vendor_manager() -> VendorManager:
+    """The vendor manager of this process, with a fresh catalog."""
+    return current_app.extensions["parlor.vendors"].current()
+
+
+def invalidate_catalog() -> None:
+    current_app.extensions["parlor.vendors"].invalidate()

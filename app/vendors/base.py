@@ -1,0 +1,36 @@
+"""The strategy interface every vendor adapter implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+from app.vendors.types import ChatRequest, Credential, Delta, Result
+
+
+class VendorHandler(ABC):
+    """One vendor account: lists models, completes and streams normalised requests.
+
+    A handler holds one SDK client for its credential and is reused across requests.
+    """
+
+    def __init__(self, credential: Credential):
+        self.credential = credential
+
+    @abstractmethod
+    def models(self) -> list[str]:
+        """Upstream model ids the vendor offers to this credential."""
+
+    @abstractmethod
+    def complete(self, request: ChatRequest) -> Result:
+        """Run one request to completion."""
+
+    @abstractmethod
+    def stream(self, request: ChatRequest) -> Iterator[Delta]:
+        """Yield deltas as the vendor sends them, ending with finish reason and usage.
+
+        Closing the iterator closes the upstream request.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook; handlers without a client keep it
+        """Release the client's connections."""

@@ -1,0 +1,154 @@
+"""The vendor manager: resolves public model names, applies role access, retries and falls back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from app.vendors.catalog import Catalog, ModelInfo, Route
+from app.vendors.errors import (
+    VendorBadRequest,
+    VendorError,
+    VendorModelNotFound,
+    VendorUnavailable,
+)
+from app.vendors.registry import HandlerPool
+from app.vendors.types import ChatRequest, Delta, Result
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 2  # further attempts on one route after a transient error
+    backoff: float = 0.5  # first wait; doubles each attempt
+    max_wait: float = 8.0  # a longer Retry-After moves on to the next route instead
+
+
+class VendorManager:
+    """Routes normalised requests to vendor handlers (factory + strategy)."""
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        pool: HandlerPool | None = None,
+        policy: RetryPolicy | None = None,
+        discovery_ttl: float = 600.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.catalog = catalog or Catalog()
+        self.pool = pool or HandlerPool()
+        self.policy = policy or RetryPolicy()
+        self.discovery_ttl = discovery_ttl
+        self._sleep = sleep
+        self._discovered: dict[str, tuple[float, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, catalog: Catalog) -> None:
+        """Switch to a new catalog; handlers of changed credentials are closed."""
+        self.catalog = catalog
+        self.pool.retain(catalog.credentials.values())
+        with self._lock:
+            self._discovered.clear()
+
+    # -- models -------------------------------------------------------------------------------
+
+    def discover(self, vendor: str) -> list[str]:
+        """The vendor's own model list, cached; an unreachable vendor lists nothing for a while."""
+        now = time.monotonic()
+        cached = self._discovered.get(vendor)
+        if cached and cached[0] > now:
+            return cached[1]
+        credential = self.catalog.credentials[vendor]
+        try:
+            models, ttl = self.pool.get(credential).models(), self.discovery_ttl
+        except VendorError as exc:
+            log.warning("could not list models of vendor %s: %s", vendor, exc.message)
+            models, ttl = [], min(60.0, self.discovery_ttl)
+        with self._lock:
+            self._discovered[vendor] = (now + ttl, models)
+        return models
+
+    def models(self, role: str | None) -> list[ModelInfo]:
+        """Every model name ``role`` may use: admin routes, then each vendor's own models."""
+        listed = self.catalog.explicit_models(role)
+        restricted = self.catalog.restricted_names()
+        for vendor in sorted(self.catalog.credentials):
+            for model in self.discover(vendor):
+                name = f"{vendor}/{model}"
+                if name not in restricted:
+                    listed.append(ModelInfo(name, vendor, model))
+        return listed
+
+    def routes_for(self, name: str, role: str | None) -> list[Route]:
+        return self.catalog.routes_for(name, role)
+
+    # -- calls --------------------------------------------------------------------------------
+
+    def complete(self, name: str, request: ChatRequest, role: str | None) -> tuple[Result, Route]:
+        """Complete on the first route that answers."""
+        return self._attempt(name, role, lambda handler, req: handler.complete(req), request)
+
+    def open_stream(
+        self, name: str, request: ChatRequest, role: str | None
+    ) -> tuple[Route, Iterator[Delta]]:
+        """Start a stream on the first route that sends a first delta.
+
+        Retries and fallbacks happen only before that first delta; closing the returned
+        iterator closes the upstream request.
+        """
+
+        def start(handler, req):
+            upstream = handler.stream(req)
+            try:
+                first = next(upstream)
+            except StopIteration:
+                raise VendorUnavailable("the vendor sent an empty stream") from None
+            return _resume(first, upstream)
+
+        deltas, route = self._attempt(name, role, start, request)
+        return route, deltas
+
+    def _attempt(self, name, role, call, request):
+        routes = self.catalog.routes_for(name, role)
+        last_error: VendorError | None = None
+        for route in routes:
+            handler = self.pool.get(route.credential)
+            routed = replace(request, model=route.upstream_model)
+            for attempt in range(self.policy.retries + 1):
+                try:
+                    return call(handler, routed), route
+                except VendorError as exc:
+                    last_error = exc
+                    if isinstance(exc, VendorBadRequest) and not isinstance(
+                        exc, VendorModelNotFound
+                    ):
+                        raise  # the request itself is wrong: no other route will like it
+                    wait = self._wait(exc, attempt)
+                    log.info("route %s failed (%s); %s", route.label, type(exc).__name__,
+                             "retrying" if wait is not None else "next route")
+                    if wait is None:
+                        break
+                    self._sleep(wait)
+        assert last_error is not None
+        raise last_error
+
+    def _wait(self, exc: VendorError, attempt: int) -> float | None:
+        """Seconds to wait before retrying the same route, or None to move on."""
+        if not exc.retryable or attempt >= self.policy.retries:
+            return None
+        wait = exc.retry_after if exc.retry_after is not None else (
+            self.policy.backoff * 2**attempt)
+        return wait if wait <= self.policy.max_wait else None
+
+
+def _resume(first: Delta, upstream: Iterator[Delta]) -> Iterator[Delta]:
+    try:
+        yield first
+        yield from upstream
+    finally:
+        upstream.close()

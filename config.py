@@ -1,0 +1,180 @@
+"""Parlor settings from the environment: the only module that reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance: Path, filename: str, make) -> str:
+    """Read a development secret kept in ``instance/``, creating it (mode 0600) on first use."""
+    path = instance / filename
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver that Parlor installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration Parlor can start with."""
+
+
+class Config:
+    """Settings shared by every environment; subclasses change the defaults."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    DEBUG = False
+    MOCK_VENDOR_DEFAULT = True
+    GENERATE_SECRETS = True
+
+    def __init__(self, **overrides) -> None:
+        instance = Path(_env("PARLOR_INSTANCE_PATH", str(BASE_DIR / "instance")))
+        self.INSTANCE_PATH = str(instance)
+
+        self.SECRET_KEY = _env("SECRET_KEY")
+        keys = _env("PARLOR_ENCRYPTION_KEYS")
+        self.PARLOR_ENCRYPTION_KEYS = [k.strip() for k in (keys or "").split(",") if k.strip()]
+        if self.GENERATE_SECRETS:
+            if not self.SECRET_KEY:
+                self.SECRET_KEY = _instance_secret(
+                    instance, "secret_key", lambda: secrets.token_urlsafe(48)
+                )
+            if not self.PARLOR_ENCRYPTION_KEYS:
+                self.PARLOR_ENCRYPTION_KEYS = [
+                    _instance_secret(instance, "encryption_key", _new_fernet_key)
+                ]
+
+        default_db = f"sqlite:///{instance / 'parlor.db'}"
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", default_db))
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = _env("REDIS_URL")
+
+        # Vendors bootstrapped from the environment; shown read-only in the admin screens.
+        self.OPENAI_API_KEY = _env("OPENAI_API_KEY")
+        self.OPENAI_BASE_URL = _env("OPENAI_BASE_URL")
+        self.ANTHROPIC_API_KEY = _env("ANTHROPIC_API_KEY")
+        self.ANTHROPIC_BASE_URL = _env("ANTHROPIC_BASE_URL")
+
+        # Feature flags and defaults.
+        self.PARLOR_MOCK_VENDOR = _flag("PARLOR_MOCK_VENDOR", self.MOCK_VENDOR_DEFAULT)
+        self.PARLOR_MOCK_DELAY_MS = int(_env("PARLOR_MOCK_DELAY_MS", "25"))
+        self.PARLOR_ADMIN_EMAIL = _env("PARLOR_ADMIN_EMAIL")
+        self.PARLOR_ADMIN_PASSWORD = _env("PARLOR_ADMIN_PASSWORD")
+        self.MAX_CONTENT_LENGTH = int(_env("PARLOR_MAX_REQUEST_BYTES", str(1024 * 1024)))
+        self.PARLOR_RATE_LIMIT = _env("PARLOR_RATE_LIMIT", "60/minute")
+        self.PARLOR_DEFAULT_MODEL = _env("PARLOR_DEFAULT_MODEL")
+        self.PARLOR_VENDOR_TIMEOUT = float(_env("PARLOR_VENDOR_TIMEOUT", "120"))
+        self.PARLOR_VENDOR_CONNECT_TIMEOUT = float(_env("PARLOR_VENDOR_CONNECT_TIMEOUT", "5"))
+        self.PARLOR_VENDOR_RETRIES = int(_env("PARLOR_VENDOR_RETRIES", "2"))
+        self.PARLOR_CATALOG_TTL = float(_env("PARLOR_CATALOG_TTL", "30"))
+
+        # Serving (run.py) and browser security.
+        self.HOST = _env("HOST", "127.0.0.1")
+        self.PORT = int(_env("PORT", "5000"))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Refuse a configuration that cannot run safely."""
+
+    def as_dict(self) -> dict:
+        return {key: getattr(self, key) for key in dir(self) if key.isupper()}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self, **overrides) -> None:
+        overrides.setdefault("WTF_CSRF_ENABLED", True)
+        overrides.setdefault("PARLOR_MOCK_DELAY_MS", 0)
+        super().__init__(**overrides)
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    MOCK_VENDOR_DEFAULT = False
+    GENERATE_SECRETS = False
+
+    def __init__(self, **overrides) -> None:
+        super().__init__(**overrides)
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+
+    def validate(self) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", self.SECRET_KEY),
+                ("PARLOR_ENCRYPTION_KEYS", self.PARLOR_ENCRYPTION_KEYS),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                "Production needs " + " and ".join(missing) + " set in the environment. "
+                "Generate a Fernet key with: python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build the settings for ``name`` (default: ``PARLOR_ENV``, else development)."""
+    name = name or _env("PARLOR_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise ConfigError(f"PARLOR_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,26 @@
+"""Pytest fixtures for the fake vendor server (import them into a conftest.py).
+
+``fake_vendor_server`` runs one server for the whole session on a free loopback port;
+``fake_vendor`` hands it to a test with its recorded requests, counters and tunables reset.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes.vendor_server import FakeVendorServer
+
+
+@pytest.fixture(scope="session")
+def fake_vendor_server():
+    server = FakeVendorServer(port=0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake_vendor(fake_vendor_server: FakeVendorServer) -> FakeVendorServer:
+    fake_vendor_server.reset()
+    return fake_vendor_server

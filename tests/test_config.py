@@ -1,0 +1,77 @@
+"""Configuration from the environment (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, DevelopmentConfig, ProductionConfig, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        ProductionConfig()
+
+
+def test_production_refuses_to_start_without_encryption_keys(monkeypatch):
+    monkeypatch.delenv("PARLOR_ENCRYPTION_KEYS")
+    with pytest.raises(ConfigError, match="PARLOR_ENCRYPTION_KEYS"):
+        ProductionConfig()
+
+
+def test_production_turns_mock_vendor_off_and_secures_cookies():
+    config = ProductionConfig()
+    assert config.PARLOR_MOCK_VENDOR is False
+    assert config.SESSION_COOKIE_SECURE and config.REMEMBER_COOKIE_SECURE
+
+
+def test_development_generates_secrets_once_and_keeps_them_private(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.delenv("PARLOR_ENCRYPTION_KEYS")
+    first, second = DevelopmentConfig(), DevelopmentConfig()
+    assert first.SECRET_KEY and first.SECRET_KEY == second.SECRET_KEY
+    assert first.PARLOR_ENCRYPTION_KEYS == second.PARLOR_ENCRYPTION_KEYS
+    secret_file = tmp_path / "instance" / "secret_key"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert DevelopmentConfig().PARLOR_MOCK_VENDOR is True
+
+
+def test_environment_values_are_read(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db/parlor")
+    monkeypatch.setenv("PARLOR_MAX_REQUEST_BYTES", "2048")
+    monkeypatch.setenv("PARLOR_MOCK_VENDOR", "off")
+    monkeypatch.setenv("PARLOR_ENCRYPTION_KEYS", "k1, k2")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    config = DevelopmentConfig()
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/parlor"
+    assert config.MAX_CONTENT_LENGTH == 2048
+    assert config.PARLOR_MOCK_VENDOR is False
+    assert config.PARLOR_ENCRYPTION_KEYS == ["k1", "k2"]
+    assert config.REDIS_URL == "redis://127.0.0.1:6379/0"
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
+    assert DevelopmentConfig().SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path}/instance/parlor.db"
+
+
+def test_unknown_environment_name_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PARLOR_ENV", "staging")
+    with pytest.raises(ConfigError, match="PARLOR_ENV"):
+        load_config()
+
+
+def test_nothing_but_config_py_reads_the_environment():
+    pattern = re.compile(r"os\.environ|os\.getenv|getenv\(")
+    sources = [*ROOT.joinpath("app").rglob("*.py"), ROOT / "run.py", ROOT / "gunicorn.conf.py"]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sources
+        if pattern.search(path.read_text())
+    ]
+    assert offenders == []
