@@ -9,8 +9,10 @@ from flask import Flask
 
 from app import cli, extensions, ops, security
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
+from app.api import BLUEPRINTS as API_BLUEPRINTS
 from app.services import encryption, vendors
-from app.web import auth, chat
+from app.web import BLUEPRINTS as WEB_BLUEPRINTS
+from app.web import auth
 from app.web import errors as web_errors
 from config import Config, load_config
 
@@ -47,9 +49,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     security.init_app(app)
 
     app.register_blueprint(ops.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(chat.bp)
-    for blueprint in ADMIN_BLUEPRINTS:
+    for blueprint in (*WEB_BLUEPRINTS, *ADMIN_BLUEPRINTS, *API_BLUEPRINTS):
         app.register_blueprint(blueprint)
     web_errors.init_app(app)
     cli.init_app(app)

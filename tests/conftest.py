@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from werkzeug.serving import make_server
 
 import config
 from app import create_app
@@ -28,6 +31,13 @@ TEST_FERNET_KEY = Fernet.generate_key().decode()
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]
+# Screenshots of the main screens land here (git-ignored).
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-results" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -137,3 +147,35 @@ def member_client(client, make_user):
     make_user("member@example.com")
     log_in(client, "member@example.com")
     return client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright drives Debian's Chromium: `playwright install` cannot download here."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served by a real threaded WSGI server; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a screenshot of the current page as test-results/screenshots/<name>.png."""
+
+    def take(name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
