@@ -108,7 +108,7 @@ class VendorManager:
                 first = next(upstream)
             except StopIteration:
                 raise VendorUnavailable("the vendor sent an empty stream") from None
-            return _resume(first, upstream)
+            return _Resumed(first, upstream)
 
         deltas, route = self._attempt(name, role, start, request)
         return route, deltas
@@ -146,9 +146,26 @@ class VendorManager:
         return wait if wait <= self.policy.max_wait else None
 
 
-def _resume(first: Delta, upstream: Iterator[Delta]) -> Iterator[Delta]:
-    try:
-        yield first
-        yield from upstream
-    finally:
-        upstream.close()
+class _Resumed:
+    """The upstream deltas with the already-read first one put back in front.
+
+    A class rather than a generator: ``close()`` must close the upstream even when iteration
+    never started (a generator's ``finally`` would not run then).
+    """
+
+    def __init__(self, first: Delta, upstream: Iterator[Delta]):
+        self._first: Delta | None = first
+        self._upstream = upstream
+
+    def __iter__(self) -> _Resumed:
+        return self
+
+    def __next__(self) -> Delta:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return next(self._upstream)
+
+    def close(self) -> None:
+        self._first = None
+        self._upstream.close()

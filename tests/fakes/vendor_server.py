@@ -169,6 +169,7 @@ class FakeVendorServer:
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._generation = 0
         self.reset()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -197,6 +198,7 @@ class FakeVendorServer:
     def reset(self) -> None:
         """Forget recorded requests, disconnects and flaky counters; restore the tunables."""
         with self._lock:
+            self._generation += 1  # streams begun before the reset no longer count
             self._requests: list[RecordedRequest] = []
             self._attempts: dict[str, int] = {}
             self._disconnects: list[str] = []
@@ -263,9 +265,10 @@ class FakeVendorServer:
             self._attempts[model] = self._attempts.get(model, 0) + 1
             return self._attempts[model]
 
-    def _disconnected(self, model: str) -> None:
+    def _disconnected(self, model: str, generation: int) -> None:
         with self._lock:
-            self._disconnects.append(model)
+            if generation == self._generation:  # not a stream left over from an earlier test
+                self._disconnects.append(model)
 
     def _next_id(self) -> int:
         return next(self._ids)
@@ -290,6 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         fake = self.server.fake
         self.request_id = f"req_fake{fake._next_id():06d}"
+        self.generation = fake._generation
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -456,7 +460,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")  # the last chunk: the body ends here
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            self.server.fake._disconnected(plan.model)
+            self.server.fake._disconnected(plan.model, self.generation)
             raise
 
     def _write_event(self, name: str | None, data: Any) -> None:
