@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from tests.conftest import PASSWORD, csrf_token, log_in
 
@@ -27,6 +28,8 @@ def test_vendor_key_never_logged_or_shown_at_debug(make_app, fake_vendor, caplog
         response = client.post("/c", data={"csrf_token": token, "model": model,
                                            "message": "hello"}, follow_redirects=True)
         pages.append(response.get_data(as_text=True))
+        for stream in re.findall(r'sse-connect="([^"]+)"', pages[-1]):  # the reply streams
+            pages.append(client.get(stream).get_data(as_text=True))
     app.test_cli_runner().invoke(args=["vendors", "check"])
 
     captured = capsys.readouterr()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -13,6 +13,7 @@ from app.models.columns import UTCDateTime, public_id, utcnow
 
 
 class MessageStatus(StrEnum):
+    PENDING = "pending"  # a reply placeholder no stream has claimed yet
     COMPLETE = "complete"
     STREAMING = "streaming"
     STOPPED = "stopped"
@@ -62,3 +63,47 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+# Full-text search over message text. The index lives outside the ORM metadata (SQLite has no
+# DDL for it there); migration 0002 creates the same objects, and these events create them for
+# ``create_all``. SQLite: an external-content FTS5 table over ``messages`` kept in sync by
+# triggers. PostgreSQL: a GIN expression index queried with the very same expression.
+SEARCH_INDEX_TABLES = frozenset({
+    "messages_fts", "messages_fts_data", "messages_fts_idx", "messages_fts_docsize",
+    "messages_fts_config",
+})
+SEARCH_INDEX_NAME = "ix_messages_search"
+SEARCH_INDEX_DDL = {
+    "sqlite": [
+        "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5("
+        "content, content='messages', tokenize='unicode61 remove_diacritics 2')",
+        "CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN "
+        "INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content); END",
+        "CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN "
+        "INSERT INTO messages_fts(messages_fts, rowid, content) "
+        "VALUES ('delete', old.rowid, old.content); END",
+        "CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF content ON messages "
+        "BEGIN INSERT INTO messages_fts(messages_fts, rowid, content) "
+        "VALUES ('delete', old.rowid, old.content); "
+        "INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content); END",
+        "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+    ],
+    "postgresql": [
+        f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX_NAME} ON messages "
+        "USING gin (to_tsvector('simple', content))",
+    ],
+}
+SEARCH_INDEX_DROP = {
+    "sqlite": ["DROP TABLE IF EXISTS messages_fts"],  # the triggers go with ``messages``
+    "postgresql": [f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}"],
+}
+
+for _dialect, _statements in SEARCH_INDEX_DDL.items():
+    for _statement in _statements:
+        event.listen(Message.__table__, "after_create",
+                     DDL(_statement).execute_if(dialect=_dialect))
+for _dialect, _statements in SEARCH_INDEX_DROP.items():
+    for _statement in _statements:
+        event.listen(Message.__table__, "before_drop",
+                     DDL(_statement).execute_if(dialect=_dialect))

@@ -1,11 +1,19 @@
-"""Queries over conversations and their messages."""
+"""Queries over conversations and their messages, full-text search included."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import re
+
+from sqlalchemy import column, func, literal_column, or_, select, table, update
+from sqlalchemy import delete as sql_delete
 
 from app.extensions import db
-from app.models import Conversation, Message
+from app.models import Conversation, Message, MessageStatus
+
+SEARCH_TERMS = 8  # words of a query that count; more only slow the index down
+_WORD = re.compile(r"\w+", re.UNICODE)
+OPEN_STATUSES = (MessageStatus.PENDING, MessageStatus.STREAMING)
+_FTS = table("messages_fts", column("rowid"))  # SQLite only; see app/models/chat.py
 
 
 def owned(conversation_id: str, user_id: int) -> Conversation | None:
@@ -37,11 +45,105 @@ def messages(conversation_id: str) -> list[Message]:
     )
 
 
+def message_in(conversation_id: str, message_id: str) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(Message.id == message_id, Message.conversation_id == conversation_id)
+    )
+
+
 def next_seq(conversation_id: str) -> int:
     last = db.session.scalar(
         select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
     )
     return (last or 0) + 1
+
+
+def has_open_reply(conversation_id: str) -> bool:
+    return db.session.scalar(
+        select(func.count()).select_from(Message).where(
+            Message.conversation_id == conversation_id, Message.status.in_(OPEN_STATUSES))
+    ) > 0
+
+
+def delete_messages_after(conversation_id: str, seq: int) -> None:
+    db.session.execute(
+        sql_delete(Message).where(Message.conversation_id == conversation_id, Message.seq > seq)
+    )
+
+
+def claim_reply(message_id: str) -> bool:
+    """Mark a pending reply as streaming; False if another request got there first."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.STREAMING)
+    )
+    return result.rowcount == 1
+
+
+def stop_reply(message_id: str) -> bool:
+    """Set the cancel flag of an unfinished reply (its stream notices between chunks)."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(OPEN_STATUSES))
+        .values(status=MessageStatus.STOPPED)
+    )
+    return result.rowcount == 1
+
+
+def status_of(message_id: str) -> str | None:
+    return db.session.scalar(select(Message.status).where(Message.id == message_id))
+
+
+def search(user_id: int, query: str, *, limit: int = 30) -> list[tuple[Conversation, str]]:
+    """The user's conversations whose title or message text matches ``query``, newest first,
+    each with the text of a matching message ("" when only the title matched)."""
+    words = _WORD.findall(query or "")[:SEARCH_TERMS]
+    if not words:
+        return []
+    hits: dict[str, str] = {}
+    text_match = _message_match(words)
+    if text_match is not None:
+        rows = db.session.execute(
+            select(Message.conversation_id, Message.content)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.user_id == user_id, text_match)
+            .order_by(Message.created_at.desc())
+            .limit(limit * 5)
+        )
+        for conversation_id, content in rows:
+            hits.setdefault(conversation_id, content)
+    title = Conversation.title.ilike("%" + _like_escape(" ".join(words)) + "%", escape="\\")
+    conversations = db.session.scalars(
+        select(Conversation)
+        .where(Conversation.user_id == user_id,
+               or_(title, Conversation.id.in_(list(hits))) if hits else title)
+        .order_by(Conversation.updated_at.desc(), Conversation.id)
+        .limit(limit)
+    )
+    return [(c, hits.get(c.id, "")) for c in conversations]
+
+
+def _message_match(words: list[str]):
+    """The dialect's full-text condition on ``messages``; words are prefix-matched, all required.
+
+    Only ``\\w+`` words reach the query language, so no input can make a syntax error.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        fts_rowids = select(_FTS.c.rowid).where(
+            literal_column("messages_fts").op("MATCH")(" ".join(f'"{w}"*' for w in words)))
+        return literal_column("messages.rowid").in_(fts_rowids)
+    if dialect == "postgresql":
+        # The same expression as the GIN index ix_messages_search, so the planner can use it.
+        config = literal_column("'simple'::regconfig")
+        return func.to_tsvector(config, Message.content).op("@@")(
+            func.to_tsquery(config, " & ".join(f"{w}:*" for w in words)))
+    return None  # another database: titles only
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def add(obj) -> None:
