@@ -59,6 +59,7 @@ class Config:
     TESTING = False
     DEBUG = False
     MOCK_VENDOR_DEFAULT = True
+    MOCK_DELAY_DEFAULT = "25"
     GENERATE_SECRETS = True
 
     def __init__(self, **overrides) -> None:
@@ -91,7 +92,7 @@ class Config:
 
         # Feature flags and defaults.
         self.PARLOR_MOCK_VENDOR = _flag("PARLOR_MOCK_VENDOR", self.MOCK_VENDOR_DEFAULT)
-        self.PARLOR_MOCK_DELAY_MS = int(_env("PARLOR_MOCK_DELAY_MS", "25"))
+        self.PARLOR_MOCK_DELAY_MS = int(_env("PARLOR_MOCK_DELAY_MS", self.MOCK_DELAY_DEFAULT))
         self.PARLOR_ADMIN_EMAIL = _env("PARLOR_ADMIN_EMAIL")
         self.PARLOR_ADMIN_PASSWORD = _env("PARLOR_ADMIN_PASSWORD")
         self.MAX_CONTENT_LENGTH = int(_env("PARLOR_MAX_REQUEST_BYTES", str(1024 * 1024)))
@@ -130,10 +131,10 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    MOCK_DELAY_DEFAULT = "0"
 
     def __init__(self, **overrides) -> None:
         overrides.setdefault("WTF_CSRF_ENABLED", True)
-        overrides.setdefault("PARLOR_MOCK_DELAY_MS", 0)
         super().__init__(**overrides)
 
 

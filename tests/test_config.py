@@ -75,3 +75,12 @@ def test_nothing_but_config_py_reads_the_environment():
         if pattern.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_mock_delay_defaults_to_zero_in_tests_but_the_environment_wins(monkeypatch):
+    import config
+
+    assert config.TestingConfig().PARLOR_MOCK_DELAY_MS == 0
+    monkeypatch.setenv("PARLOR_MOCK_DELAY_MS", "40")
+    assert config.TestingConfig().PARLOR_MOCK_DELAY_MS == 40
+    assert DevelopmentConfig().PARLOR_MOCK_DELAY_MS == 40

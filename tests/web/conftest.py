@@ -22,12 +22,8 @@ STREAM_URL = re.compile(r'sse-connect="([^"]+)"')
 @pytest.fixture
 def app(make_app, fake_vendor):
     fake_vendor.models = [*fake_vendor.models, "slow-stream", "error-429"]  # in the picker
-    app = make_app(PARLOR_MOCK_DELAY_MS=MOCK_DELAY_MS, OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                   OPENAI_API_KEY=fake_vendor.api_key)
-    # TestingConfig pins the delay to 0 whatever the environment says; the vendor catalog is
-    # built on first use, so setting it here still counts.
-    app.config["PARLOR_MOCK_DELAY_MS"] = MOCK_DELAY_MS
-    return app
+    return make_app(PARLOR_MOCK_DELAY_MS=MOCK_DELAY_MS, OPENAI_BASE_URL=fake_vendor.openai_base_url,
+                    OPENAI_API_KEY=fake_vendor.api_key)
 
 
 def start_chat(client, model="mock/echo", message="Hello Parlor", system_prompt="") -> str:
