@@ -55,3 +55,14 @@ def revoke_key(prefix: str) -> ApiKey | None:
         key.revoked_at = datetime.now(UTC)
         db.session.commit()
     return key
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def touch_last_used(key: ApiKey) -> None:
+    """Note that ``key`` was used; written at most once a minute so the hot path stays cheap."""
+    now = datetime.now(UTC)
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        key.last_used_at = now
+        db.session.commit()

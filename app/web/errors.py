@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -20,6 +20,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        # JSON audiences register a renderer for their paths (a 404/405 no view claimed).
+        for prefix, render in app.extensions.get("parlor.json_errors", {}).items():
+            if request.path.startswith(prefix):
+                return render(exc)
         return _page(exc.code or 500, exc.description or exc.name)
 
     @app.errorhandler(Exception)

@@ -1,0 +1,45 @@
+"""Anthropic-compatible ``POST /v1/messages`` (plain and streamed), for any routed model.
+
+``/v1/v1/messages`` answers too: an Anthropic client given a base URL ending in ``/v1``
+(the OpenAI convention) calls it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, jsonify, request
+
+from app import formatting
+from app.api import auth, errors, schemas
+from app.api.schemas.anthropic_messages import MessagesRequest
+from app.api.streaming import relay, sse_response
+from app.extensions import csrf
+from app.services import gateway
+
+bp = Blueprint("anthropic_compat", __name__, url_prefix="/v1")
+csrf.exempt(bp)
+errors.install(bp, errors.ANTHROPIC)
+
+
+@bp.before_request
+def authenticate():
+    auth.authenticate(allow_x_api_key=True)
+
+
+@bp.post("/messages")
+@bp.post("/v1/messages")
+def messages():
+    body = schemas.parse(MessagesRequest, schemas.read_json_object())
+    body.check_version(request.headers.get("anthropic-version"))
+    caller = auth.current_caller().for_ledger()
+    chat_request = body.to_chat_request()
+    message_id = "msg_" + secrets.token_hex(12)
+    if body.stream:
+        route, deltas = gateway.open_stream(caller, body.model, chat_request)
+        encoder = formatting.AnthropicStream(id=message_id, model=body.model)
+        return sse_response(relay(errors.ANTHROPIC, encoder, deltas), route)
+    result, route = gateway.complete(caller, body.model, chat_request)
+    response = jsonify(formatting.anthropic_message(result, id=message_id, model=body.model))
+    response.headers["x-parlor-route"] = route.label
+    return response

@@ -1,0 +1,38 @@
+"""Server-sent event responses for streamed completions, in either wire format."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from flask import Response, stream_with_context
+
+from app.api import errors
+from app.vendors import Route, VendorError
+
+log = logging.getLogger(__name__)
+
+
+def relay(shape: str, encoder, deltas: Iterator) -> Iterator[str]:
+    """The encoder's events for each delta, one yield per event; a failure after the first
+    event becomes the format's in-band error event. Closing this closes the upstream."""
+    try:
+        yield encoder.start()
+        for delta in deltas:
+            yield from encoder.feed(delta)
+    except Exception as exc:  # the 200 is already out: only an in-band error can tell the client
+        if not isinstance(exc, VendorError):
+            log.exception("stream failed")
+        error = errors.error_body(shape, errors.from_exception(exc))["error"]
+        yield encoder.error(error["message"], error["type"])
+    finally:
+        deltas.close()
+
+
+def sse_response(events: Iterator[str], route: Route) -> Response:
+    """A streamed response nothing on the way should buffer or cache."""
+    response = Response(stream_with_context(events), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.headers["x-parlor-route"] = route.label
+    return response

@@ -1,0 +1,127 @@
+"""The gateway: completions for API clients, each written once to the usage ledger.
+
+Resolve the model for the caller's role, call the vendor manager (which retries and falls
+back), and record who spent what, whether the call succeeded, failed or was cut short.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.extensions import db
+from app.models import MessageStatus
+from app.services import usage
+from app.services.vendors import vendor_manager
+from app.vendors import (
+    ChatRequest,
+    Delta,
+    ModelInfo,
+    Result,
+    Route,
+    UnknownModelError,
+    Usage,
+    VendorError,
+)
+
+log = logging.getLogger(__name__)
+CHARS_PER_TOKEN = 4  # a rough estimate, used only when a vendor reported no usage
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a completion is for, as the ledger records it."""
+
+    user_id: int
+    role: str
+    api_key_id: int | None = None
+    source: str = "api"
+
+
+def models(role: str) -> list[ModelInfo]:
+    """The model names ``role`` may use."""
+    return vendor_manager().models(role)
+
+
+def find_model(model_id: str, role: str) -> ModelInfo | None:
+    return next((m for m in models(role) if m.id == model_id), None)
+
+
+def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, Route]:
+    """A whole completion; the ledger gets one row whatever happens."""
+    started = time.monotonic()
+    try:
+        result, route = vendor_manager().complete(model, request, caller.role)
+    except (VendorError, UnknownModelError):
+        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
+        raise
+    _record(caller, model, route, result.usage, started, MessageStatus.COMPLETE)
+    return result, route
+
+
+def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route, Iterator[Delta]]:
+    """Start a streamed completion; errors before its first delta are raised here.
+
+    Iterate the returned deltas inside an app context (``stream_with_context``): the usage
+    row is written when the stream ends, fails or is closed because the client left.
+    """
+    started = time.monotonic()
+    try:
+        route, deltas = vendor_manager().open_stream(model, request, caller.role)
+    except (VendorError, UnknownModelError):
+        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
+        raise
+    return route, _metered(caller, model, request, route, deltas, started)
+
+
+def _metered(caller, model, request, route, deltas, started) -> Iterator[Delta]:
+    sent: list[str] = []
+    status, recorded = MessageStatus.ERROR, False
+
+    def spent(reported: Usage | None) -> Usage:
+        return reported or Usage(input_tokens=estimate_tokens(_prompt_text(request)),
+                                 output_tokens=estimate_tokens("".join(sent)))
+
+    try:
+        for delta in deltas:
+            if delta.text:
+                sent.append(delta.text)
+            if delta.tool_call:
+                sent.append((delta.tool_call.name or "") + delta.tool_call.arguments)
+            if delta.finish_reason:  # the last delta: the ledger is written before it goes out
+                _record(caller, model, route, spent(delta.usage), started,
+                        MessageStatus.COMPLETE)
+                recorded = True
+            yield delta
+    except GeneratorExit:
+        status = MessageStatus.STOPPED
+        raise
+    finally:
+        deltas.close()
+        if not recorded:
+            _record(caller, model, route, spent(None), started, status)
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens in ``text``, roughly, for streams that ended before the vendor counted them."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def _prompt_text(request: ChatRequest) -> str:
+    return "".join(m.content + "".join(c.arguments for c in m.tool_calls)
+                   for m in request.messages)
+
+
+def _record(caller: Caller, model: str, route: Route | None, spent: Usage, started: float,
+            status: str) -> None:
+    try:
+        usage.record(user_id=caller.user_id, api_key_id=caller.api_key_id, model=model,
+                     route=route, usage=spent, status=status, source=caller.source,
+                     latency_ms=int((time.monotonic() - started) * 1000))
+        db.session.commit()
+    except Exception:  # the client's answer must not fail for the ledger's sake
+        db.session.rollback()
+        log.exception("could not write the usage record")
