@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run dev serve test bench lint install install-test chromium clean
+.PHONY: run dev serve test bench lint install install-test chromium wrk clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Parlor needs Python 3.11 or newer")'
@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test chromium
+install-test: $(VENV)/.installed-test chromium wrk
 
 # Browser tests use Debian's Chromium (Playwright's own browser download needs the internet).
 chromium:
@@ -52,8 +52,13 @@ serve: install
 test: install-test
 	$(PY) -m pytest
 
-bench: install-test
-	@echo 'make bench is not built yet (tracked in the performance issue).' >&2; exit 1
+# Gateway overhead, throughput, 100/1,000 concurrent streams, memory and page speed.
+bench: install-test wrk
+	$(PY) -m bench
+
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,1 @@
+"""`make bench`: Parlor's gateway overhead, throughput, streaming, memory and page speed."""

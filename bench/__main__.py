@@ -1,0 +1,114 @@
+"""Run every benchmark and print a Markdown table, then one `key=value` line.
+
+    python -m bench [--streams 100,1000] [--workers 1] [--skip-pages]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import load, pages, servers, streams
+
+
+def _raise_file_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f"{value:.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--streams", default="100,1000")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--chunks", type=int, default=20)
+    parser.add_argument("--chunk-delay", type=float, default=0.1)
+    parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
+    parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: few requests, short load, no page timings")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL for the page timings (default: SQLite)")
+    args = parser.parse_args()
+    if args.quick:
+        args.streams, args.seconds, args.skip_pages, args.chunk_delay = "5", 1, True, 0.01
+    _raise_file_limit()
+    rows: list[tuple[str, str]] = []
+    final: dict[str, str] = {}
+
+    with tempfile.TemporaryDirectory(prefix="parlor-bench-") as tmp:
+        workdir = Path(tmp)
+        upstream, upstream_port = servers.start_upstream(args.chunks, args.chunk_delay)
+        env = servers.parlor_env(workdir, upstream_port, None)
+        key = servers.prepare_parlor(env)
+        parlor, port = servers.start_parlor(env, args.workers)
+        try:
+            over = load.overhead(upstream_port, port, key,
+                                 **({"rounds": 2, "per_round": 10} if args.quick else {}))
+            rows += [("overhead c=1, added p50 / p99 (ms)",
+                      f"{over.p50_ms:.2f} / {over.p99_ms:.2f}"),
+                     ("latency c=1, direct p50 / through Parlor p50 (ms)",
+                      f"{over.direct_p50_ms:.2f} / {over.gateway_p50_ms:.2f}")]
+            final.update(overhead_p50_ms=f"{over.p50_ms:.2f}", overhead_p99_ms=f"{over.p99_ms:.2f}")
+
+            errors = 0
+            for concurrency in (16, 64):
+                run = load.throughput(port, key, concurrency, args.seconds)
+                errors += run.errors
+                rows.append((f"throughput c={concurrency}: RPS, p50 / p99 (ms), errors",
+                             f"{run.rps:.0f}, {run.p50_ms:.1f} / {run.p99_ms:.1f}, {run.errors}"))
+                final[f"rps_c{concurrency}"] = f"{run.rps:.0f}"
+
+            rss_before = servers.worker_rss_mb(parlor.pid)
+            headers = {"Authorization": f"Bearer {key}"}
+            for n in [int(x) for x in args.streams.split(",") if x]:
+                direct = streams.run_streams("127.0.0.1", upstream_port, "/v1/chat/completions",
+                                             {"Authorization": "Bearer x"}, n, "bench-model")
+                via = streams.run_streams("127.0.0.1", port, "/v1/chat/completions", headers, n,
+                                          "openai/bench-model")
+                errors += via.errors
+                rows.append((f"{n} streams: ok, errors, TTFT p50 / p99 (ms), wall (s)",
+                             f"{via.ok}, {via.errors}, {_fmt(via.ttft_p50_ms)} / "
+                             f"{_fmt(via.ttft_ms(0.99))}, {via.wall:.2f}"))
+                rows.append((f"{n} streams direct: TTFT p50 / p99 (ms), wall (s)",
+                             f"{_fmt(direct.ttft_p50_ms)} / {_fmt(direct.ttft_ms(0.99))}, "
+                             f"{direct.wall:.2f}"))
+                if n == 1000:
+                    final["streams_1000_ok"] = str(via.ok)
+                    final["ttft_1000_p50_ms"] = _fmt(via.ttft_p50_ms)
+            rss_after = servers.worker_rss_mb(parlor.pid)
+            rows.append(("RSS per worker before / after streams (MB)",
+                         f"{', '.join(f'{x:.0f}' for x in rss_before)} / "
+                         f"{', '.join(f'{x:.0f}' for x in rss_after)}"))
+            final["errors"] = str(errors)
+            final["rss_mb"] = f"{max(rss_after or [0]):.0f}"
+        finally:
+            servers.stop(parlor)
+            servers.stop(upstream)
+
+        if not args.skip_pages:
+            timings = pages.measure(workdir, args.database_url)
+            for label, value in timings.items():
+                rows.append((f"page: {label} (ms)", _fmt(value)))
+            final["page_conv_1000_ms"] = _fmt(timings.get("conversation of 1,000 messages"))
+            final["page_usage_ms"] = _fmt(timings.get("/admin/usage over 1,000,000 rows"))
+
+    print("| measure | value |\n| --- | --- |")
+    for label, value in rows:
+        print(f"| {label} | {value} |")
+    keys = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors",
+            "streams_1000_ok", "ttft_1000_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms"]
+    print(" ".join(f"{k}={final.get(k, 'n/a')}" for k in keys))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

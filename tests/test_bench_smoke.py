@@ -1,0 +1,27 @@
+"""`make bench` still runs end to end (a tiny, quick configuration; no figures are judged)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors", "streams_1000_ok",
+        "ttft_1000_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms"]
+
+
+def test_bench_quick_run_prints_table_and_key_value_line():
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is missing: `make test` installs it (make wrk)")
+    result = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "| measure | value |"
+    pairs = dict(item.split("=", 1) for item in lines[-1].split())
+    assert list(pairs) == KEYS
+    assert float(pairs["rps_c16"]) > 0
