@@ -9,13 +9,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.repositories import accounts as accounts_repo
-from app.services import accounts, keys
+from app.services import accounts, keys, vendor_credentials
 from app.services.vendors import vendor_manager
 from app.vendors import VendorError
 
 users_cli = AppGroup("users", help="Manage users.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
-vendors_cli = AppGroup("vendors", help="Inspect vendors.")
+vendors_cli = AppGroup("vendors", help="Inspect vendors and re-encrypt their keys.")
 
 
 @users_cli.command("create")
@@ -80,6 +80,13 @@ def check_vendors() -> None:
         click.echo("No vendor is configured.")
     if failures:
         sys.exit(1)
+
+
+@vendors_cli.command("reencrypt")
+def reencrypt_vendor_keys() -> None:
+    """Re-encrypt every stored vendor key with the newest PARLOR_ENCRYPTION_KEYS key."""
+    count = vendor_credentials.reencrypt_all()
+    click.echo(f"Re-encrypted {count} vendor key{'' if count == 1 else 's'} with the newest key.")
 
 
 @click.command("bootstrap")

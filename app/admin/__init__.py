@@ -1,5 +1,6 @@
 """The admin audience (/admin): one module per screen, every one behind the admin role."""
 
-from app.admin import dashboard
+from app.admin import audit, dashboard, keys, models, roles, usage, users, vendors
 
-BLUEPRINTS = [dashboard.bp]
+BLUEPRINTS = [dashboard.bp, users.bp, roles.bp, keys.bp, vendors.bp, models.bp, usage.bp,
+              audit.bp]

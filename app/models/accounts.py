@@ -25,6 +25,8 @@ class Role(db.Model):
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     rate_limit: Mapped[str | None] = mapped_column(String(64))
     monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
+    # Public model names (or ``vendor/*``) the role may use; None: every model.
+    allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="role")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiKey, Role, User
+from app.repositories.pages import Page, paginate
 
 
 def add(obj) -> None:
@@ -42,3 +46,73 @@ def keys_of_user(user_id: int) -> list[ApiKey]:
             select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at.desc())
         )
     )
+
+
+def delete(obj) -> None:
+    db.session.delete(obj)
+
+
+def role_by_id(role_id: int) -> Role | None:
+    return db.session.get(Role, role_id)
+
+
+def users_per_role() -> dict[int, int]:
+    rows = db.session.execute(select(User.role_id, func.count()).group_by(User.role_id))
+    return {role_id: count for role_id, count in rows}
+
+
+def search_users(query: str = "", *, page: int = 1, per_page: int = 25) -> Page[User]:
+    """Users whose e-mail or display name contains ``query``, by e-mail."""
+    statement = select(User).order_by(User.email)
+    if query:
+        needle = query.strip().lower()
+        statement = statement.where(or_(
+            func.lower(User.email).contains(needle, autoescape=True),
+            func.lower(User.display_name).contains(needle, autoescape=True)))
+    return paginate(statement, page, per_page)
+
+
+def count_enabled_admins() -> int:
+    """Enabled users whose role holds the ``admin`` permission."""
+    admin_roles = [role.id for role in all_roles() if role.can("admin")]
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(
+            User.role_id.in_(admin_roles), User.is_enabled.is_(True))) or 0
+
+
+def key_by_id(key_id: int) -> ApiKey | None:
+    return db.session.get(ApiKey, key_id)
+
+
+def all_keys(owner: str = "", *, page: int = 1, per_page: int = 25) -> Page[ApiKey]:
+    """Every API key with its owner, newest first; ``owner`` filters by e-mail."""
+    statement = (select(ApiKey).join(ApiKey.user).options(joinedload(ApiKey.user))
+                 .order_by(ApiKey.created_at.desc(), ApiKey.id.desc()))
+    if owner:
+        statement = statement.where(
+            func.lower(User.email).contains(owner.strip().lower(), autoescape=True))
+    return paginate(statement, page, per_page)
+
+
+def count_live_keys(now: datetime) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(ApiKey).where(
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))) or 0
+
+
+def emails_by_id(user_ids) -> dict[int, str]:
+    ids = [i for i in set(user_ids) if i is not None]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+
+
+def key_labels_by_id(key_ids) -> dict[int, str]:
+    """``prefix (name)`` of each key id."""
+    ids = [i for i in set(key_ids) if i is not None]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(ApiKey.id, ApiKey.prefix, ApiKey.name)
+                              .where(ApiKey.id.in_(ids)))
+    return {key_id: f"{prefix} ({name})" if name else prefix for key_id, prefix, name in rows}

@@ -7,6 +7,7 @@ import time
 
 from flask import Flask, current_app
 
+from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
 from app.services.encryption import secret_box
 from app.vendors import Catalog, Credential, RetryPolicy, Route, VendorManager
@@ -60,7 +61,9 @@ def build_catalog(config) -> Catalog:
         for row in repo.enabled_routes()
         if row.credential.name in credentials
     )
-    return Catalog(credentials=credentials, routes=routes)
+    role_models = {role.name: frozenset(role.allowed_models)
+                   for role in accounts_repo.all_roles() if role.allowed_models is not None}
+    return Catalog(credentials=credentials, routes=routes, role_models=role_models)
 
 
 class VendorDirectory:

@@ -42,13 +42,27 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Credentials by vendor name and the admin's explicit routes."""
+    """Credentials by vendor name, the admin's explicit routes and each role's model list.
+
+    ``role_models`` maps a role to the public names it may use (``vendor/*`` stands for every
+    model of a vendor); a role missing from it may use every model.
+    """
 
     credentials: dict[str, Credential] = field(default_factory=dict)
     routes: tuple[Route, ...] = ()
+    role_models: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def role_may_use(self, role: str | None, name: str) -> bool:
+        allowed = self.role_models.get(role) if role is not None else None
+        if allowed is None:
+            return True
+        vendor, _, _ = name.partition("/")
+        return name in allowed or f"{vendor}/*" in allowed
 
     def routes_for(self, name: str, role: str | None) -> list[Route]:
         """Routes to try for ``name``, in order: the named ones, then their fallback group."""
+        if not self.role_may_use(role, name):
+            raise UnknownModelError(name)
         named = [r for r in self.routes if r.public_name == name]
         if named:
             allowed = sorted((r for r in named if r.allows(role)), key=lambda r: r.priority)
@@ -57,7 +71,8 @@ class Catalog:
             groups = {r.fallback_group for r in allowed if r.fallback_group}
             fallbacks = sorted(
                 (r for r in self.routes
-                 if r.fallback_group in groups and r not in allowed and r.allows(role)),
+                 if r.fallback_group in groups and r not in allowed and r.allows(role)
+                 and self.role_may_use(role, r.public_name)),
                 key=lambda r: r.priority,
             )
             return allowed + fallbacks
@@ -70,7 +85,8 @@ class Catalog:
     def explicit_models(self, role: str | None) -> list[ModelInfo]:
         seen: dict[str, ModelInfo] = {}
         for route in sorted(self.routes, key=lambda r: r.priority):
-            if route.allows(role) and route.public_name not in seen:
+            if (route.allows(role) and route.public_name not in seen
+                    and self.role_may_use(role, route.public_name)):
                 seen[route.public_name] = ModelInfo(
                     route.public_name, route.credential.name, route.upstream_model)
         return list(seen.values())

@@ -80,7 +80,7 @@ class VendorManager:
         for vendor in sorted(self.catalog.credentials):
             for model in self.discover(vendor):
                 name = f"{vendor}/{model}"
-                if name not in restricted:
+                if name not in restricted and self.catalog.role_may_use(role, name):
                     listed.append(ModelInfo(name, vendor, model))
         return listed
 

@@ -1,0 +1,114 @@
+"""Flask-WTF forms of the admin screens; labels are the accessible names tests rely on."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.services.accounts import MIN_PASSWORD
+
+PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=1024,
+                         message=f"The password needs {MIN_PASSWORD} to 1024 characters.")
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ActionForm(FlaskForm):
+    """A bare form for POST-only buttons (delete, revoke, enable): just the CSRF token."""
+
+
+class NewUserForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Length(max=255)])
+    display_name = StringField("Display name", validators=[Length(max=120)])
+    role = SelectField("Role", validators=[DataRequired()])
+    password = PasswordField("Initial password", validators=[DataRequired(), PASSWORD_LENGTH])
+
+
+class RoleChangeForm(FlaskForm):
+    role = SelectField("Role", validators=[DataRequired()])
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), PASSWORD_LENGTH])
+    revoke_keys = BooleanField("Also revoke their API keys")
+
+
+class RoleForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=64)])
+    description = StringField("Description", validators=[Length(max=255)])
+    permissions = CheckboxesField("Permissions")
+    restrict_models = BooleanField("Only the models chosen below")
+    models = CheckboxesField("Models", validate_choice=False)
+    other_models = TextAreaField("Other model names or vendor/*", validators=[Length(max=5000)])
+    rate_limit = StringField("Rate limit", validators=[Length(max=64)])
+    monthly_token_budget = IntegerField("Monthly token budget",
+                                        validators=[Optional(), NumberRange(min=0)])
+
+
+class NewKeyForm(FlaskForm):
+    email = StringField("Owner email", validators=[DataRequired(), Length(max=255)])
+    name = StringField("Key name", validators=[Length(max=120)])
+    scopes = StringField("Scopes", validators=[Length(max=200)])
+    expires_days = IntegerField("Expires in days", validators=[Optional(),
+                                                              NumberRange(min=1, max=3650)])
+
+
+class VendorForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=64)])
+    kind = SelectField("Kind")
+    base_url = StringField("Base URL", validators=[Length(max=500)])
+    api_key = PasswordField("API key", validators=[Length(max=1000)])
+    enabled = BooleanField("Enabled", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("openai", "OpenAI"), ("anthropic", "Anthropic"),
+                             ("openai-compatible", "OpenAI-compatible")]
+
+
+class RotateKeyForm(FlaskForm):
+    api_key = PasswordField("New API key", validators=[DataRequired(), Length(max=1000)])
+
+
+class RouteForm(FlaskForm):
+    public_name = StringField("Public name", validators=[DataRequired(), Length(max=200)])
+    credential_id = SelectField("Vendor", coerce=int)
+    upstream_model = StringField("Upstream model", validators=[DataRequired(), Length(max=200)])
+    enabled = BooleanField("Enabled", default=True)
+    role_ids = CheckboxesField("Allowed roles (none: every role)", coerce=int)
+    input_price = DecimalField("Input price per million tokens", places=4, default=0,
+                               validators=[Optional(), NumberRange(min=0)])
+    output_price = DecimalField("Output price per million tokens", places=4, default=0,
+                                validators=[Optional(), NumberRange(min=0)])
+    fallback_group = StringField("Fallback group", validators=[Length(max=64)])
+    priority = IntegerField("Priority", default=0,
+                            validators=[Optional(), NumberRange(min=-1000, max=1000)])
+
+
+def show_error(form: FlaskForm, exc: Exception, field: str | None = None,
+               aliases: dict[str, str] | None = None) -> None:
+    """Put a service's refusal next to the field it concerns (or above the form).
+
+    ``aliases`` maps a service's field name to the form's when they differ.
+    """
+    name = getattr(exc, "field", None) or field
+    name = (aliases or {}).get(name, name)
+    target = getattr(form, name, None) if name else None
+    if target is not None:
+        target.errors = [*target.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))

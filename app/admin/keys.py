@@ -1,0 +1,57 @@
+"""Admin screen: every API key; create one for a user (shown once) or revoke one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from app.admin.access import actor, page_number, require_admin
+from app.admin.forms import ActionForm, NewKeyForm, show_error
+from app.repositories import accounts as repo
+from app.services import admin_keys
+
+bp = Blueprint("admin_keys", __name__, url_prefix="/admin/keys")
+bp.before_request(require_admin)
+
+
+def _page(form: NewKeyForm, status: int = 200, created=None, secret: str | None = None):
+    owner = request.args.get("owner", "").strip()[:255]
+    response = render_template("admin/keys.html", keys=repo.all_keys(owner, page=page_number()),
+                               owner=owner, form=form, action_form=ActionForm(),
+                               created=created, secret=secret)
+    # The page holding a fresh secret must not be cached anywhere.
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/")
+def index():
+    return _page(NewKeyForm(formdata=None))
+
+
+@bp.post("/")
+def create():
+    form = NewKeyForm()
+    if form.validate_on_submit():
+        try:
+            key, secret = admin_keys.create(
+                actor(), email=form.email.data, name=form.name.data or "",
+                scopes=admin_keys.parse_scopes(form.scopes.data),
+                expires_days=form.expires_days.data)
+        except admin_keys.KeyRequestError as exc:
+            show_error(form, exc)
+        else:
+            # Shown in this one response only: Parlor keeps just its hash.
+            return _page(NewKeyForm(formdata=None), created=key, secret=secret)
+    return _page(form, 400)
+
+
+@bp.post("/<int:key_id>/revoke")
+def revoke(key_id: int):
+    key = repo.key_by_id(key_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        admin_keys.revoke(actor(), key)
+        flash(f"Revoked {key.prefix}.")
+    return redirect(request.referrer if _same_site(request.referrer) else url_for(".index"))
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url + "admin/")

@@ -1,0 +1,135 @@
+"""Model routes: public names (aliases or ``vendor/model``) pointed at a credential's model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.extensions import db
+from app.models import ModelRoute, VendorCredential
+from app.repositories import accounts as accounts_repo
+from app.repositories import vendors as repo
+from app.services import audit
+from app.services.actor import Actor
+from app.services.vendor_credentials import list_models
+from app.services.vendors import invalidate_catalog
+
+PUBLIC_NAME = re.compile(r"^[A-Za-z0-9][\w.:@+/-]{0,199}$")
+GROUP = re.compile(r"^[\w.:@+-]{1,64}$")
+MAX_PRICE = Decimal("99999999")
+
+
+class RouteError(ValueError):
+    """A route change that breaks a rule; ``field`` names the form field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class RouteSpec:
+    public_name: str
+    credential_id: int
+    upstream_model: str
+    enabled: bool = True
+    role_ids: list[int] = field(default_factory=list)  # none: every role
+    input_price: Decimal = Decimal(0)
+    output_price: Decimal = Decimal(0)
+    fallback_group: str | None = None
+    priority: int = 0
+
+
+def all_routes() -> list[ModelRoute]:
+    return repo.all_routes()
+
+
+def create(actor: Actor, spec: RouteSpec) -> ModelRoute:
+    spec = _checked(spec)
+    route = ModelRoute()
+    repo.add(route)
+    _apply(route, spec)
+    _record(actor, "route.created", route)
+    return _commit(route)
+
+
+def update(actor: Actor, route: ModelRoute, spec: RouteSpec) -> ModelRoute:
+    _apply(route, _checked(spec))
+    _record(actor, "route.updated", route)
+    return _commit(route)
+
+
+def delete(actor: Actor, route: ModelRoute) -> None:
+    _record(actor, "route.deleted", route)
+    repo.delete(route)
+    db.session.commit()
+    invalidate_catalog()
+
+
+def import_models(actor: Actor, credential: VendorCredential) -> int:
+    """Add a ``vendor/model`` route for each model the vendor lists and no route serves yet.
+
+    Raises VendorError when the vendor cannot be reached.
+    """
+    known = repo.route_names_of(credential.id)
+    added = [model for model in list_models(credential.name) if model not in known]
+    for model in added:
+        repo.add(ModelRoute(public_name=f"{credential.name}/{model}"[:200], credential=credential,
+                            upstream_model=model[:200], enabled=True, priority=0))
+    audit.record("route.imported", actor_id=actor.user_id, ip=actor.ip,
+                 target=f"vendor:{credential.name}", count=len(added))
+    db.session.commit()
+    invalidate_catalog()
+    return len(added)
+
+
+def _checked(spec: RouteSpec) -> RouteSpec:
+    spec.public_name = (spec.public_name or "").strip()
+    if not PUBLIC_NAME.match(spec.public_name):
+        raise RouteError("Use letters, digits and . _ - : @ + / (up to 200).", "public_name")
+    spec.upstream_model = (spec.upstream_model or "").strip()
+    if not spec.upstream_model or len(spec.upstream_model) > 200:
+        raise RouteError("Enter the vendor's model name.", "upstream_model")
+    if repo.credential_by_id(spec.credential_id) is None:
+        raise RouteError("Choose a vendor.", "credential_id")
+    for name in ("input_price", "output_price"):
+        price = getattr(spec, name)
+        if price is None or not Decimal(0) <= price <= MAX_PRICE:
+            raise RouteError("A price is a number of dollars per million tokens, 0 or more.",
+                             name)
+    spec.fallback_group = (spec.fallback_group or "").strip() or None
+    if spec.fallback_group and not GROUP.match(spec.fallback_group):
+        raise RouteError("Use up to 64 letters, digits and . _ - : @ +.", "fallback_group")
+    if not -1000 <= spec.priority <= 1000:
+        raise RouteError("Priority is between -1000 and 1000 (lower goes first).", "priority")
+    return spec
+
+
+def _apply(route: ModelRoute, spec: RouteSpec) -> None:
+    with db.session.no_autoflush:  # the route is complete only at the end
+        _assign(route, spec)
+
+
+def _assign(route: ModelRoute, spec: RouteSpec) -> None:
+    route.public_name, route.upstream_model = spec.public_name, spec.upstream_model
+    route.credential = repo.credential_by_id(spec.credential_id)
+    route.enabled = spec.enabled
+    route.input_price, route.output_price = spec.input_price, spec.output_price
+    route.fallback_group, route.priority = spec.fallback_group, spec.priority
+    route.roles = [r for r in accounts_repo.all_roles() if r.id in set(spec.role_ids)]
+
+
+def _commit(route: ModelRoute) -> ModelRoute:
+    db.session.commit()
+    invalidate_catalog()
+    return route
+
+
+def _record(actor: Actor, action: str, route: ModelRoute) -> None:
+    audit.record(action, actor_id=actor.user_id, ip=actor.ip, target=f"route:{route.public_name}",
+                 vendor=route.credential.name if route.credential else None,
+                 upstream_model=route.upstream_model, enabled=route.enabled,
+                 roles=sorted(r.name for r in route.roles),
+                 input_price=str(route.input_price), output_price=str(route.output_price),
+                 fallback_group=route.fallback_group, priority=route.priority)

@@ -1,0 +1,149 @@
+"""Usage reports for admins: totals, per day / user / key / model, in SQL GROUP BYs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from app.repositories import accounts as accounts_repo
+from app.repositories import usage as repo
+
+SOURCES = ("web", "api")
+DEFAULT_DAYS = 30
+MAX_DAYS = 366 * 2
+TOP = 10
+
+
+class ReportError(ValueError):
+    """A report request that cannot be answered (bad dates, unknown grouping)."""
+
+
+@dataclass(frozen=True)
+class UsageFilter:
+    start: date  # first day, included
+    end: date  # last day, included
+    source: str | None = None
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+@dataclass(frozen=True)
+class Line:
+    """Metrics of one group: a day, a user, a key, a model or the whole range."""
+
+    label: str
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: Decimal = Decimal(0)
+    errors: int = 0
+    avg_latency_ms: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    filter: UsageFilter
+    totals: Line
+    days: list[Line]  # every day of the range, empty days included
+    users: list[Line]
+    keys: list[Line]
+    models: list[Line]
+
+
+def make_filter(start: str | None, end: str | None, source: str | None,
+                today: date | None = None) -> UsageFilter:
+    """A filter from query-string text; missing dates mean the last 30 days."""
+    today = today or datetime.now(UTC).date()
+    try:
+        end_day = date.fromisoformat(end) if end else today
+        start_day = date.fromisoformat(start) if start else end_day - timedelta(
+            days=DEFAULT_DAYS - 1)
+    except ValueError:
+        raise ReportError("Dates are written YYYY-MM-DD.") from None
+    if start_day > end_day:
+        raise ReportError("The start date is after the end date.")
+    if (end_day - start_day).days > MAX_DAYS:
+        raise ReportError(f"Choose a range of at most {MAX_DAYS} days.")
+    if source and source not in SOURCES:
+        raise ReportError(f"The source is one of: {', '.join(SOURCES)}.")
+    return UsageFilter(start=start_day, end=end_day, source=source or None)
+
+
+def report(flt: UsageFilter, top: int = TOP) -> UsageReport:
+    args = (flt.start_at, flt.end_at, flt.source)
+    by_day = {row.key: _line(str(row.key), row) for row in repo.aggregate("day", *args)}
+    days = [by_day.get(d.isoformat(), Line(d.isoformat())) for d in flt.days()]
+    return UsageReport(
+        filter=flt,
+        totals=_line("Total", repo.totals(*args)),
+        days=days,
+        users=_labelled("user", repo.aggregate("user", *args, limit=top)),
+        keys=_labelled("key", repo.aggregate("key", *args, limit=top)),
+        models=_labelled("model", repo.aggregate("model", *args, limit=top)),
+    )
+
+
+def month_totals(now: datetime | None = None) -> Line:
+    """This calendar month (UTC) so far."""
+    now = now or datetime.now(UTC)
+    start = datetime(now.year, now.month, 1, tzinfo=UTC)
+    return _line("This month", repo.totals(start, now + timedelta(seconds=1)))
+
+
+CSV_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost", "errors", "avg_latency_ms")
+
+
+def csv_lines(flt: UsageFilter, group: str) -> Iterator[str]:
+    """The report grouped by ``group`` (day, user, key, model, source) as CSV text lines."""
+    if group not in repo.GROUPS:
+        raise ReportError(f"Group by one of: {', '.join(repo.GROUPS)}.")
+    rows = repo.aggregate(group, flt.start_at, flt.end_at, flt.source)
+    lines = (_labelled(group, rows) if group in ("user", "key")
+             else [_line(str(row.key), row) for row in rows])
+    yield _csv_row([group, *CSV_COLUMNS])
+    for line in lines:
+        yield _csv_row([line.label, *(getattr(line, c) for c in CSV_COLUMNS)])
+
+
+def _csv_row(values) -> str:
+    buffer = io.StringIO()
+    # Cells a spreadsheet would run as formulas get a leading quote (CSV injection).
+    csv.writer(buffer).writerow(
+        ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in values])
+    return buffer.getvalue()
+
+
+def _labelled(group: str, rows) -> list[Line]:
+    if group == "user":
+        names = accounts_repo.emails_by_id(r.key for r in rows)
+        return [_line(names.get(r.key, "(deleted user)") if r.key else "(no user)", r)
+                for r in rows]
+    if group == "key":
+        names = accounts_repo.key_labels_by_id(r.key for r in rows)
+        return [_line(names.get(r.key, "(deleted key)") if r.key else "(web, no key)", r)
+                for r in rows]
+    return [_line(str(r.key), r) for r in rows]
+
+
+def _line(label: str, row) -> Line:
+    return Line(label=label, requests=int(row.requests or 0),
+                input_tokens=int(row.input_tokens or 0), output_tokens=int(row.output_tokens or 0),
+                cost=Decimal(str(row.cost or 0)).quantize(Decimal("0.000001")),
+                errors=int(row.errors or 0), avg_latency_ms=int(row.avg_latency_ms or 0))

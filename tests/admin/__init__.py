@@ -1,0 +1,1 @@
+"""Admin screens (/admin): access, CRUD, vendor secrets, usage reports, audit, browser."""

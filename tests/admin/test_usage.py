@@ -1,0 +1,114 @@
+"""Usage screen: SQL aggregates per day, user, key and model; the SVG chart; CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import UsageRecord, User
+from app.services import keys, usage_reports
+from tests.conftest import log_in
+
+NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+TODAY, YESTERDAY = NOW.date(), (NOW - timedelta(days=1)).date()
+
+
+@pytest.fixture
+def ledger(backend_url, make_app):
+    """An app on SQLite or PostgreSQL with a small known ledger and a signed-in admin."""
+    app = make_app(backend_url)
+    with app.app_context():
+        from app.services import accounts
+        admin = accounts.create_user("admin@example.com", "correct horse battery", role="admin")
+        alice = accounts.create_user("alice@example.com", "correct horse battery")
+        key, _ = keys.create_key(alice, name="ci")
+        rows = [
+            (alice.id, None, "mock/echo", 100, 50, "0.01", 200, "complete", "web", NOW),
+            (alice.id, key.id, "mock/echo", 10, 5, "0.001", 400, "error", "api", NOW),
+            (admin.id, None, "fast", 1000, 500, "0.10", 600, "complete", "web", NOW),
+            (alice.id, key.id, "fast", 7, 3, "0.5", 100, "complete", "api",
+             NOW - timedelta(days=1)),
+            (alice.id, None, "mock/echo", 9999, 9999, "9", 1, "complete", "web",
+             NOW - timedelta(days=40)),  # outside the default 30 days
+        ]
+        db.session.add_all(UsageRecord(
+            user_id=u, api_key_id=k, model=m, input_tokens=i, output_tokens=o, cost=Decimal(c),
+            latency_ms=lat, status=s, source=src, created_at=at)
+            for u, k, m, i, o, c, lat, s, src, at in rows)
+        db.session.commit()
+    client = app.test_client()
+    log_in(client, "admin@example.com")
+    return app, client
+
+
+def test_report_aggregates_per_day_user_key_and_model(ledger):
+    app, _ = ledger
+    with app.app_context():
+        report = usage_reports.report(usage_reports.make_filter(None, None, None))
+        assert report.totals.requests == 4 and report.totals.tokens == 1675
+        assert report.totals.errors == 1 and report.totals.cost == Decimal("0.611")
+        assert len(report.days) == 30
+        today = next(d for d in report.days if d.label == TODAY.isoformat())
+        assert (today.requests, today.tokens, today.avg_latency_ms) == (3, 1665, 400)
+        assert [(u.label, u.tokens) for u in report.users] == [
+            ("admin@example.com", 1500), ("alice@example.com", 175)]
+        assert [(m.label, m.requests) for m in report.models] == [("fast", 2), ("mock/echo", 2)]
+        assert [(k.label, k.requests) for k in report.keys][0] == ("(web, no key)", 2)
+        api = usage_reports.report(usage_reports.make_filter(None, None, "api"))
+        assert api.totals.requests == 2 and api.totals.cost == Decimal("0.501")
+        one_day = usage_reports.report(usage_reports.make_filter(
+            YESTERDAY.isoformat(), YESTERDAY.isoformat(), None))
+        assert one_day.totals.requests == 1 and len(one_day.days) == 1
+
+
+def test_usage_page_shows_totals_chart_and_tops(ledger):
+    _, client = ledger
+    html = client.get("/admin/usage/").get_data(as_text=True)
+    assert "1,675" in html and "alice@example.com" in html and "mock/echo" in html
+    assert '<svg viewBox="0 0 720 220"' in html and 'class="bar"' in html
+    assert f'data-day="{TODAY.isoformat()}" data-tokens="1665"' in html
+    assert "style=" not in html  # the CSP allows no inline styles
+    bad = client.get("/admin/usage/?start=2020-13-01")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert client.get("/admin/usage/?source=fax").status_code == 400
+
+
+def test_csv_export_per_group(ledger):
+    _, client = ledger
+    response = client.get("/admin/usage/usage.csv?group=user")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["user", "requests", "input_tokens", "output_tokens", "cost", "errors",
+                       "avg_latency_ms"]
+    assert rows[1][:4] == ["admin@example.com", "1", "1000", "500"]
+    days = list(csv.reader(io.StringIO(
+        client.get("/admin/usage/usage.csv?group=day&source=api").get_data(as_text=True))))
+    assert [r[0] for r in days[1:]] == [YESTERDAY.isoformat(), TODAY.isoformat()]
+    assert client.get("/admin/usage/usage.csv?group=nope").status_code == 400
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(app):
+    with app.app_context():
+        db.session.add(UsageRecord(model="=HYPERLINK(1)", status="complete", source="web",
+                                   user_id=None, created_at=NOW))
+        db.session.commit()
+        flt = usage_reports.make_filter(None, None, None)
+        text = "".join(usage_reports.csv_lines(flt, "model"))
+    assert "'=HYPERLINK(1)" in text
+
+
+def test_deleted_user_usage_stays_in_the_totals(ledger):
+    app, client = ledger
+    with app.app_context():
+        alice = db.session.scalars(select(User).where(User.email == "alice@example.com")).one()
+        db.session.delete(alice)
+        db.session.commit()
+    html = client.get("/admin/usage/").get_data(as_text=True)
+    assert "1,675" in html and "(no user)" in html
