@@ -37,7 +37,11 @@ def count_users() -> int:
 
 
 def key_by_prefix(prefix: str) -> ApiKey | None:
-    return db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    """The key with its owner and role, in one query (the API's hot path)."""
+    return db.session.scalar(
+        select(ApiKey).where(ApiKey.prefix == prefix)
+        .options(joinedload(ApiKey.user).joinedload(User.role))
+    )
 
 
 def keys_of_user(user_id: int) -> list[ApiKey]:
