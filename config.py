@@ -97,10 +97,21 @@ class Config:
         self.PARLOR_ADMIN_PASSWORD = _env("PARLOR_ADMIN_PASSWORD")
         self.MAX_CONTENT_LENGTH = int(_env("PARLOR_MAX_REQUEST_BYTES", str(1024 * 1024)))
         self.PARLOR_RATE_LIMIT = _env("PARLOR_RATE_LIMIT", "60/minute")
+        self.PARLOR_LOGIN_RATE_LIMIT = _env("PARLOR_LOGIN_RATE_LIMIT", "10/minute")  # per account
+        self.PARLOR_LOGIN_IP_RATE_LIMIT = _env("PARLOR_LOGIN_IP_RATE_LIMIT", "30/minute")
+        # Reverse proxies in front of Parlor whose X-Forwarded-For / -Proto are trusted.
+        self.PARLOR_TRUSTED_PROXIES = int(_env("PARLOR_TRUSTED_PROXIES", "0"))
         self.PARLOR_DEFAULT_MODEL = _env("PARLOR_DEFAULT_MODEL")
         self.PARLOR_VENDOR_TIMEOUT = float(_env("PARLOR_VENDOR_TIMEOUT", "120"))
         self.PARLOR_VENDOR_CONNECT_TIMEOUT = float(_env("PARLOR_VENDOR_CONNECT_TIMEOUT", "5"))
         self.PARLOR_VENDOR_RETRIES = int(_env("PARLOR_VENDOR_RETRIES", "2"))
+        # A stream's first token, the longest gap between two chunks, and the whole call.
+        self.PARLOR_VENDOR_FIRST_TOKEN_TIMEOUT = float(
+            _env("PARLOR_VENDOR_FIRST_TOKEN_TIMEOUT", "60"))
+        self.PARLOR_VENDOR_IDLE_TIMEOUT = float(_env("PARLOR_VENDOR_IDLE_TIMEOUT", "30"))
+        self.PARLOR_VENDOR_TOTAL_TIMEOUT = float(
+            _env("PARLOR_VENDOR_TOTAL_TIMEOUT", str(self.PARLOR_VENDOR_TIMEOUT)))
+        self.PARLOR_RETRY_BUDGET = float(_env("PARLOR_RETRY_BUDGET", "20"))
         self.PARLOR_CATALOG_TTL = float(_env("PARLOR_CATALOG_TTL", "30"))
 
         # Serving (run.py) and browser security.
@@ -147,6 +158,11 @@ class ProductionConfig(Config):
         super().__init__(**overrides)
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
+        # __Host-: sent only over HTTPS, for this host and path "/" (no subdomain can set it).
+        self.SESSION_COOKIE_NAME = "__Host-parlor"
+        self.REMEMBER_COOKIE_NAME = "__Host-parlor_remember"
+        self.SESSION_COOKIE_PATH = "/"
+        self.REMEMBER_COOKIE_PATH = "/"
 
     def validate(self) -> None:
         missing = [

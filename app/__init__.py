@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, extensions, ops, security
+from app import cli, extensions, limits, ops, security
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
 from app.api import BLUEPRINTS as API_BLUEPRINTS
 from app.services import encryption, vendors
@@ -51,6 +51,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     for blueprint in (*WEB_BLUEPRINTS, *ADMIN_BLUEPRINTS, *API_BLUEPRINTS):
         app.register_blueprint(blueprint)
+    limits.init_app(app)  # after the blueprints: it hooks into them
     web_errors.init_app(app)
     cli.init_app(app)
     return app

@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 
 @bp.get("/healthz")
 def healthz():
-    """The process is up (no dependency is checked)."""
+    """The process is up (200 whatever else is down); "degraded" while the rate limits run on
+    their in-process fallback because Redis was unreachable."""
+    limits = current_app.extensions.get("parlor.limits")
+    if limits is not None and limits.storage_down:
+        return jsonify(status="degraded", checks={"redis": "down"})
     return jsonify(status="ok")
 
 

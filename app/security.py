@@ -1,8 +1,12 @@
-"""Security headers on every response: a strict CSP and the usual hardening baseline."""
+"""Security headers on every response, the trusted-proxy set-up, and secrets kept out of logs."""
 
 from __future__ import annotations
 
+import logging
+import re
+
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -17,7 +21,42 @@ CSP = "; ".join([
 ])
 
 
+# ``?api_key=...`` (or ``key``, ``token`` ...) in a logged request line: keep the name only.
+SECRET_QUERY = re.compile(
+    r"([?&](?:api[_-]?key|apikey|key|access_token|token|secret)=)[^&\s\"']*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the values of secret-looking query parameters replaced by ``***``."""
+    return SECRET_QUERY.sub(r"\1***", text)
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Masks query-string keys in request log lines (werkzeug's and gunicorn's access log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactQuerySecrets) for f in logger.filters):
+            logger.addFilter(RedactQuerySecrets())
+
+
 def init_app(app: Flask) -> None:
+    # Only the configured number of proxies may set the client address and scheme: with 0,
+    # a client's own X-Forwarded-For is ignored (rate limits key on the real address).
+    proxies = app.config.get("PARLOR_TRUSTED_PROXIES", 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    install_log_redaction()
+
     @app.after_request
     def harden(response):
         headers = response.headers

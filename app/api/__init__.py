@@ -1,5 +1,15 @@
 """The JSON audience: OpenAI- and Anthropic-compatible /v1 and the native /api/v1 (API keys)."""
 
-from app.api import anthropic_compat, openai_compat
+from app.api import (
+    anthropic_compat,
+    conversations,
+    docs,
+    keys,
+    me,
+    messages,
+    openai_compat,
+    usage,
+)
 
-BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp]
+BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp, me.bp, conversations.bp,
+                    messages.bp, usage.bp, keys.bp, docs.bp]

@@ -14,9 +14,12 @@ import math
 import secrets
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.services.budgets import BudgetExceeded
 from app.vendors import errors as vendor
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,8 @@ KINDS = {
     "rate_limit": ("requests", "rate_limit_exceeded", "rate_limit_error"),
     "api_error": ("server_error", None, "api_error"),
     "timeout": ("server_error", "timeout", "timeout_error"),
+    "insufficient_quota": ("insufficient_quota", "insufficient_quota", "rate_limit_error"),
+    "unavailable": ("server_error", "service_unavailable", "api_error"),
 }
 STATUS_KINDS = {400: "invalid_request", 401: "authentication", 403: "permission",
                 404: "not_found", 405: "invalid_request", 413: "request_too_large",
@@ -49,6 +54,9 @@ VENDOR_ERRORS = [  # most specific first: (class, status, kind, message for the 
     (vendor.VendorUnavailable, 502, "api_error", "The model's vendor is unavailable right now."),
     (vendor.VendorError, 502, "api_error", "The model's vendor failed to answer."),
 ]
+
+
+DATABASE_RETRY_AFTER = 5  # seconds
 
 
 class ApiError(Exception):
@@ -90,6 +98,12 @@ def from_exception(exc: BaseException) -> ApiError:
         return ApiError(404, str(exc), kind="model_not_found", param="model")
     if isinstance(exc, vendor.VendorError):
         return _from_vendor(exc)
+    if isinstance(exc, BudgetExceeded):
+        return ApiError(429, str(exc), kind="insufficient_quota", retry_after=exc.retry_after,
+                        should_retry=False)
+    if isinstance(exc, OperationalError | PoolTimeout):  # the database is down: no key is
+        return ApiError(503, "Parlor cannot reach its database right now; try again shortly.",
+                        kind="unavailable", retry_after=DATABASE_RETRY_AFTER)  # taken unchecked
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         if status == 413:
@@ -131,7 +145,7 @@ def error_body(shape: str, error: ApiError) -> dict:
 def error_response(shape: str, error: ApiError) -> Response:
     response = jsonify(error_body(shape, error))
     response.status_code = error.status
-    if error.status == 429:
+    if error.status in (429, 503):
         response.headers["retry-after"] = str(max(1, math.ceil(error.retry_after or 1)))
     if error.should_retry is not None:
         response.headers["x-should-retry"] = "true" if error.should_retry else "false"
@@ -152,6 +166,8 @@ def handle(exc: BaseException, shape: str) -> Response:
         db.session.rollback()
         if isinstance(exc, vendor.VendorError):
             log.warning("vendor call failed: %s", type(exc).__name__)
+        elif isinstance(exc, OperationalError | PoolTimeout):
+            log.warning("database unreachable on %s: %s", request.path, type(exc).__name__)
         elif not isinstance(exc, HTTPException | ApiError):
             log.exception("unhandled error on %s", request.path)
     return error_response(shape, error)

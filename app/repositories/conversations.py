@@ -9,6 +9,7 @@ from sqlalchemy import delete as sql_delete
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus
+from app.repositories.pages import Page, paginate
 
 SEARCH_TERMS = 8  # words of a query that count; more only slow the index down
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -35,6 +36,23 @@ def recent(user_id: int, *, limit: int = 50, offset: int = 0) -> list[Conversati
             .offset(offset)
         )
     )
+
+
+ORDERINGS = {  # the API's ``order_by`` values; ``-`` means descending
+    "updated_at": Conversation.updated_at, "created_at": Conversation.created_at,
+    "title": Conversation.title,
+}
+
+
+def page_of(user_id: int, *, page: int = 1, per_page: int = 20,
+            order_by: str = "-updated_at") -> Page[Conversation]:
+    """One page of the user's conversations in ``order_by`` (a key of ORDERINGS, ``-`` first
+    for descending); ties are broken by id so pages never overlap."""
+    column = ORDERINGS[order_by.removeprefix("-")]
+    order = column.desc() if order_by.startswith("-") else column.asc()
+    statement = (select(Conversation).where(Conversation.user_id == user_id)
+                 .order_by(order, Conversation.id))
+    return paginate(statement, page, per_page)
 
 
 def messages(conversation_id: str) -> list[Message]:

@@ -16,6 +16,11 @@ def add(record: UsageRecord) -> None:
     db.session.add(record)
 
 
+def tokens_of_user_since(user_id: int, start: datetime) -> int:
+    """Input plus output tokens the user spent since ``start`` (index ix_usage_user_created)."""
+    spent = func.coalesce(func.sum(UsageRecord.input_tokens + UsageRecord.output_tokens), 0)
+    return int(db.session.scalar(select(spent).where(
+        UsageRecord.user_id == user_id, UsageRecord.created_at >= start)) or 0)
 
 
 def _day(column):

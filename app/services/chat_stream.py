@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import conversations as repo
-from app.services import usage
+from app.services import budgets, usage
 from app.services.chat import describe_error, history
 from app.services.vendors import vendor_manager
 from app.vendors import ChatRequest, Usage, VendorManager
@@ -34,6 +34,11 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 Render = Callable[[Message], str]
 
 
+def html_text(text: str) -> str:
+    """A delta for the page: escaped text the SSE extension may swap in as HTML."""
+    return html.escape(text, quote=False)
+
+
 def sse(event: str, data: str) -> str:
     """One Server-Sent Event; every line of ``data`` gets its own ``data:`` field."""
     lines = "".join(f"data: {line}\n" for line in _LINE_BREAK.split(data))
@@ -41,15 +46,21 @@ def sse(event: str, data: str) -> str:
 
 
 def stream_reply(user: User, conversation: Conversation, message: Message,
-                 render: Render, *, follow_timeout: float) -> Iterator[str]:
+                 render: Render, *, follow_timeout: float,
+                 encode_delta: Callable[[str], str] = html_text, source: str = "web",
+                 api_key_id: int | None = None) -> Iterator[str]:
     """Events for the reply ``message``: its generation if it is still pending, else (another
     request claimed it, or it has ended) its final state once there is one — never a second
-    generation. Ends with a ``done`` event carrying the final HTML."""
+    generation. Ends with a ``done`` event carrying ``render`` of the stored reply.
+
+    ``encode_delta`` writes each chunk's text (escaped HTML for the page, JSON for the API);
+    ``source`` and ``api_key_id`` go to the usage ledger."""
     yield ": stream\n\n"  # sends the headers now
     claimed = repo.claim_reply(message.id)
     db.session.commit()
     if claimed:
-        yield from _generate(user, conversation, message.id, render)
+        yield from _generate(user, conversation, message.id, render, encode_delta,
+                             (source, api_key_id))
     else:
         yield from _follow(message.id, render, follow_timeout)
 
@@ -70,16 +81,20 @@ def _follow(message_id: str, render: Render, timeout: float) -> Iterator[str]:
 class _VendorReader:
     """Reads the vendor stream on a thread into a queue; the reader alone closes the upstream."""
 
-    def __init__(self, manager: VendorManager, model: str, request: ChatRequest, role: str):
+    def __init__(self, manager: VendorManager, model: str, request: ChatRequest, role: str,
+                 refusal: Exception | None = None):
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(manager, model, request, role),
+        self._thread = threading.Thread(target=self._run,
+                                        args=(manager, model, request, role, refusal),
                                         name="parlor-reply", daemon=True)
         self._thread.start()
 
-    def _run(self, manager, model, request, role) -> None:
+    def _run(self, manager, model, request, role, refusal) -> None:
         deltas = None
         try:
+            if refusal is not None:  # e.g. the budget is spent: no vendor call at all
+                raise refusal
             route, deltas = manager.open_stream(model, request, role)
             self.events.put(("route", route))
             for delta in deltas:
@@ -97,16 +112,20 @@ class _VendorReader:
         self._stop.set()
 
 
-def _generate(user: User, conversation: Conversation, message_id: str,
-              render: Render) -> Iterator[str]:
+def _generate(user: User, conversation: Conversation, message_id: str, render: Render,
+              encode_delta: Callable[[str], str] = html_text,
+              ledger: tuple[str, int | None] = ("web", None)) -> Iterator[str]:
     placeholder = db.session.get(Message, message_id)
     request = ChatRequest(model=conversation.model,
                           messages=tuple(history(conversation, placeholder.seq)))
     model, role, user_id = conversation.model, user.role.name, user.id
-    reader = _VendorReader(vendor_manager(), model, request, role)
+    refusal = _over_budget(user)
+    reader = _VendorReader(vendor_manager(), model, request, role, refusal)
     db.session.commit()  # no transaction stays open while the vendor talks
     parts: list[str] = []
     outcome = {"route": None, "usage": None, "error": None, "status": MessageStatus.COMPLETE}
+    if refusal is not None:
+        outcome["usage"] = Usage()  # nothing was spent
     started = last_sent = last_check = time.monotonic()
     try:
         while True:
@@ -126,7 +145,7 @@ def _generate(user: User, conversation: Conversation, message_id: str,
                 if payload.text:
                     parts.append(payload.text)
                     last_sent = time.monotonic()
-                    yield sse("delta", html.escape(payload.text, quote=False))
+                    yield sse("delta", encode_delta(payload.text))
             now = time.monotonic()
             if now - last_check >= CANCEL_CHECK_SECONDS:
                 last_check = now
@@ -142,8 +161,16 @@ def _generate(user: User, conversation: Conversation, message_id: str,
     finally:
         reader.stop()
         _finish(message_id, user_id, model, request, "".join(parts), outcome,
-                int((time.monotonic() - started) * 1000))
+                int((time.monotonic() - started) * 1000), ledger)
     yield sse("done", render(db.session.get(Message, message_id)))
+
+
+def _over_budget(user: User) -> budgets.BudgetExceeded | None:
+    try:
+        budgets.check(user)
+    except budgets.BudgetExceeded as exc:
+        return exc
+    return None
 
 
 def _stop_requested(message_id: str) -> bool:
@@ -153,7 +180,8 @@ def _stop_requested(message_id: str) -> bool:
 
 
 def _finish(message_id: str, user_id: int, model: str, request: ChatRequest, text: str,
-            outcome: dict, latency_ms: int) -> None:
+            outcome: dict, latency_ms: int,
+            ledger: tuple[str, int | None] = ("web", None)) -> None:
     """Store the reply and its usage, whatever way the generation ended."""
     try:
         message = db.session.get(Message, message_id)
@@ -161,9 +189,13 @@ def _finish(message_id: str, user_id: int, model: str, request: ChatRequest, tex
             db.session.rollback()
             return
         error = outcome["error"]
-        if error is not None:
+        if isinstance(error, budgets.BudgetExceeded):
+            message.status, message.error = MessageStatus.ERROR, str(error)
+        elif error is not None:
             log.warning("reply %s failed: %s", message_id, error)
-            message.status, message.error = MessageStatus.ERROR, describe_error(error)
+            # A reply cut short (timeout, broken stream) keeps its text as ``incomplete``.
+            message.status = MessageStatus.INCOMPLETE if text else MessageStatus.ERROR
+            message.error = describe_error(error)
         elif message.status == MessageStatus.STOPPED:
             outcome["status"] = MessageStatus.STOPPED
         else:
@@ -174,7 +206,8 @@ def _finish(message_id: str, user_id: int, model: str, request: ChatRequest, tex
         message.latency_ms = latency_ms
         message.conversation.updated_at = datetime.now(UTC)
         usage.record(user_id=user_id, model=model, route=outcome["route"], usage=spent,
-                     latency_ms=latency_ms, status=message.status, source="web")
+                     latency_ms=latency_ms, status=message.status, source=ledger[0],
+                     api_key_id=ledger[1])
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from app.extensions import db
 from app.models import MessageStatus
-from app.services import usage
+from app.services import budgets, usage
 from app.services.vendors import vendor_manager
 from app.vendors import (
     ChatRequest,
@@ -52,6 +52,7 @@ def find_model(model_id: str, role: str) -> ModelInfo | None:
 
 def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, Route]:
     """A whole completion; the ledger gets one row whatever happens."""
+    budgets.check_user_id(caller.user_id)  # raises BudgetExceeded before any vendor call
     started = time.monotonic()
     try:
         result, route = vendor_manager().complete(model, request, caller.role)
@@ -68,6 +69,7 @@ def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route
     Iterate the returned deltas inside an app context (``stream_with_context``): the usage
     row is written when the stream ends, fails or is closed because the client left.
     """
+    budgets.check_user_id(caller.user_id)
     started = time.monotonic()
     try:
         route, deltas = vendor_manager().open_stream(model, request, caller.role)

@@ -13,10 +13,17 @@ from app.services.encryption import secret_box
 from app.vendors import Catalog, Credential, RetryPolicy, Route, VendorManager
 
 
+def vendor_timeouts(config) -> dict:
+    """Credential fields for the connect, first-token, idle and total timeouts."""
+    return {"timeout": config["PARLOR_VENDOR_TOTAL_TIMEOUT"],
+            "connect_timeout": config["PARLOR_VENDOR_CONNECT_TIMEOUT"],
+            "options": (("first_token_timeout", config["PARLOR_VENDOR_FIRST_TOKEN_TIMEOUT"]),
+                        ("idle_timeout", config["PARLOR_VENDOR_IDLE_TIMEOUT"]))}
+
+
 def environment_credentials(config) -> dict[str, Credential]:
     """Vendors configured by environment variables (read-only in the admin screens)."""
-    timeouts = {"timeout": config["PARLOR_VENDOR_TIMEOUT"],
-                "connect_timeout": config["PARLOR_VENDOR_CONNECT_TIMEOUT"]}
+    timeouts = vendor_timeouts(config)
     found: dict[str, Credential] = {}
     if config["PARLOR_MOCK_VENDOR"]:
         found["mock"] = Credential(name="mock", kind="mock", read_only=True,
@@ -44,8 +51,7 @@ def build_catalog(config) -> Catalog:
         credentials[row.name] = Credential(
             name=row.name, kind=row.kind, base_url=row.base_url,
             api_key=box.decrypt(row.encrypted_secret) if row.encrypted_secret else None,
-            timeout=config["PARLOR_VENDOR_TIMEOUT"],
-            connect_timeout=config["PARLOR_VENDOR_CONNECT_TIMEOUT"],
+            **vendor_timeouts(config),
         )
     routes = tuple(
         Route(
@@ -72,7 +78,8 @@ class VendorDirectory:
     def __init__(self, config):
         self.config = config
         self.manager = VendorManager(
-            policy=RetryPolicy(retries=config["PARLOR_VENDOR_RETRIES"]),
+            policy=RetryPolicy(retries=config["PARLOR_VENDOR_RETRIES"],
+                               budget=config["PARLOR_RETRY_BUDGET"]),
         )
         self.ttl = config["PARLOR_CATALOG_TTL"]
         self._expires = 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,6 +13,7 @@ import httpx2
 from app.vendors.base import VendorHandler
 from app.vendors.errors import (
     VendorBadRequest,
+    VendorError,
     VendorTimeout,
     VendorUnavailable,
     error_for_status,
@@ -27,6 +29,7 @@ from app.vendors.types import (
     ToolCallDelta,
     Usage,
 )
+from app.vendors.watchdog import StallLimits, StallWatchdog
 
 DEFAULT_MAX_TOKENS = 4096
 STOP_REASONS = {
@@ -95,45 +98,66 @@ class AnthropicHandler(VendorHandler):
         )
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
-        input_tokens = output_tokens = 0
-        finish = None
-        tool_index, block_is_tool, finished = 0, False, False
-        with self._translated_errors():
-            upstream = self.client.messages.create(**_params(request), stream=True)
-            with upstream:
-                for event in upstream:
-                    kind = event.type
-                    if kind == "content_block_delta":
-                        delta = event.delta
-                        if delta.type == "text_delta":
-                            yield Delta(text=delta.text)
-                        elif delta.type == "input_json_delta":
-                            yield Delta(tool_call=ToolCallDelta(
-                                index=tool_index, arguments=delta.partial_json))
-                    elif kind == "content_block_start":
-                        block = event.content_block
-                        block_is_tool = block.type == "tool_use"
-                        if block_is_tool:
-                            yield Delta(tool_call=ToolCallDelta(
-                                index=tool_index, id=block.id, name=block.name))
-                    elif kind == "content_block_stop":
-                        if block_is_tool:
-                            tool_index += 1
-                        block_is_tool = False
-                    elif kind == "message_start":
-                        input_tokens = _input_tokens(event.message.usage)
-                    elif kind == "message_delta":
-                        finish = STOP_REASONS.get(event.delta.stop_reason, "stop")
-                        output_tokens = event.usage.output_tokens or 0
-                        if getattr(event.usage, "input_tokens", None) is not None:
-                            input_tokens = _input_tokens(event.usage)
-                    elif kind == "message_stop":
-                        finished = True
-        if finish is None or not finished:
+        limits = StallLimits.of(self.credential)
+        # until the headers: the first-token timeout; after them the watchdog keeps time
+        timeout = anthropic.Timeout(min(limits.first_token, limits.total),
+                                    connect=self.credential.connect_timeout)
+        watchdog, started, state = None, time.monotonic(), {}
+        try:
+            with self._translated_errors():
+                upstream = self.client.messages.create(**_params(request), stream=True,
+                                                       timeout=timeout)
+                watchdog = StallWatchdog(upstream.response, limits, started)
+                with upstream:
+                    yield from _deltas(upstream, watchdog, state)
+        except VendorError:
+            if watchdog is not None and watchdog.fired:
+                raise watchdog.error(self.credential.name) from None
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.close()
+        if watchdog.fired:
+            raise watchdog.error(self.credential.name)
+        if state.get("finish") is None or not state.get("finished"):
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
                                     vendor=self.credential.name)
-        yield Delta(finish_reason=finish, usage=Usage(input_tokens, output_tokens))
+        yield Delta(finish_reason=state["finish"],
+                    usage=Usage(state.get("input_tokens", 0), state.get("output_tokens", 0)))
 
+
+def _deltas(upstream, watchdog: StallWatchdog, state: dict) -> Iterator[Delta]:
+    """The upstream events as deltas; finish reason and token counts are left in ``state``."""
+    tool_index, block_is_tool = 0, False
+    for event in upstream:
+        kind = event.type
+        if kind == "content_block_delta":
+            delta = event.delta
+            if delta.type == "text_delta":
+                yield Delta(text=delta.text)
+            elif delta.type == "input_json_delta":
+                yield Delta(tool_call=ToolCallDelta(index=tool_index,
+                                                    arguments=delta.partial_json))
+        elif kind == "content_block_start":
+            block = event.content_block
+            block_is_tool = block.type == "tool_use"
+            if block_is_tool:
+                yield Delta(tool_call=ToolCallDelta(index=tool_index, id=block.id,
+                                                    name=block.name))
+        elif kind == "content_block_stop":
+            if block_is_tool:
+                tool_index += 1
+            block_is_tool = False
+        elif kind == "message_start":
+            state["input_tokens"] = _input_tokens(event.message.usage)
+        elif kind == "message_delta":
+            state["finish"] = STOP_REASONS.get(event.delta.stop_reason, "stop")
+            state["output_tokens"] = event.usage.output_tokens or 0
+            if getattr(event.usage, "input_tokens", None) is not None:
+                state["input_tokens"] = _input_tokens(event.usage)
+        elif kind == "message_stop":
+            state["finished"] = True
+        watchdog.fed()  # the wait for the next event starts now, not while the client read
 
 def _params(request: ChatRequest) -> dict:
     """Translate the normalised request into Messages API parameters.

@@ -23,9 +23,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Transient errors are retried on the same route with capped exponential backoff (or
+    the vendor's Retry-After); 400-class errors are never retried nor rerouted."""
+
     retries: int = 2  # further attempts on one route after a transient error
-    backoff: float = 0.5  # first wait; doubles each attempt
+    backoff: float = 0.5  # first wait; doubles each attempt, up to max_wait
     max_wait: float = 8.0  # a longer Retry-After moves on to the next route instead
+    budget: float = 20.0  # seconds of waiting one call may spend on retries, all routes together
 
 
 class VendorManager:
@@ -44,7 +48,7 @@ class VendorManager:
         self.pool = pool or HandlerPool()
         self.policy = policy or RetryPolicy()
         self.discovery_ttl = discovery_ttl
-        self._sleep = sleep
+        self.sleep = sleep  # injectable: tests record the waits
         self._discovered: dict[str, tuple[float, list[str]]] = {}
         self._lock = threading.Lock()
 
@@ -116,6 +120,7 @@ class VendorManager:
     def _attempt(self, name, role, call, request):
         routes = self.catalog.routes_for(name, role)
         last_error: VendorError | None = None
+        waited = 0.0
         for route in routes:
             handler = self.pool.get(route.credential)
             routed = replace(request, model=route.upstream_model)
@@ -129,11 +134,14 @@ class VendorManager:
                     ):
                         raise  # the request itself is wrong: no other route will like it
                     wait = self._wait(exc, attempt)
+                    if wait is not None and waited + wait > self.policy.budget:
+                        wait = None  # the retry budget is spent: only other routes are left
                     log.info("route %s failed (%s); %s", route.label, type(exc).__name__,
                              "retrying" if wait is not None else "next route")
                     if wait is None:
                         break
-                    self._sleep(wait)
+                    self.sleep(wait)
+                    waited += wait
         assert last_error is not None
         raise last_error
 
@@ -141,9 +149,9 @@ class VendorManager:
         """Seconds to wait before retrying the same route, or None to move on."""
         if not exc.retryable or attempt >= self.policy.retries:
             return None
-        wait = exc.retry_after if exc.retry_after is not None else (
-            self.policy.backoff * 2**attempt)
-        return wait if wait <= self.policy.max_wait else None
+        if exc.retry_after is None:
+            return min(self.policy.backoff * 2**attempt, self.policy.max_wait)
+        return exc.retry_after if exc.retry_after <= self.policy.max_wait else None
 
 
 class _Resumed:

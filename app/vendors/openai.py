@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ import openai
 
 from app.vendors.base import VendorHandler
 from app.vendors.errors import (
+    VendorError,
     VendorTimeout,
     VendorUnavailable,
     error_for_status,
@@ -18,6 +20,7 @@ from app.vendors.errors import (
     scrub,
 )
 from app.vendors.types import ChatRequest, Delta, Result, ToolCall, ToolCallDelta, Usage
+from app.vendors.watchdog import StallLimits, StallWatchdog
 
 FINISH_REASONS = {"function_call": "tool_calls"}
 
@@ -101,31 +104,54 @@ class OpenAIHandler(VendorHandler):
         )
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
-        params = self._params(request) | {"stream": True, "stream_options": {"include_usage": True}}
-        finish, usage = None, None
-        with self._translated_errors():
-            upstream = self.client.chat.completions.create(**params)
-            with upstream:
-                for chunk in upstream:
-                    if chunk.usage is not None:
-                        usage = _usage(chunk.usage)
-                    for choice in chunk.choices[:1]:
-                        delta = choice.delta
-                        if delta.content:
-                            yield Delta(text=delta.content)
-                        for call in delta.tool_calls or []:
-                            function = call.function
-                            yield Delta(tool_call=ToolCallDelta(
-                                index=call.index, id=call.id,
-                                name=function.name if function else None,
-                                arguments=(function.arguments or "") if function else "",
-                            ))
-                        if choice.finish_reason:
-                            finish = _finish(choice.finish_reason)
+        limits = StallLimits.of(self.credential)
+        params = self._params(request) | {
+            "stream": True, "stream_options": {"include_usage": True},
+            # until the headers: the first-token timeout; after them the watchdog keeps time
+            "timeout": openai.Timeout(min(limits.first_token, limits.total),
+                                      connect=self.credential.connect_timeout)}
+        watchdog, started, state = None, time.monotonic(), {}
+        try:
+            with self._translated_errors():
+                upstream = self.client.chat.completions.create(**params)
+                watchdog = StallWatchdog(upstream.response, limits, started)
+                with upstream:
+                    yield from self._deltas(upstream, watchdog, state)
+        except VendorError:
+            if watchdog is not None and watchdog.fired:
+                raise watchdog.error(self.credential.name) from None
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.close()
+        if watchdog.fired:
+            raise watchdog.error(self.credential.name)
+        finish, usage = state.get("finish"), state.get("usage")
         if finish is None:
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
                                     vendor=self.credential.name)
         yield Delta(finish_reason=finish, usage=usage or Usage())
+
+    @staticmethod
+    def _deltas(upstream, watchdog: StallWatchdog, state: dict) -> Iterator[Delta]:
+        """The upstream chunks as deltas; the finish reason and usage are left in ``state``."""
+        for chunk in upstream:
+            if chunk.usage is not None:
+                state["usage"] = _usage(chunk.usage)
+            for choice in chunk.choices[:1]:
+                delta = choice.delta
+                if delta.content:
+                    yield Delta(text=delta.content)
+                for call in delta.tool_calls or []:
+                    function = call.function
+                    yield Delta(tool_call=ToolCallDelta(
+                        index=call.index, id=call.id,
+                        name=function.name if function else None,
+                        arguments=(function.arguments or "") if function else "",
+                    ))
+                if choice.finish_reason:
+                    state["finish"] = _finish(choice.finish_reason)
+            watchdog.fed()  # the wait for the next chunk starts now, not while the client read
 
 
 def _message(message) -> dict:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app import limits
 from app.extensions import db, login_manager
 from app.services import accounts, audit
 from app.web.forms import LoginForm
@@ -38,10 +39,17 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        refusal = limits.rate_limits().login_refusal(form.email.data)
+        if refusal is not None:  # counted per account and per client address
+            return (render_template("auth/login.html", form=form, error=refusal.message),
+                    refusal.status, {"Retry-After": str(refusal.retry_after)})
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            target = _safe_next(request.args.get("next"))
+            session.clear()  # nothing from before the sign-in carries over into the new session
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(target)
+        limits.rate_limits().count_failed_login(form.email.data)
         audit.record("login.failed", target=(form.email.data or "")[:255],
                      ip=request.remote_addr)
         db.session.commit()

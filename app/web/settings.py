@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from app.services import profile
+from app.services import budgets, profile
 from app.services.accounts import AccountError
 from app.web.forms import KeyForm, PasswordForm, ProfileForm
 
@@ -23,6 +23,7 @@ def _page(status: int = 200, new_secret: str | None = None, **forms):
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("key_form", KeyForm())
     return render_template("auth/settings.html", keys=profile.own_keys(current_user),
+                           budget=budgets.status(current_user),
                            new_secret=new_secret, **forms), status
 
 

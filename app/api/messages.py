@@ -1,0 +1,86 @@
+"""``/api/v1/conversations/{id}/messages``: send a message and get the reply, plain or streamed.
+
+Plain: the request waits for the reply and answers 201 with both stored messages; a vendor
+failure is reported in the reply (``status: "error"``, ``error``), as the chat page shows it.
+Streamed (``"stream": true``): Server-Sent Events — ``start`` (both messages, the reply still
+pending: its id is what ``.../stop`` takes), ``delta`` events (``{"text": ...}``) and a final
+``done`` carrying the stored reply. A client that leaves keeps the text written so far.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, current_app, stream_with_context
+
+from app.api import rest, rest_auth
+from app.api.conversations import CHAT_PERMISSION, owned_or_404, refused
+from app.api.errors import ApiError
+from app.api.schemas.rest import MessageCreate, MessageOut, SentMessages, StopResult
+from app.models import Conversation, Message
+from app.services import chat, chat_queries, chat_stream
+
+bp = rest.blueprint("rest_messages", __name__)
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@bp.before_request
+def require_chat():
+    rest_auth.require(CHAT_PERMISSION)
+
+
+def message_json(message: Message) -> str:
+    return MessageOut.model_validate(message).model_dump_json()
+
+
+def delta_json(text: str) -> str:
+    return json.dumps({"text": text}, ensure_ascii=False)
+
+
+def _reply_events(conversation: Conversation, reply: Message):
+    caller = rest_auth.current()
+    return chat_stream.stream_reply(
+        caller.user, conversation, reply, message_json,
+        follow_timeout=current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30,
+        encode_delta=delta_json, source="api",
+        api_key_id=caller.key.id if caller.key else None)
+
+
+@bp.post("/conversations/<conversation_id>/messages")
+def send(conversation_id: str):
+    """Send a message; the reply comes in the answer (plain) or as it is written (SSE)."""
+    conversation = owned_or_404(conversation_id)
+    body = rest.parse_body(MessageCreate)
+    try:
+        message, reply = chat.send_message(rest_auth.current().user, conversation, body.content)
+    except chat.ChatError as exc:
+        raise refused(exc) from None
+    sent = SentMessages(message=MessageOut.model_validate(message),
+                        reply=MessageOut.model_validate(reply))
+    events = _reply_events(conversation, reply)
+    if body.stream:
+        chat_queries.load_for_stream(rest_auth.current().user, conversation)
+        start = chat_stream.sse("start", sent.model_dump_json())
+
+        def stream():
+            yield start
+            yield from events
+
+        return Response(stream_with_context(stream()), mimetype="text/event-stream",
+                        headers=SSE_HEADERS)
+    for _event in events:  # the generation runs here; the reply is stored when it ends
+        pass
+    reply = chat_queries.message(conversation, sent.reply.id)
+    return rest.data(SentMessages(message=sent.message, reply=MessageOut.model_validate(reply)),
+                     201)
+
+
+@bp.post("/conversations/<conversation_id>/messages/<message_id>/stop")
+def stop(conversation_id: str, message_id: str):
+    """Stop a reply being written; its stream stores the text so far (status ``stopped``)."""
+    conversation = owned_or_404(conversation_id)
+    if chat_queries.message(conversation, message_id) is None:
+        raise ApiError(404, "There is no such message in this conversation.")
+    stopped = chat.stop(conversation, message_id)
+    reply = chat_queries.message(conversation, message_id)
+    return rest.data(StopResult(stopped=stopped, reply=MessageOut.model_validate(reply)))

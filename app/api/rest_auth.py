@@ -1,0 +1,87 @@
+"""Who calls the native REST API: an API key (``Authorization: Bearer``) or a browser session.
+
+A key, when sent, is the only credential looked at (a wrong one is a 401 even with a session
+cookie). A session's state-changing requests must carry Flask-WTF's CSRF token in the
+``X-CSRFToken`` header; key requests need none (no browser sends them on its own). Nothing here
+redirects to the login page: an anonymous caller gets a JSON 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from app.api import auth
+from app.api.errors import ApiError
+from app.extensions import csrf
+from app.models import ApiKey, User
+from app.services import gateway
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class RestCaller:
+    """The signed-in user, and the key they called with (None for a browser session)."""
+
+    user: User
+    key: ApiKey | None
+
+    def can(self, permission: str) -> bool:
+        return auth.key_allows(self.key, permission) if self.key else \
+            self.user.role.can(permission)
+
+    def for_ledger(self) -> gateway.Caller:
+        return gateway.Caller(user_id=self.user.id, role=self.user.role.name,
+                              api_key_id=self.key.id if self.key else None)
+
+
+def authenticate() -> RestCaller:
+    """A ``before_request`` hook: the caller, kept in ``g.rest_caller``; 401/403 otherwise."""
+    if auth.presented_key(allow_x_api_key=False):
+        key_caller = auth.authenticate(permission=auth.API_PERMISSION)
+        g.rest_caller = RestCaller(user=key_caller.user, key=key_caller.key)
+    elif current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            try:
+                csrf.protect()
+            except CSRFError:
+                raise ApiError(400, "A signed-in browser must send the CSRF token in the "
+                                    "X-CSRFToken header.", kind="csrf_failed") from None
+        g.rest_caller = RestCaller(user=current_user._get_current_object(), key=None)
+    else:
+        raise ApiError(401, "Authentication required: send an API key as "
+                            "'Authorization: Bearer <key>', or sign in.", kind="authentication")
+    return g.rest_caller
+
+
+def current() -> RestCaller:
+    return g.rest_caller
+
+
+def require(permission: str) -> RestCaller:
+    """The caller, if they hold ``permission`` (their role's, narrowed by the key's scopes)."""
+    caller = current()
+    if not caller.can(permission):
+        raise ApiError(403, f"This requires the {permission!r} permission.", kind="permission")
+    return caller
+
+
+def requires(permission: str) -> Callable:
+    """A view decorator: ``@requires("admin")`` makes an admin-only route (member: 403)."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            require(permission)
+            return view(*args, **kwargs)
+
+        guarded.required_permission = permission  # read by the OpenAPI document
+        return guarded
+
+    return decorate

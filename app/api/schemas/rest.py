@@ -1,0 +1,207 @@
+"""The native REST API's (``/api/v1``) request and response schemas.
+
+Requests are strict: exact JSON types, unknown fields refused with a 400 that names them (so
+``{"role": "admin"}`` on ``PATCH /me`` is an error, not a silent no-op). Responses list every
+field they expose: a model attribute not named here (a key hash, a password hash) cannot leak.
+The OpenAPI document is generated from these very classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+PERMISSION = Literal["chat", "api", "own_keys", "admin"]
+ORDER_BY = Literal["updated_at", "-updated_at", "created_at", "-created_at", "title", "-title"]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+ModelName = Annotated[str, Field(min_length=1, max_length=200)]
+SystemPrompt = Annotated[str, Field(max_length=20_000)]
+Day = Annotated[str, Field(pattern=r"^[12]\d{3}-\d{2}-\d{2}$", description="YYYY-MM-DD (UTC)")]
+
+
+class RequestBody(BaseModel):
+    """A JSON request body: exact types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Query(BaseModel):
+    """Query parameters: text coerced to the declared type; unknown parameters tolerated."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# Requests
+
+
+class MeUpdate(RequestBody):
+    display_name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+
+
+class ConversationCreate(RequestBody):
+    model: ModelName
+    title: Title | None = None
+    system_prompt: SystemPrompt | None = None
+
+
+class ConversationUpdate(RequestBody):
+    title: Title | None = None
+    model: ModelName | None = None
+    system_prompt: SystemPrompt | None = None
+
+
+class MessageCreate(RequestBody):
+    content: Annotated[str, Field(min_length=1, max_length=100_000)]
+    stream: bool = Field(False, description="true: answer as Server-Sent Events")
+
+
+class KeyCreate(RequestBody):
+    name: Annotated[str, Field(max_length=120)] = ""
+    scopes: list[PERMISSION] = Field(
+        default_factory=list,
+        description="Permissions the key is limited to (empty: all of the role's); each must "
+                    "be held by your role, else 403.")
+    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+
+class ConversationQuery(Query):
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=100)] = 20
+    q: Annotated[str, Field(max_length=200)] | None = Field(
+        None, description="Search titles and message text (newest first; order_by is ignored)")
+    order_by: ORDER_BY = "-updated_at"
+
+
+class UsageQuery(Query):
+    start: Day | None = Field(None, description="First day, included (default: 30 days ago)")
+    end: Day | None = Field(None, description="Last day, included (default: today)")
+    source: Literal["web", "api"] | None = None
+
+
+# Responses
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserOut(Out):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    permissions: list[str]
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class MessageOut(Out):
+    id: str
+    role: Literal["user", "assistant", "system", "tool"]
+    content: str
+    status: Literal["pending", "streaming", "complete", "stopped", "incomplete", "error"]
+    model: str | None
+    error: str | None
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int | None
+    created_at: datetime
+
+
+class ConversationOut(Out):
+    id: str
+    title: str
+    model: str
+    system_prompt: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationListItem(ConversationOut):
+    snippet: str | None = Field(None, description="With q: the matching message text")
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+
+class SentMessages(BaseModel):
+    message: MessageOut
+    reply: MessageOut
+
+
+class StopResult(BaseModel):
+    stopped: bool = Field(description="false when the reply had already ended")
+    reply: MessageOut
+
+
+class KeyOut(Out):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    status: Literal["active", "expired", "revoked"]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    secret: str = Field(description="The full key: shown this once, never again")
+
+
+class UsageLine(BaseModel):
+    label: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    tokens: int
+    cost: float
+    errors: int
+    avg_latency_ms: int
+
+
+class UsageOut(BaseModel):
+    start: str
+    end: str
+    source: str | None
+    totals: UsageLine
+    days: list[UsageLine]
+    models: list[UsageLine]
+
+
+class PageMeta(BaseModel):
+    page: int
+    per_page: int
+    total: int | None = Field(description="null for search results")
+    has_more: bool
+
+
+class Data(BaseModel, Generic[T]):
+    data: T
+
+
+class Listing(BaseModel, Generic[T]):
+    data: list[T]
+    meta: PageMeta
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="invalid_request, authentication, permission, not_found, "
+                                  "request_too_large, rate_limit, csrf_failed, api_error...")
+    message: str
+    details: list[FieldError] | None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,91 @@
+"""The native REST API's tests: the mock vendor for replies, the fake vendor as ``openai``."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.models import Conversation, Message
+from app.repositories import accounts as accounts_repo
+from app.services import accounts, keys
+from tests.conftest import PASSWORD, csrf_token, log_in
+
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+@pytest.fixture
+def app(make_app, fake_vendor):
+    fake_vendor.models = [*fake_vendor.models, "slow-stream", "error-429"]  # routed as openai/…
+    return make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url,
+                    OPENAI_API_KEY=fake_vendor.api_key,
+                    PARLOR_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES)
+
+
+@pytest.fixture
+def live_server(app):
+    """As tests/conftest.py's, polling for shutdown often so each test ends quickly."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def make_key(app):
+    """A user (made once per e-mail) with ``role`` and a new API key; returns the key."""
+
+    def factory(email="alice@example.com", role="member", **key_fields) -> str:
+        with app.app_context():
+            user = accounts_repo.user_by_email(email) or accounts.create_user(
+                email, PASSWORD, role=role)
+            _, secret = keys.create_key(user, name="test", **key_fields)
+            return secret
+
+    return factory
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def alice(make_key) -> dict:
+    """Headers of a member's API key."""
+    return bearer(make_key("alice@example.com"))
+
+
+@pytest.fixture
+def bob(make_key) -> dict:
+    return bearer(make_key("bob@example.com"))
+
+
+@pytest.fixture
+def session_client(app, make_key):
+    """A browser session signed in as alice, and its CSRF token (for ``X-CSRFToken``)."""
+    make_key("alice@example.com")
+    client = app.test_client()
+    log_in(client, "alice@example.com")
+    return client, csrf_token(client.get("/settings/").get_data(as_text=True))
+
+
+def add_conversation(app, email: str, title: str, texts=()) -> tuple[str, list[str]]:
+    """A stored conversation (no vendor call); returns its id and its messages' ids."""
+    with app.app_context():
+        user = accounts_repo.user_by_email(email)
+        conversation = Conversation(user_id=user.id, model="mock/echo", title=title)
+        db.session.add(conversation)
+        db.session.flush()
+        messages = [Message(conversation_id=conversation.id, seq=seq, content=text,
+                            role="user" if seq % 2 else "assistant")
+                    for seq, text in enumerate(texts, start=1)]
+        db.session.add_all(messages)
+        db.session.commit()
+        return conversation.id, [m.id for m in messages]
