@@ -5,7 +5,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
+import httpx2
+
 from app.vendors.types import ChatRequest, Credential, Delta, Result
+
+# For every SDK client: redirects are never followed (a base URL checked when saved could
+# otherwise bounce a call to a cloud-metadata address), and idle connections are kept long
+# enough that bursts do not pay a new handshake; a gevent worker holds many streams at once.
+HTTP_CLIENT_OPTIONS = {
+    "follow_redirects": False,
+    "limits": httpx2.Limits(max_connections=1000, max_keepalive_connections=200,
+                            keepalive_expiry=30.0),
+}
 
 
 class VendorHandler(ABC):

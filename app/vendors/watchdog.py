@@ -1,7 +1,7 @@
 """Stall timeouts for streamed replies: first token, the gap between chunks, and the total.
 
-A socket read timeout cannot tell these apart (it is fixed when the body starts), so a small
-watcher thread per stream keeps a deadline — the first token's, then ``idle`` after each
+A socket read timeout cannot tell these apart (it is fixed when the body starts), so a
+monitor thread keeps, for each stream, a deadline — the first token's, then ``idle`` after each
 chunk, never past the total — and shuts the upstream socket down when it passes. The blocked
 read then fails at once; the adapter sees :attr:`StallWatchdog.fired` and raises
 ``VendorTimeout`` instead of a broken-stream error.
@@ -9,6 +9,7 @@ read then fails at once; the adapter sees :attr:`StallWatchdog.fired` and raises
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -33,43 +34,86 @@ class StallLimits:
 
 
 class StallWatchdog:
-    """Watches one streamed response; call :meth:`fed` per chunk and :meth:`close` at the end."""
+    """Watches one streamed response; call :meth:`fed` per chunk and :meth:`close` at the end.
+
+    One monitor thread per process looks after every open stream (a thread per stream cost
+    ~3 ms to start, on the path to the first token).
+    """
 
     def __init__(self, response, limits: StallLimits, started: float):
         self._socket = _socket_of(response)
         self._limits = limits
         self._total_deadline = started + limits.total
-        self._deadline = min(started + limits.first_token, self._total_deadline)
+        self.deadline = min(started + limits.first_token, self._total_deadline)
         self._phase = "first token"
-        self._closed = threading.Event()
         self.fired: str | None = None  # the timeout that cut the stream
         if self._socket is not None:
-            threading.Thread(target=self._watch, name="parlor-stall-watchdog",
-                             daemon=True).start()
+            _monitor().watch(self)
 
     def fed(self) -> None:
         """A chunk arrived: the next may take up to the idle timeout."""
         self._phase = "idle"
-        self._deadline = min(time.monotonic() + self._limits.idle, self._total_deadline)
+        self.deadline = min(time.monotonic() + self._limits.idle, self._total_deadline)
 
     def close(self) -> None:
-        self._closed.set()
+        _monitor().forget(self)
 
     def error(self, vendor: str) -> VendorTimeout:
         return VendorTimeout(f"{vendor} exceeded the {self.fired} timeout", vendor=vendor)
 
-    def _watch(self) -> None:
-        while not self._closed.is_set():
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
-                self.fired = "total" if self._deadline >= self._total_deadline else self._phase
-                try:
-                    self._socket.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already closed
-                return
-            # A chunk may pull the deadline in (idle < first token): look again within ``idle``.
-            self._closed.wait(min(remaining, self._limits.idle))
+    def expire(self) -> None:
+        """The deadline passed: cut the upstream socket so the blocked read fails at once."""
+        self.fired = "total" if self.deadline >= self._total_deadline else self._phase
+        try:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+
+class _Monitor:
+    """Checks the deadlines of all watched streams every TICK seconds."""
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self._watched: set[StallWatchdog] = set()
+        self._lock = threading.Lock()
+        self.pid = os.getpid()
+        threading.Thread(target=self._run, name="parlor-stall-monitor", daemon=True).start()
+
+    def watch(self, watchdog: StallWatchdog) -> None:
+        with self._lock:
+            self._watched.add(watchdog)
+
+    def forget(self, watchdog: StallWatchdog) -> None:
+        with self._lock:
+            self._watched.discard(watchdog)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            with self._lock:
+                expired = [w for w in self._watched if w.deadline <= now]
+                self._watched.difference_update(expired)
+            for watchdog in expired:
+                watchdog.expire()
+
+
+_monitors: dict[int, _Monitor] = {}
+_monitors_lock = threading.Lock()
+
+
+def _monitor() -> _Monitor:
+    """This process's monitor (a forked worker starts its own: threads do not survive fork)."""
+    pid = os.getpid()
+    monitor = _monitors.get(pid)
+    if monitor is None:
+        with _monitors_lock:
+            monitor = _monitors.get(pid)
+            if monitor is None:
+                monitor = _monitors[pid] = _Monitor()
+    return monitor
 
 
 def _socket_of(response):
