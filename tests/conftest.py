@@ -159,7 +159,9 @@ def browser_type_launch_args(browser_type_launch_args):
 def live_server(app):
     """The test app served by a real threaded WSGI server; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short shutdown poll: each test that serves ends quickly.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import anthropic
 import openai
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import ApiKey, ModelRoute, Role, UsageRecord, VendorCredential
@@ -27,20 +24,6 @@ def app(make_app, fake_vendor):
         ANTHROPIC_BASE_URL=fake_vendor.anthropic_base_url, ANTHROPIC_API_KEY=fake_vendor.api_key,
         PARLOR_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES,
     )
-
-
-@pytest.fixture
-def live_server(app):
-    """As tests/conftest.py's, polling for shutdown often so each test ends quickly."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
