@@ -19,14 +19,8 @@ from app.services import accounts
 from tests.fakes.fixtures import fake_vendor, fake_vendor_server  # noqa: F401
 
 # Every variable config.py reads; tests start from none of them so the host cannot leak in.
-CONFIG_VARIABLES = [
-    "PARLOR_ENV", "PARLOR_INSTANCE_PATH", "SECRET_KEY", "DATABASE_URL", "REDIS_URL",
-    "PARLOR_ENCRYPTION_KEYS", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL", "PARLOR_MOCK_VENDOR", "PARLOR_MOCK_DELAY_MS", "PARLOR_ADMIN_EMAIL",
-    "PARLOR_ADMIN_PASSWORD", "PARLOR_MAX_REQUEST_BYTES", "PARLOR_RATE_LIMIT",
-    "PARLOR_DEFAULT_MODEL", "PARLOR_VENDOR_TIMEOUT", "PARLOR_VENDOR_CONNECT_TIMEOUT",
-    "PARLOR_VENDOR_RETRIES", "PARLOR_CATALOG_TTL", "HOST", "PORT", "LOG_LEVEL",
-]
+CONFIG_VARIABLES = sorted(set(re.findall(r'_(?:env|flag)\("([A-Z0-9_]+)"',
+                                         Path(config.__file__).read_text())))
 TEST_FERNET_KEY = Fernet.generate_key().decode()
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

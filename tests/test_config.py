@@ -84,3 +84,9 @@ def test_mock_delay_defaults_to_zero_in_tests_but_the_environment_wins(monkeypat
     monkeypatch.setenv("PARLOR_MOCK_DELAY_MS", "40")
     assert config.TestingConfig().PARLOR_MOCK_DELAY_MS == 40
     assert DevelopmentConfig().PARLOR_MOCK_DELAY_MS == 40
+
+
+def test_every_environment_variable_is_documented_in_the_readme():
+    names = set(re.findall(r'_(?:env|flag)\("([A-Z0-9_]+)"', (ROOT / "config.py").read_text()))
+    readme = (ROOT / "README.md").read_text()
+    assert sorted(n for n in names if f"`{n}`" not in readme) == []
