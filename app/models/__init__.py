@@ -3,7 +3,7 @@
 from app.models.accounts import ApiKey, Role, User
 from app.models.audit import AuditEvent
 from app.models.chat import Conversation, Message, MessageStatus
-from app.models.usage import UsageRecord
+from app.models.usage import UsageDaily, UsageRecord
 from app.models.vendors import ModelRoute, VendorCredential, model_route_roles
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "MessageStatus",
     "ModelRoute",
     "Role",
+    "UsageDaily",
     "UsageRecord",
     "User",
     "VendorCredential",

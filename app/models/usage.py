@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -33,3 +33,31 @@ class UsageRecord(db.Model):
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsageDaily(db.Model):
+    """The ledger summed per UTC day, user, key, model and source: what usage reports read.
+
+    Kept in step with ``usage_records`` by the usage repository (one upsert per ledger row),
+    so a report over a million calls sums a few hundred rows. 0 stands for "no user" or
+    "no key" (NULLs would never collide in the unique constraint).
+    """
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (
+        UniqueConstraint("day", "user_id", "api_key_id", "model", "source"),
+        Index("ix_usage_daily_user_day", "user_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # 'YYYY-MM-DD', UTC
+    user_id: Mapped[int] = mapped_column(Integer, default=0)
+    api_key_id: Mapped[int] = mapped_column(Integer, default=0)
+    model: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(8))
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=0)
+    latency_ms_total: Mapped[int] = mapped_column(BigInteger, default=0)

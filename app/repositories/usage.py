@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Connection, Select, case, delete, event, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import UsageRecord
+from app.models import UsageDaily, UsageRecord
 
 GROUPS = ("day", "user", "key", "model", "source")
 
@@ -17,50 +20,51 @@ def add(record: UsageRecord) -> None:
 
 
 def tokens_of_user_since(user_id: int, start: datetime) -> int:
-    """Input plus output tokens the user spent since ``start`` (index ix_usage_user_created)."""
-    spent = func.coalesce(func.sum(UsageRecord.input_tokens + UsageRecord.output_tokens), 0)
+    """Input plus output tokens the user spent since ``start``, a UTC midnight (from the
+    daily rollup: a few rows however busy the user is)."""
+    spent = func.coalesce(func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens), 0)
     return int(db.session.scalar(select(spent).where(
-        UsageRecord.user_id == user_id, UsageRecord.created_at >= start)) or 0)
+        UsageDaily.user_id == user_id, UsageDaily.day >= _day_text(start))) or 0)
 
 
-def _day(column):
-    """The UTC calendar day of ``column`` as 'YYYY-MM-DD' text, on either backend."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.substr(column, 1, 10)  # SQLite keeps UTC text: 'YYYY-MM-DD HH:MM:SS...'
+def _day_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def _group_key(group: str):
     return {
-        "day": lambda: _day(UsageRecord.created_at),
-        "user": lambda: UsageRecord.user_id,
-        "key": lambda: UsageRecord.api_key_id,
-        "model": lambda: UsageRecord.model,
-        "source": lambda: UsageRecord.source,
+        "day": lambda: UsageDaily.day,
+        "user": lambda: func.nullif(UsageDaily.user_id, 0),
+        "key": lambda: func.nullif(UsageDaily.api_key_id, 0),
+        "model": lambda: UsageDaily.model,
+        "source": lambda: UsageDaily.source,
     }[group]()
 
 
 def _metrics() -> tuple:
-    tokens = func.coalesce(func.sum(UsageRecord.input_tokens + UsageRecord.output_tokens), 0)
+    requests = func.coalesce(func.sum(UsageDaily.requests), 0)
     return (
-        func.count().label("requests"),
-        func.coalesce(func.sum(UsageRecord.input_tokens), 0).label("input_tokens"),
-        func.coalesce(func.sum(UsageRecord.output_tokens), 0).label("output_tokens"),
-        tokens.label("tokens"),
-        func.coalesce(func.sum(UsageRecord.cost), 0).label("cost"),
-        func.coalesce(func.sum(case((UsageRecord.status == "error", 1), else_=0)), 0)
-        .label("errors"),
-        func.coalesce(func.avg(UsageRecord.latency_ms), 0).label("avg_latency_ms"),
+        requests.label("requests"),
+        func.coalesce(func.sum(UsageDaily.input_tokens), 0).label("input_tokens"),
+        func.coalesce(func.sum(UsageDaily.output_tokens), 0).label("output_tokens"),
+        func.coalesce(func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens), 0)
+        .label("tokens"),
+        func.coalesce(func.sum(UsageDaily.cost), 0).label("cost"),
+        func.coalesce(func.sum(UsageDaily.errors), 0).label("errors"),
+        func.coalesce(func.sum(UsageDaily.latency_ms_total) * 1.0 / func.nullif(requests, 0), 0)
+        .label("avg_latency_ms"),
     )
 
 
 def _filtered(statement: Select, start: datetime, end: datetime, source: str | None,
               user_id: int | None = None) -> Select:
-    statement = statement.where(UsageRecord.created_at >= start, UsageRecord.created_at < end)
+    """Rows of the days from ``start`` up to ``end`` (both UTC midnights, end excluded)."""
+    statement = statement.where(UsageDaily.day >= _day_text(start),
+                                UsageDaily.day < _day_text(end))
     if source:
-        statement = statement.where(UsageRecord.source == source)
+        statement = statement.where(UsageDaily.source == source)
     if user_id is not None:
-        statement = statement.where(UsageRecord.user_id == user_id)
+        statement = statement.where(UsageDaily.user_id == user_id)
     return statement
 
 
@@ -83,7 +87,63 @@ def aggregate(group: str, start: datetime, end: datetime, source: str | None = N
         statement = statement.order_by(key)
     else:
         statement = statement.order_by(func.sum(
-            UsageRecord.input_tokens + UsageRecord.output_tokens).desc(), key)
+            UsageDaily.input_tokens + UsageDaily.output_tokens).desc(), key)
     if limit:
         statement = statement.limit(limit)
     return list(db.session.execute(statement))
+
+
+# -- the daily rollup, kept in step with the ledger -----------------------------------------
+
+_ROLLUP_KEY = ("day", "user_id", "api_key_id", "model", "source")
+_ROLLUP_SUMS = ("requests", "errors", "input_tokens", "output_tokens", "cost",
+                "latency_ms_total")
+
+
+def _rollup_row(record: UsageRecord) -> dict:
+    return {
+        "day": _day_text(record.created_at), "user_id": record.user_id or 0,
+        "api_key_id": record.api_key_id or 0, "model": record.model, "source": record.source,
+        "requests": 1, "errors": 1 if record.status == "error" else 0,
+        "input_tokens": record.input_tokens or 0, "output_tokens": record.output_tokens or 0,
+        "cost": record.cost or 0, "latency_ms_total": record.latency_ms or 0,
+    }
+
+
+def _upsert(connection: Connection, rows: list[dict]) -> None:
+    table = UsageDaily.__table__
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in _ROLLUP_KEY],
+        set_={name: table.c[name] + statement.excluded[name] for name in _ROLLUP_SUMS},
+    )
+    connection.execute(statement, rows)
+
+
+@event.listens_for(Session, "after_flush")
+def _roll_up_new_records(session: Session, _context) -> None:
+    """Every ledger row the ORM writes is added to its day's rollup in the same transaction."""
+    rows = [_rollup_row(obj) for obj in session.new if isinstance(obj, UsageRecord)]
+    if rows:
+        _upsert(session.connection(), rows)
+
+
+def rebuild_daily() -> None:
+    """Recompute the rollup from the ledger (after rows were bulk-loaded past the ORM)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        day = func.to_char(func.timezone("UTC", UsageRecord.created_at), "YYYY-MM-DD")
+    else:
+        day = func.substr(UsageRecord.created_at, 1, 10)  # SQLite keeps UTC text
+    user = func.coalesce(UsageRecord.user_id, 0)
+    key = func.coalesce(UsageRecord.api_key_id, 0)
+    summed = select(
+        day, user, key, UsageRecord.model, UsageRecord.source, func.count(),
+        func.sum(case((UsageRecord.status == "error", 1), else_=0)),
+        func.sum(UsageRecord.input_tokens), func.sum(UsageRecord.output_tokens),
+        func.sum(UsageRecord.cost), func.sum(UsageRecord.latency_ms),
+    ).group_by(day, user, key, UsageRecord.model, UsageRecord.source)
+    db.session.execute(delete(UsageDaily))
+    db.session.execute(
+        insert(UsageDaily).from_select([*_ROLLUP_KEY, *_ROLLUP_SUMS], summed))
+    db.session.commit()

@@ -111,4 +111,4 @@ def test_deleted_user_usage_stays_in_the_totals(ledger):
         db.session.delete(alice)
         db.session.commit()
     html = client.get("/admin/usage/").get_data(as_text=True)
-    assert "1,675" in html and "(no user)" in html
+    assert "1,675" in html and "(deleted user)" in html

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 
 from app.extensions import db
 from app.models import UsageRecord
+from app.repositories import usage as usage_repo
 
 MODELS = ("mock/echo", "openai/gpt-4o-mini", "anthropic/claude-sonnet-4-5", "fast")
 
@@ -39,3 +40,4 @@ def insert_usage_rows(count: int, *, user_ids, key_ids=(None,), days: int = 365,
         db.session.execute(insert(UsageRecord), rows)
         done += len(rows)
     db.session.commit()
+    usage_repo.rebuild_daily()  # bulk rows bypass the ORM, so the report rollup is rebuilt
