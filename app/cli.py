@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.repositories import accounts as accounts_repo
+from app.repositories import usage as usage_repo
 from app.services import accounts, keys, vendor_credentials
 from app.services.vendors import vendor_manager
 from app.vendors import VendorError
@@ -16,6 +17,7 @@ from app.vendors import VendorError
 users_cli = AppGroup("users", help="Manage users.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
 vendors_cli = AppGroup("vendors", help="Inspect vendors and re-encrypt their keys.")
+usage_cli = AppGroup("usage", help="Maintain the usage ledger.")
 
 
 @users_cli.command("create")
@@ -104,6 +106,13 @@ def bootstrap() -> None:
         click.echo(f"Its password (shown once, change it after logging in): {generated}")
 
 
+@usage_cli.command("rebuild-daily")
+def rebuild_daily_usage() -> None:
+    """Recompute the daily usage rollup (after loading ledger rows outside Parlor)."""
+    usage_repo.rebuild_daily()
+    click.echo("Rebuilt the daily usage rollup.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (users_cli, keys_cli, vendors_cli, bootstrap):
+    for command in (users_cli, keys_cli, vendors_cli, usage_cli, bootstrap):
         app.cli.add_command(command)

@@ -109,3 +109,24 @@ def test_bootstrap_takes_admin_email_and_password_from_environment(make_app):
     app = make_app(PARLOR_ADMIN_EMAIL="root@corp.example", PARLOR_ADMIN_PASSWORD=PASSWORD)
     result = app.test_cli_runner().invoke(args=["bootstrap"])
     assert "root@corp.example" in result.output and PASSWORD not in result.output
+
+
+def test_usage_rebuild_daily_recomputes_the_rollup_from_the_ledger(app, runner):
+    from sqlalchemy import insert
+
+    from app.models import UsageRecord
+    from app.repositories import usage as usage_repo
+    from app.services.budgets import month_bounds
+
+    with app.app_context():
+        db.session.execute(insert(UsageRecord), [  # bulk rows: past the ORM's rollup upkeep
+            {"model": "mock/echo", "input_tokens": 3, "output_tokens": 4, "status": "complete",
+             "source": "api", "user_id": None}] * 5)
+        db.session.commit()
+        start, end = month_bounds()
+        assert usage_repo.totals(start, end).requests == 0
+    result = runner.invoke(args=["usage", "rebuild-daily"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        row = usage_repo.totals(start, end)
+        assert (row.requests, row.tokens) == (5, 35)
