@@ -10,6 +10,7 @@ from app.api import (
     openai_compat,
     usage,
 )
+from app.api.admin import BLUEPRINTS as ADMIN
 
 BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp, me.bp, conversations.bp,
-                    messages.bp, usage.bp, keys.bp, docs.bp]
+                    messages.bp, usage.bp, keys.bp, docs.bp, *ADMIN]

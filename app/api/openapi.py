@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.api import openapi_wire
+from app.api import openapi_admin, openapi_wire
 from app.api.schemas import rest as s
 from app.api.schemas.anthropic_messages import MessagesRequest
 from app.api.schemas.openai_chat import ChatCompletionRequest
@@ -27,8 +27,9 @@ ANTHROPIC_SECURITY = [{"bearer": []}, {"x-api-key": []}]
 REST_ERRORS = (400, 401, 403, 413, 429)
 STATUS_TEXT = {200: "OK", 201: "Created", 204: "No content", 400: "Invalid request",
                401: "Missing, wrong, expired or revoked credentials", 403: "Not permitted",
-               404: "Not found", 413: "Request body too large", 429: "Rate limited",
-               500: "Server error", 502: "The vendor failed", 504: "The vendor timed out"}
+               404: "Not found", 409: "Conflict", 413: "Request body too large",
+               429: "Rate limited", 500: "Server error", 502: "The vendor failed",
+               504: "The vendor timed out"}
 SSE = {"text/event-stream": {"schema": {"type": "string"}}}
 
 
@@ -120,7 +121,7 @@ OPS = [
        {201: s.Data[s.KeyCreated]}, body=s.KeyCreate),
     Op("delete", "/api/v1/keys/{key_ref}", "Revoke one of your keys (id or prefix)", "Keys",
        {204: None}, error_statuses=(400, 401, 403, 404, 429)),
-]
+] + [Op(**spec) for spec in openapi_admin.OPERATIONS]
 ERROR_REFS = {"rest": "ErrorOut", "openai": "OpenAIError", "anthropic": "AnthropicError"}
 
 def _models() -> list[type[BaseModel]]:

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import User
 from app.repositories import accounts as repo
 from app.repositories.pages import Page
-from app.services import accounts, audit
+from app.services import accounts, audit, profile
 from app.services.accounts import MIN_PASSWORD, AccountError
 from app.services.actor import Actor
 
@@ -43,6 +43,16 @@ def change_role(actor: Actor, user: User, role_name: str) -> User:
     user.role = role
     _record(actor, "user.role_changed", user, before=previous, after=role.name)
     db.session.commit()
+    return user
+
+
+def rename(actor: Actor, user: User, display_name: str) -> User:
+    """Change ``user``'s display name (the same rule as their own settings page)."""
+    before = user.display_name
+    profile.rename(user, display_name)  # commits
+    if user.display_name != before:
+        _record(actor, "user.renamed", user, before=before, after=user.display_name)
+        db.session.commit()
     return user
 
 

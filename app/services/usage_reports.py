@@ -110,13 +110,21 @@ def month_totals(now: datetime | None = None) -> Line:
 CSV_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost", "errors", "avg_latency_ms")
 
 
-def csv_lines(flt: UsageFilter, group: str) -> Iterator[str]:
-    """The report grouped by ``group`` (day, user, key, model, source) as CSV text lines."""
+def breakdown(flt: UsageFilter, group: str) -> list[Line]:
+    """Every group of ``group`` (day, user, key, model, source) with usage in the range."""
     if group not in repo.GROUPS:
         raise ReportError(f"Group by one of: {', '.join(repo.GROUPS)}.")
     rows = repo.aggregate(group, flt.start_at, flt.end_at, flt.source)
-    lines = (_labelled(group, rows) if group in ("user", "key")
-             else [_line(str(row.key), row) for row in rows])
+    return _labelled(group, rows)
+
+
+def totals(flt: UsageFilter) -> Line:
+    return _line("Total", repo.totals(flt.start_at, flt.end_at, flt.source))
+
+
+def csv_lines(flt: UsageFilter, group: str) -> Iterator[str]:
+    """The report grouped by ``group`` (day, user, key, model, source) as CSV text lines."""
+    lines = breakdown(flt, group)
     yield _csv_row([group, *CSV_COLUMNS])
     for line in lines:
         yield _csv_row([line.label, *(getattr(line, c) for c in CSV_COLUMNS)])

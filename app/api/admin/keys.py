@@ -1,0 +1,58 @@
+"""``/api/v1/admin/keys``: every API key (filter by owner), create one for a user (the secret
+shown once), revoke any — audited like /admin/keys."""
+
+from __future__ import annotations
+
+from app.api import rest
+from app.api.admin.shared import actor, not_found, page_items, refused
+from app.api.schemas.admin import AdminKeyCreate, AdminKeyCreated, AdminKeyOut, KeyQuery
+from app.models import ApiKey
+from app.repositories import accounts as repo
+from app.services import admin_keys, own_keys
+
+bp = rest.admin_blueprint("rest_admin_keys", __name__)
+
+
+def key_out(key: ApiKey) -> dict:
+    return {"id": key.id, "name": key.name, "prefix": key.prefix, "scopes": key.scopes or [],
+            "status": own_keys.status(key), "created_at": key.created_at,
+            "expires_at": key.expires_at, "revoked_at": key.revoked_at,
+            "last_used_at": key.last_used_at, "user_id": key.user_id, "owner": key.user.email}
+
+
+@bp.get("/keys")
+def index():
+    """Every key, newest first; ``owner`` matches a part of the owner's e-mail."""
+    query = rest.parse_query(KeyQuery)
+    rows, meta = page_items(repo.all_keys(query.owner.strip(), page=query.page,
+                                          per_page=query.per_page), query)
+    return rest.listing([AdminKeyOut.model_validate(key_out(k)) for k in rows], meta)
+
+
+@bp.post("/keys")
+def create():
+    """A new key for a user; its secret is in this answer only."""
+    body = rest.parse_body(AdminKeyCreate)
+    owner = repo.user_by_id(body.user_id)
+    if owner is None:
+        raise refused(admin_keys.KeyRequestError("There is no user with that id.", "user_id"))
+    try:
+        key, secret = admin_keys.create(
+            actor(), email=owner.email, name=body.name,
+            scopes=admin_keys.parse_scopes(" ".join(body.scopes)),
+            expires_days=body.expires_in_days)
+    except admin_keys.KeyRequestError as exc:
+        raise refused(exc) from None
+    response = rest.data(AdminKeyCreated.model_validate({**key_out(key), "secret": secret}), 201)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.delete("/keys/<int:key_id>")
+def revoke(key_id: int):
+    """Revoke a key (revoking a revoked key changes nothing)."""
+    key = repo.key_by_id(key_id)
+    if key is None:
+        raise not_found("key")
+    admin_keys.revoke(actor(), key)
+    return rest.no_content()

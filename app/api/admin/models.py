@@ -1,0 +1,105 @@
+"""``/api/v1/admin/models``: model routes (public name -> a stored vendor's model) — list,
+create, update, delete, and import every model a vendor lists — audited like /admin/models."""
+
+from __future__ import annotations
+
+from app.api import rest
+from app.api.admin.shared import actor, not_found, refused
+from app.api.errors import ApiError
+from app.api.schemas.admin import RouteCreate, RouteImport, RouteImported, RouteOut, RouteUpdate
+from app.api.schemas.rest import PageMeta
+from app.models import ModelRoute, VendorCredential
+from app.repositories import vendors as repo
+from app.services import model_routes
+
+bp = rest.admin_blueprint("rest_admin_models", __name__)
+
+
+def route_out(route: ModelRoute) -> RouteOut:
+    return RouteOut(id=route.id, public_name=route.public_name, vendor=route.credential.name,
+                    upstream_model=route.upstream_model, enabled=route.enabled,
+                    role_ids=sorted(r.id for r in route.roles),
+                    roles=sorted(r.name for r in route.roles),
+                    input_price=float(route.input_price or 0),
+                    output_price=float(route.output_price or 0),
+                    fallback_group=route.fallback_group, priority=route.priority,
+                    created_at=route.created_at)
+
+
+def route_or_404(route_id: int) -> ModelRoute:
+    route = repo.route_by_id(route_id)
+    if route is None:
+        raise not_found("model route")
+    return route
+
+
+def stored_vendor(name: str) -> VendorCredential:
+    row = repo.credential_by_name(name)
+    if row is None:
+        raise ApiError(400, f"vendor: there is no stored vendor named {name!r}.", param="vendor")
+    return row
+
+
+def spec_of(values: dict) -> model_routes.RouteSpec:
+    values = dict(values)
+    values["credential_id"] = stored_vendor(values.pop("vendor")).id
+    return model_routes.RouteSpec(**values)
+
+
+@bp.get("/models")
+def index():
+    found = [route_out(r) for r in model_routes.all_routes()]
+    return rest.listing(found, PageMeta(page=1, per_page=max(len(found), 1), total=len(found),
+                                        has_more=False))
+
+
+@bp.post("/models")
+def create():
+    body = rest.parse_body(RouteCreate)
+    try:
+        route = model_routes.create(actor(), spec_of(body.model_dump()))
+    except model_routes.RouteError as exc:
+        raise refused(exc) from None
+    return rest.data(route_out(route), 201)
+
+
+@bp.get("/models/<int:route_id>")
+def show(route_id: int):
+    return rest.data(route_out(route_or_404(route_id)))
+
+
+@bp.patch("/models/<int:route_id>")
+def update(route_id: int):
+    """Change only the fields sent."""
+    route = route_or_404(route_id)
+    body = rest.parse_body(RouteUpdate)
+    current = {"public_name": route.public_name, "vendor": route.credential.name,
+               "upstream_model": route.upstream_model, "enabled": route.enabled,
+               "role_ids": [r.id for r in route.roles], "input_price": route.input_price,
+               "output_price": route.output_price, "fallback_group": route.fallback_group,
+               "priority": route.priority}
+    sent = {name: getattr(body, name) for name in body.model_fields_set}
+    nulled = [n for n, v in sent.items() if v is None and n != "fallback_group"]
+    if nulled:
+        raise ApiError(400, f"{nulled[0]}: cannot be null.", param=nulled[0])
+    try:
+        model_routes.update(actor(), route, spec_of({**current, **sent}))
+    except model_routes.RouteError as exc:
+        raise refused(exc) from None
+    return rest.data(route_out(route))
+
+
+@bp.delete("/models/<int:route_id>")
+def delete(route_id: int):
+    model_routes.delete(actor(), route_or_404(route_id))
+    return rest.no_content()
+
+
+@bp.post("/models/import")
+def import_models():
+    """Add a ``vendor/model`` route for each model the vendor lists and no route serves yet."""
+    body = rest.parse_body(RouteImport)
+    vendor = stored_vendor(body.vendor)
+    added = model_routes.import_models(actor(), vendor)
+    return rest.data(RouteImported(vendor=vendor.name, added=added))
+

@@ -1,0 +1,35 @@
+"""``/api/v1/admin/usage``: everyone's usage over a date range — totals and one breakdown
+(per day, user, key, model or source), summed in SQL by the same report as /admin/usage."""
+
+from __future__ import annotations
+
+from app.api import rest
+from app.api.errors import ApiError
+from app.api.schemas.admin import AdminUsageOut, AdminUsageQuery
+from app.api.schemas.rest import UsageLine
+from app.services import usage_reports
+
+bp = rest.admin_blueprint("rest_admin_usage", __name__)
+
+
+def line_out(line: usage_reports.Line) -> UsageLine:
+    return UsageLine(label=line.label, requests=line.requests, input_tokens=line.input_tokens,
+                     output_tokens=line.output_tokens, tokens=line.tokens,
+                     cost=float(line.cost), errors=line.errors,
+                     avg_latency_ms=line.avg_latency_ms)
+
+
+@bp.get("/usage")
+def show():
+    """Requests, tokens, cost and errors in total and per ``group`` (days in order, other
+    groups biggest first)."""
+    query = rest.parse_query(AdminUsageQuery)
+    try:
+        flt = usage_reports.make_filter(query.start, query.end, query.source)
+        lines = usage_reports.breakdown(flt, query.group)
+    except usage_reports.ReportError as exc:
+        raise ApiError(400, str(exc)) from None
+    return rest.data(AdminUsageOut(
+        start=flt.start.isoformat(), end=flt.end.isoformat(), source=flt.source,
+        group=query.group, totals=line_out(usage_reports.totals(flt)),
+        lines=[line_out(line) for line in lines]))

@@ -1,0 +1,259 @@
+"""The admin resources' (``/api/v1/admin``) request and response schemas.
+
+Requests are strict like every native REST body (unknown fields: 400). Responses name every
+field they expose, so a key hash, a password hash or an encrypted vendor secret cannot leak:
+a vendor key only ever appears as its mask (``…abcd``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from app.api.schemas.rest import PERMISSION, Day, KeyOut, Out, Query, RequestBody, UsageLine
+
+Email = Annotated[str, Field(min_length=3, max_length=255)]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+DisplayName = Annotated[str, Field(max_length=120)]
+RoleName = Annotated[str, Field(min_length=1, max_length=64)]
+VendorName = Annotated[str, Field(min_length=1, max_length=64)]
+# JSON numbers (or numeric strings) for prices: strict mode would accept Decimal objects only.
+Price = Annotated[Decimal, Field(strict=False, ge=0, description="USD per million tokens")]
+GROUP = Literal["day", "user", "key", "model", "source"]
+
+
+class PageQuery(Query):
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=100)] = 25
+
+
+# Users
+
+
+class UserQuery(PageQuery):
+    q: Annotated[str, Field(max_length=255)] = Field(
+        "", description="A part of the e-mail or display name")
+
+
+class AdminUserCreate(RequestBody):
+    email: Email
+    password: Password
+    role: RoleName = "member"
+    display_name: DisplayName = ""
+
+
+class AdminUserUpdate(RequestBody):
+    display_name: DisplayName | None = None
+    role: RoleName | None = None
+    enabled: bool | None = Field(None, description="false ends their sessions and stops "
+                                                   "their API keys")
+
+
+class PasswordReset(RequestBody):
+    password: Password
+    revoke_keys: bool = Field(False, description="Also revoke every API key of the user")
+
+
+class AdminUserOut(Out):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    enabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+# Roles
+
+
+class RoleCreate(RequestBody):
+    name: RoleName
+    description: Annotated[str, Field(max_length=255)] = ""
+    permissions: list[PERMISSION] = Field(default_factory=lambda: ["chat", "api", "own_keys"])
+    allowed_models: list[str] | None = Field(
+        None, description="Public model names or vendor/*; null: every model")
+    rate_limit: Annotated[str, Field(max_length=64)] | None = Field(
+        None, description="Like 60/minute or 1000 per day; null: the default")
+    monthly_token_budget: Annotated[int, Field(ge=0)] | None = None
+
+
+class RoleUpdate(RequestBody):
+    """Only the fields sent change; ``null`` clears allowed_models, rate_limit and budget."""
+
+    name: RoleName | None = None
+    description: Annotated[str, Field(max_length=255)] | None = None
+    permissions: list[PERMISSION] | None = None
+    allowed_models: list[str] | None = None
+    rate_limit: Annotated[str, Field(max_length=64)] | None = None
+    monthly_token_budget: Annotated[int, Field(ge=0)] | None = None
+
+
+class RoleOut(Out):
+    id: int
+    name: str
+    description: str
+    builtin: bool
+    permissions: list[str]
+    allowed_models: list[str] | None
+    rate_limit: str | None
+    monthly_token_budget: int | None
+    users: int
+    created_at: datetime
+
+
+# Keys
+
+
+class KeyQuery(PageQuery):
+    owner: Annotated[str, Field(max_length=255)] = Field(
+        "", description="A part of the owner's e-mail")
+
+
+class AdminKeyCreate(RequestBody):
+    user_id: int
+    name: Annotated[str, Field(max_length=120)] = ""
+    scopes: list[Annotated[str, Field(max_length=32)]] = Field(
+        default_factory=list, description="Permission names the key is limited to (empty: all "
+                                          "of the owner's role)")
+    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+
+class AdminKeyOut(KeyOut):
+    user_id: int
+    owner: str = Field(description="The owner's e-mail")
+
+
+class AdminKeyCreated(AdminKeyOut):
+    secret: str = Field(description="The full key: shown this once, never again")
+
+
+# Vendors
+
+
+class VendorCreate(RequestBody):
+    name: VendorName
+    kind: Literal["openai", "anthropic", "openai-compatible"]
+    base_url: Annotated[str, Field(max_length=500)] | None = None
+    api_key: Annotated[str, Field(max_length=1000)] | None = None
+    enabled: bool = True
+
+
+class VendorUpdate(RequestBody):
+    name: VendorName | None = None
+    base_url: Annotated[str, Field(max_length=500)] | None = None
+    enabled: bool | None = None
+    api_key: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
+        None, description="A new key replaces the stored one")
+
+
+class VendorOut(Out):
+    id: int | None = Field(description="null for a vendor configured from the environment")
+    name: str
+    kind: str
+    base_url: str | None
+    key_mask: str = Field(description="Like …abcd; the key itself is never shown")
+    enabled: bool
+    read_only: bool = Field(description="true: configured from the environment")
+    updated_at: datetime | None
+
+
+class VendorModels(Out):
+    name: str
+    models: list[str]
+
+
+# Model routes
+
+
+class RouteCreate(RequestBody):
+    public_name: Annotated[str, Field(min_length=1, max_length=200)]
+    vendor: VendorName = Field(description="The name of a stored vendor")
+    upstream_model: Annotated[str, Field(min_length=1, max_length=200)]
+    enabled: bool = True
+    role_ids: list[int] = Field(default_factory=list, description="Empty: every role")
+    input_price: Price = Decimal(0)
+    output_price: Price = Decimal(0)
+    fallback_group: Annotated[str, Field(max_length=64)] | None = None
+    priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
+
+
+class RouteUpdate(RequestBody):
+    """Only the fields sent change."""
+
+    public_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    vendor: VendorName | None = None
+    upstream_model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    enabled: bool | None = None
+    role_ids: list[int] | None = None
+    input_price: Price | None = None
+    output_price: Price | None = None
+    fallback_group: Annotated[str, Field(max_length=64)] | None = None
+    priority: Annotated[int, Field(ge=-1000, le=1000)] | None = None
+
+
+class RouteImport(RequestBody):
+    vendor: VendorName = Field(description="The name of a stored vendor")
+
+
+class RouteOut(Out):
+    id: int
+    public_name: str
+    vendor: str
+    upstream_model: str
+    enabled: bool
+    role_ids: list[int]
+    roles: list[str]
+    input_price: float
+    output_price: float
+    fallback_group: str | None
+    priority: int
+    created_at: datetime
+
+
+class RouteImported(Out):
+    vendor: str
+    added: int
+
+
+# Usage and audit
+
+
+class AdminUsageQuery(Query):
+    start: Day | None = Field(None, description="First day, included (default: 30 days ago)")
+    end: Day | None = Field(None, description="Last day, included (default: today)")
+    source: Literal["web", "api"] | None = None
+    group: GROUP = Field("day", description="The breakdown: per day, user, key, model or "
+                                            "source")
+
+
+class AdminUsageOut(Out):
+    start: str
+    end: str
+    source: str | None
+    group: str
+    totals: UsageLine
+    lines: list[UsageLine]
+
+
+class AuditQuery(PageQuery):
+    action: Annotated[str, Field(max_length=64)] = Field(
+        "", description="An action or its prefix (user. finds every user event)")
+    actor: Annotated[str, Field(max_length=255)] = Field(
+        "", description="A part of the actor's e-mail")
+    start: Day | None = Field(None, description="First day, included")
+    end: Day | None = Field(None, description="Last day, included")
+
+
+class AuditOut(Out):
+    id: int
+    action: str
+    actor_id: int | None
+    actor: str | None = Field(description="The actor's e-mail; null for the system")
+    target: str
+    ip: str | None
+    detail: dict[str, Any]
+    created_at: datetime

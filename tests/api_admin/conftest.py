@@ -1,0 +1,70 @@
+"""The admin REST API's tests: an admin's and a member's API key, the fake vendor as both the
+environment's ``openai`` vendor and a stored one."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent
+from app.repositories import accounts as accounts_repo
+from app.services import accounts, keys
+from tests.conftest import PASSWORD
+
+ADMIN_EMAIL = "root@example.com"
+API = "/api/v1/admin"
+
+
+@pytest.fixture
+def app(make_app, fake_vendor):
+    return make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url,
+                    OPENAI_API_KEY=fake_vendor.api_key)
+
+
+@pytest.fixture
+def make_key(app):
+    """A user (made once per e-mail) with ``role`` and a new API key; the key's headers."""
+
+    def factory(email: str, role: str = "member", **key_fields) -> dict:
+        with app.app_context():
+            user = accounts_repo.user_by_email(email) or accounts.create_user(
+                email, PASSWORD, role=role)
+            _, secret = keys.create_key(user, name="test", **key_fields)
+            return {"Authorization": f"Bearer {secret}"}
+
+    return factory
+
+
+@pytest.fixture
+def admin(make_key) -> dict:
+    """Headers of an admin's API key."""
+    return make_key(ADMIN_EMAIL, role="admin")
+
+
+@pytest.fixture
+def member(make_key) -> dict:
+    return make_key("member@example.com")
+
+
+@pytest.fixture
+def api(client, admin):
+    """Call /api/v1/admin<path> as the admin: ``api("post", "/users", json={...})``."""
+
+    def call(method: str, path: str, **kwargs):
+        return client.open(API + path, method=method.upper(), headers=admin, **kwargs)
+
+    return call
+
+
+def user_id(app, email: str) -> int:
+    with app.app_context():
+        return accounts_repo.user_by_email(email).id
+
+
+def audit_trail(app) -> list[dict]:
+    """Every audit event, oldest first, as plain dicts (details included)."""
+    with app.app_context():
+        return [{"action": e.action, "target": e.target, "actor_id": e.actor_id, "ip": e.ip,
+                 "detail": e.detail}
+                for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
