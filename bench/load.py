@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 BODY = json.dumps({"model": "openai/bench-model",
                    "messages": [{"role": "user", "content": "hi"}]})
-DIRECT_BODY = json.dumps({"model": "bench-model",
-                          "messages": [{"role": "user", "content": "hi"}]})
 
 
 def _timed_requests(port: int, path: str, headers: dict, body: str, n: int) -> list[float]:
@@ -41,28 +39,65 @@ class Overhead:
     gateway_p50_ms: float
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a chat completion is sent: a port, the bearer key and the model name it expects."""
+    port: int
+    key: str
+    model: str
+    path: str = "/v1/chat/completions"
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+
+    @property
+    def body(self) -> str:
+        return json.dumps({"model": self.model, "messages": [{"role": "user", "content": "hi"}]})
+
+
+def direct_target(upstream_port: int) -> Target:
+    return Target(upstream_port, "x", "bench-model")
+
+
+def overheads(direct: Target, gateways: dict[str, Target], rounds: int = 7,
+              per_round: int = 60) -> dict[str, Overhead]:
+    """Each gateway minus direct latency at concurrency 1, in interleaved rounds (direct, then
+    each gateway): median of the round medians, and p99 of all gateway minus p99 of all direct."""
+    def timed(target: Target, n: int) -> list[float]:
+        return _timed_requests(target.port, target.path, target.headers, target.body, n)
+
+    for target in gateways.values():
+        timed(target, 30)  # warm up
+    timed(direct, 30)
+    medians: dict[str, list[float]] = {name: [] for name in gateways}
+    samples: dict[str, list[float]] = {name: [] for name in gateways}
+    direct_all: list[float] = []
+    for _ in range(rounds):
+        direct_times = timed(direct, per_round)
+        direct_all += direct_times
+        for name, target in gateways.items():
+            times = timed(target, per_round)
+            medians[name].append(statistics.median(times) - statistics.median(direct_times))
+            samples[name] += times
+    direct_all.sort()
+    direct_p99 = direct_all[int(0.99 * len(direct_all))]
+    result = {}
+    for name, times in samples.items():
+        times.sort()
+        result[name] = Overhead(p50_ms=1000 * statistics.median(medians[name]),
+                                p99_ms=1000 * (times[int(0.99 * len(times))] - direct_p99),
+                                direct_p50_ms=1000 * statistics.median(direct_all),
+                                gateway_p50_ms=1000 * statistics.median(times))
+    return result
+
+
 def overhead(upstream_port: int, parlor_port: int, key: str, rounds: int = 7,
              per_round: int = 60) -> Overhead:
-    """Gateway minus direct latency at concurrency 1: median of round medians, p99 of all."""
-    gateway_headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    direct_headers = {"Authorization": "Bearer x", "Content-Type": "application/json"}
-    _timed_requests(parlor_port, "/v1/chat/completions", gateway_headers, BODY, 30)  # warm up
-    _timed_requests(upstream_port, "/v1/chat/completions", direct_headers, DIRECT_BODY, 30)
-    medians, gateway_all, direct_all = [], [], []
-    for _ in range(rounds):
-        direct = _timed_requests(upstream_port, "/v1/chat/completions", direct_headers,
-                                 DIRECT_BODY, per_round)
-        gateway = _timed_requests(parlor_port, "/v1/chat/completions", gateway_headers, BODY,
-                                  per_round)
-        medians.append(statistics.median(gateway) - statistics.median(direct))
-        gateway_all += gateway
-        direct_all += direct
-    gateway_all.sort()
-    direct_all.sort()
-    p99 = gateway_all[int(0.99 * len(gateway_all))] - direct_all[int(0.99 * len(direct_all))]
-    return Overhead(p50_ms=1000 * statistics.median(medians), p99_ms=1000 * p99,
-                    direct_p50_ms=1000 * statistics.median(direct_all),
-                    gateway_p50_ms=1000 * statistics.median(gateway_all))
+    """Parlor minus direct latency at concurrency 1 (see `overheads`)."""
+    parlor = Target(parlor_port, key, "openai/bench-model")
+    return overheads(direct_target(upstream_port), {"parlor": parlor}, rounds,
+                     per_round)["parlor"]
 
 
 @dataclass

@@ -102,11 +102,13 @@ def start_parlor(env: dict, workers: int) -> tuple[subprocess.Popen, int]:
 
 
 def worker_rss_mb(master_pid: int) -> list[float]:
-    """Resident memory of each gunicorn worker (children of the master)."""
+    """Resident memory of each worker (children of the master; the master itself when it
+    serves alone, as a one-worker uvicorn does)."""
     try:
         children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     except OSError:
         return []
+    children = children or [str(master_pid)]
     sizes = []
     for pid in children:
         try:
