@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run dev serve test bench lint install install-test chromium wrk clean
+.PHONY: run dev serve test bench bench-compare lint audit install install-test chromium wrk clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Parlor needs Python 3.11 or newer")'
@@ -56,12 +56,30 @@ test: install-test
 bench: install-test wrk
 	$(PY) -m bench
 
+# The same measures side by side with LiteLLM (same fake upstream, same worker count), in one run.
+# LiteLLM is installed once into .bench/litellm-venv, never into $(VENV).
+# BENCH_ARGS="--workers 2" compares two worker processes each.
+bench-compare: install-test wrk
+	$(PY) -m bench.compare $(BENCH_ARGS)
+
 wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -r app -c pyproject.toml
+
+# Known-vulnerable dependencies. pip-audit needs PyPI's vulnerability data (the internet): when
+# it cannot get it, this says so and does not fail the build. Not part of `make test`.
+audit: install-test
+	@out=$$($(VENV)/bin/pip-audit --skip-editable --progress-spinner off --timeout 15 2>&1); \
+	status=$$?; echo "$$out"; \
+	if echo "$$out" | grep -q "Found [0-9]* known vulnerabilit"; then exit 1; fi; \
+	if [ $$status -ne 0 ] || echo "$$out" | grep -q "could not be audited"; then \
+		echo "make audit: pip-audit could not reach its vulnerability service for every" \
+			"package (no internet?): the audit is INCOMPLETE, not failing the build."; \
+		exit 0; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache

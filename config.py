@@ -81,7 +81,10 @@ class Config:
 
         default_db = f"sqlite:///{instance / 'parlor.db'}"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", default_db))
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A gevent worker serves many requests at once: a pool of 5 (SQLAlchemy's default)
+        # would open and close an overflow connection for most of them.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 20,
+                                          "max_overflow": 40, "pool_timeout": 10}
         self.REDIS_URL = _env("REDIS_URL")
 
         # Vendors bootstrapped from the environment; shown read-only in the admin screens.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from flask import Response, stream_with_context
 
-from app.api import errors
+from app.api import errors, keepalive
 from app.vendors import Route, VendorError
 
 log = logging.getLogger(__name__)
@@ -15,10 +15,16 @@ log = logging.getLogger(__name__)
 
 def relay(shape: str, encoder, deltas: Iterator) -> Iterator[str]:
     """The encoder's events for each delta, one yield per event; a failure after the first
-    event becomes the format's in-band error event. Closing this closes the upstream."""
+    event becomes the format's in-band error event, and a silent vendor a ``: ping`` every
+    ``keepalive.PING_SECONDS`` (a client gone is noticed only when a write fails). Closing this
+    closes the upstream."""
+    deltas = keepalive.Paced(deltas)
     try:
         yield encoder.start()
         for delta in deltas:
+            if delta is keepalive.PING:
+                yield keepalive.PING_EVENT
+                continue
             yield from encoder.feed(delta)
     except Exception as exc:  # the 200 is already out: only an in-band error can tell the client
         if not isinstance(exc, VendorError):

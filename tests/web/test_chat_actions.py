@@ -186,3 +186,16 @@ def test_search_finds_titles_and_message_text_of_own_conversations(backend_url, 
     assert titles("pasta aglio") == []  # every word must match one message
     assert titles("olio") == ["Recipes"]
     assert "Try the Dolomites." in client.get("/search?q=dolomites").get_data(as_text=True)
+
+
+def test_case4_exports_are_inert_attachments_named_by_the_server(member_client):
+    location = start_chat(member_client, message="../../app/static/x.js <script>alert(1)</script>")
+    finish_replies(member_client, location)
+    for path, mimetype in (("/export.md", "text/markdown"), ("/export.json", "application/json")):
+        response = member_client.get(location + path)
+        disposition = response.headers["Content-Disposition"]
+        assert response.mimetype == mimetype  # never text/html
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert disposition.startswith("attachment;")
+        filename = disposition.split("filename=", 1)[1]
+        assert "/" not in filename and ".." not in filename and "<" not in filename
