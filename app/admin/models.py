@@ -10,7 +10,7 @@ from app.admin.access import actor, require_admin
 from app.admin.forms import ActionForm, RouteForm, show_error
 from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
-from app.services import model_routes
+from app.services import model_routes, vendor_credentials
 from app.vendors import VendorError
 
 bp = Blueprint("admin_models", __name__, url_prefix="/admin/models")
@@ -19,7 +19,7 @@ bp.before_request(require_admin)
 
 def _form(route=None) -> RouteForm:
     form = RouteForm(obj=route) if route is not None else RouteForm()
-    form.credential_id.choices = [(c.id, c.name) for c in repo.all_credentials()]
+    form.credential_id.choices = [(c.id, c.name) for c in vendor_credentials.route_targets()]
     form.role_ids.choices = [(r.id, r.name) for r in accounts_repo.all_roles()]
     if route is not None and not form.is_submitted():
         form.role_ids.data = [r.id for r in route.roles]
@@ -38,7 +38,8 @@ def _spec(form: RouteForm) -> model_routes.RouteSpec:
 
 def _list(form: RouteForm, status: int = 200):
     return render_template("admin/models.html", routes=model_routes.all_routes(), form=form,
-                           credentials=repo.all_credentials(), action_form=ActionForm()), status
+                           credentials=vendor_credentials.route_targets(),
+                           action_form=ActionForm()), status
 
 
 def _route_or_404(route_id: int):

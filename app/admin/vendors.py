@@ -15,7 +15,10 @@ bp.before_request(require_admin)
 
 
 def _row_or_404(credential_id: int):
-    return repo.credential_by_id(credential_id) or abort(404)
+    row = repo.credential_by_id(credential_id)
+    if row is None or row.from_environment:  # environment vendors are read-only
+        abort(404)
+    return row
 
 
 def _list(form: VendorForm, status: int = 200):

@@ -31,6 +31,9 @@ class VendorCredential(db.Model):
     # The last characters of the secret, for the mask ``sk-…abcd``; never the secret itself.
     secret_hint: Mapped[str] = mapped_column(String(16), default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A stand-in for a vendor configured by environment variables, so model routes can point
+    # at it: no secret, not editable, the environment's credential is what calls go through.
+    from_environment: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -62,8 +62,31 @@ def listing() -> list[VendorView]:
     views += [VendorView(name=row.name, kind=row.kind, base_url=row.base_url,
                          key_mask=_stored_mask(row), enabled=row.enabled,
                          read_only=False, id=row.id, updated_at=row.updated_at)
-              for row in repo.all_credentials()]
+              for row in repo.all_credentials() if not row.from_environment]
     return views
+
+
+def route_targets() -> list[VendorCredential]:
+    """Every vendor a model route may point at: stored ones and those from the environment
+    (each given a stand-in row the first time, so the route has something to reference)."""
+    known = {row.name for row in repo.all_credentials()}
+    for credential in environment_credentials(current_app.config).values():
+        if credential.name not in known:
+            repo.add(VendorCredential(name=credential.name, kind=credential.kind,
+                                      base_url=credential.base_url, from_environment=True))
+    db.session.commit()
+    return repo.all_credentials()
+
+
+def route_target(name: str) -> VendorCredential | None:
+    """The vendor named ``name`` as a route target (see :func:`route_targets`)."""
+    return next((row for row in route_targets() if row.name == name), None)
+
+
+def _editable(row: VendorCredential) -> None:
+    if row.from_environment:
+        raise CredentialError(f"{row.name!r} is configured from the environment; change it "
+                              "there.")
 
 
 def check_base_url(url: str | None, resolve=socket.getaddrinfo) -> str | None:
@@ -111,6 +134,7 @@ def add(actor: Actor, *, name: str, kind: str, base_url: str | None, api_key: st
 
 def update(actor: Actor, row: VendorCredential, *, name: str, kind: str,
            base_url: str | None, enabled: bool) -> VendorCredential:
+    _editable(row)
     name = _check_name(name)
     other = repo.credential_by_name(name)
     if other is not None and other.id != row.id:
@@ -127,6 +151,7 @@ def update(actor: Actor, row: VendorCredential, *, name: str, kind: str,
 
 def rotate_key(actor: Actor, row: VendorCredential, api_key: str) -> VendorCredential:
     """Replace the stored key; the audit trail keeps only the new mask."""
+    _editable(row)
     if not (api_key or "").strip():
         raise CredentialError("Enter the new API key.", "api_key")
     _store_key(row, api_key)
@@ -135,6 +160,7 @@ def rotate_key(actor: Actor, row: VendorCredential, api_key: str) -> VendorCrede
 
 
 def set_enabled(actor: Actor, row: VendorCredential, enabled: bool) -> VendorCredential:
+    _editable(row)
     row.enabled = enabled
     _record(actor, "vendor.enabled" if enabled else "vendor.disabled", row)
     return _commit(row)
@@ -142,6 +168,7 @@ def set_enabled(actor: Actor, row: VendorCredential, enabled: bool) -> VendorCre
 
 def delete(actor: Actor, row: VendorCredential) -> None:
     """Delete the credential and its model routes."""
+    _editable(row)
     _record(actor, "vendor.deleted", row)
     repo.delete(row)
     db.session.commit()

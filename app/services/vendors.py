@@ -46,7 +46,7 @@ def build_catalog(config) -> Catalog:
     credentials = environment_credentials(config)
     box = secret_box()
     for row in repo.enabled_credentials():
-        if row.name in credentials:
+        if row.name in credentials or row.from_environment:
             continue  # the environment wins over a stored credential of the same name
         credentials[row.name] = Credential(
             name=row.name, kind=row.kind, base_url=row.base_url,

@@ -10,7 +10,7 @@ from app.api.schemas.admin import RouteCreate, RouteImport, RouteImported, Route
 from app.api.schemas.rest import PageMeta
 from app.models import ModelRoute, VendorCredential
 from app.repositories import vendors as repo
-from app.services import model_routes
+from app.services import model_routes, vendor_credentials
 
 bp = rest.admin_blueprint("rest_admin_models", __name__)
 
@@ -34,9 +34,9 @@ def route_or_404(route_id: int) -> ModelRoute:
 
 
 def stored_vendor(name: str) -> VendorCredential:
-    row = repo.credential_by_name(name)
+    row = vendor_credentials.route_target(name)
     if row is None:
-        raise ApiError(400, f"vendor: there is no stored vendor named {name!r}.", param="vendor")
+        raise ApiError(400, f"vendor: there is no vendor named {name!r}.", param="vendor")
     return row
 
 

@@ -29,7 +29,7 @@ def view_of(name: str) -> VendorOut:
 def stored_or_error(name: str) -> VendorCredential:
     """The stored credential; an environment vendor is read-only (409), another name 404."""
     row = repo.credential_by_name(name)
-    if row is None:
+    if row is None or row.from_environment:
         view_of(name)  # 404 when there is no such vendor at all
         raise ApiError(409, f"{name!r} is configured from the environment; change it there.",
                        kind="conflict")

@@ -1,0 +1,60 @@
+"""Model routes can point at vendors configured by environment variables (read-only ones)."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import VendorCredential
+from app.services import accounts, keys
+from tests.conftest import PASSWORD, csrf_token, log_in
+
+
+@pytest.fixture
+def app(make_app, fake_vendor):
+    return make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url,
+                    OPENAI_API_KEY=fake_vendor.api_key)
+
+
+def test_alias_to_an_environment_vendor_answers_through_its_key(app, client, live_server,
+                                                                 fake_vendor):
+    with app.app_context():
+        accounts.create_user("boss@example.com", PASSWORD, role="admin")
+        _, secret = keys.create_key(accounts.create_user("member@example.com", PASSWORD))
+    log_in(client, "boss@example.com")
+    form = client.get("/admin/models/").get_data(as_text=True)
+    assert ">openai</option>" in form  # the environment vendor is offered as a target
+    with app.app_context():
+        stand_in = db.session.scalars(select(VendorCredential).where(
+            VendorCredential.name == "openai")).one()
+        assert (stand_in.name, stand_in.from_environment, stand_in.encrypted_secret) == (
+            "openai", True, None)
+    response = client.post("/admin/models/", data={
+        "csrf_token": csrf_token(form), "public_name": "fast", "credential_id": stand_in.id,
+        "upstream_model": "fake-chat", "enabled": "y", "input_price": "0",
+        "output_price": "0", "priority": "0", "fallback_group": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+    sdk = openai.OpenAI(base_url=live_server + "/v1", api_key=secret, max_retries=0)
+    reply = sdk.chat.completions.create(model="fast",
+                                        messages=[{"role": "user", "content": "ping"}])
+    assert reply.choices[0].message.content == "Echo: ping"
+    upstream = fake_vendor.requests[-1]
+    assert upstream.body["model"] == "fake-chat"
+    assert upstream.headers["authorization"] == f"Bearer {fake_vendor.api_key}"
+
+
+def test_environment_vendor_stand_in_is_not_listed_or_editable(app, client):
+    with app.app_context():
+        accounts.create_user("boss@example.com", PASSWORD, role="admin")
+    log_in(client, "boss@example.com")
+    client.get("/admin/models/")  # creates the stand-in
+    with app.app_context():
+        stand_in = db.session.scalars(select(VendorCredential).where(
+            VendorCredential.name == "openai")).one()
+    listing = client.get("/admin/vendors/").get_data(as_text=True)
+    assert listing.count(">openai<") <= 1  # once, as the read-only environment vendor
+    assert client.post(f"/admin/vendors/{stand_in.id}/delete", data={
+        "csrf_token": csrf_token(listing)}).status_code == 404
