@@ -96,26 +96,10 @@ class OpenAIHandler(VendorHandler):
             raw = self.client.chat.completions.with_raw_response.create(**self._params(request))
             body = json.loads(raw.content)
         try:
-            if not isinstance(body, dict):
-                raise TypeError
-            choice = body["choices"][0]
-            message = choice.get("message") or {}
-        except (KeyError, IndexError, TypeError):
-            raise VendorUnavailable(f"{self.credential.name} sent a reply with no choice",
+            return _read_completion(body, request.model)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
                                     vendor=self.credential.name) from None
-        calls = tuple(
-            ToolCall(id=c.get("id") or "", name=(c.get("function") or {}).get("name") or "",
-                     arguments=(c.get("function") or {}).get("arguments") or "")
-            for c in (message.get("tool_calls") or [])
-        )
-        return Result(
-            text=message.get("content") or "",
-            finish_reason=_finish(choice.get("finish_reason")),
-            usage=_usage(body.get("usage")),
-            model=body.get("model") or request.model,
-            tool_calls=calls,
-            id=body.get("id") or "",
-        )
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
         limits = StallLimits.of(self.credential)
@@ -159,31 +143,63 @@ class OpenAIHandler(VendorHandler):
             data = line[5:].strip()
             if data == "[DONE]":
                 break
-            chunk = json.loads(data)
-            if not isinstance(chunk, dict):
+            try:
+                deltas = _read_chunk(json.loads(data), state)
+            except (AttributeError, TypeError, ValueError):  # not the chunk shape at all
                 raise VendorUnavailable(f"{self.credential.name} sent a malformed chunk",
-                                        vendor=self.credential.name)
-            if chunk.get("error"):
-                error = chunk["error"]
-                message = error.get("message") if isinstance(error, dict) else str(error)
-                raise VendorUnavailable(scrub(message or "the stream failed",
-                                              self.credential.api_key),
-                                        vendor=self.credential.name)
-            if chunk.get("usage"):
-                state["usage"] = _usage(chunk["usage"])
-            for choice in (chunk.get("choices") or ())[:1]:
-                delta = choice.get("delta") or {}
-                if delta.get("content"):
-                    yield Delta(text=delta["content"])
-                for call in delta.get("tool_calls") or ():
-                    function = call.get("function") or {}
-                    yield Delta(tool_call=ToolCallDelta(
-                        index=call.get("index", 0), id=call.get("id"),
-                        name=function.get("name"), arguments=function.get("arguments") or "",
-                    ))
-                if choice.get("finish_reason"):
-                    state["finish"] = _finish(choice["finish_reason"])
+                                        vendor=self.credential.name) from None
+            except _StreamError as exc:
+                raise VendorUnavailable(scrub(str(exc), self.credential.api_key),
+                                        vendor=self.credential.name) from None
+            yield from deltas
             watchdog.fed()  # the wait for the next chunk starts now, not while the client read
+
+
+def _read_completion(body: dict, model: str) -> Result:
+    """A ``chat.completion`` body as a Result (a wrong shape raises a built-in error)."""
+    choice = body["choices"][0]
+    message = choice.get("message") or {}
+    calls = tuple(
+        ToolCall(id=str(c.get("id") or ""), name=str((c.get("function") or {}).get("name") or ""),
+                 arguments=str((c.get("function") or {}).get("arguments") or ""))
+        for c in (message.get("tool_calls") or [])
+    )
+    return Result(
+        text=str(message.get("content") or ""),
+        finish_reason=_finish(choice.get("finish_reason")),
+        usage=_usage(body.get("usage")),
+        model=str(body.get("model") or model),
+        tool_calls=calls,
+        id=str(body.get("id") or ""),
+    )
+
+
+class _StreamError(Exception):
+    """The vendor sent an error event inside the stream."""
+
+
+def _read_chunk(chunk: dict, state: dict) -> list[Delta]:
+    """One ``chat.completion.chunk`` as deltas; its finish reason and usage go to ``state``."""
+    if chunk.get("error"):
+        error = chunk["error"]
+        message = error.get("message") if isinstance(error, dict) else str(error)
+        raise _StreamError(message or "the stream failed")
+    if chunk.get("usage"):
+        state["usage"] = _usage(chunk["usage"])
+    deltas = []
+    for choice in (chunk.get("choices") or ())[:1]:
+        delta = choice.get("delta") or {}
+        if delta.get("content"):
+            deltas.append(Delta(text=str(delta["content"])))
+        for call in delta.get("tool_calls") or ():
+            function = call.get("function") or {}
+            deltas.append(Delta(tool_call=ToolCallDelta(
+                index=int(call.get("index", 0)), id=call.get("id"),
+                name=function.get("name"), arguments=function.get("arguments") or "",
+            )))
+        if choice.get("finish_reason"):
+            state["finish"] = _finish(choice["finish_reason"])
+    return deltas
 
 
 def _message(message) -> dict:
@@ -207,8 +223,8 @@ def _finish(reason: str | None):
 def _usage(usage: dict | None) -> Usage:
     if not usage:
         return Usage()
-    return Usage(input_tokens=usage.get("prompt_tokens") or 0,
-                 output_tokens=usage.get("completion_tokens") or 0)
+    return Usage(input_tokens=int(usage.get("prompt_tokens") or 0),
+                 output_tokens=int(usage.get("completion_tokens") or 0))
 
 
 def _error_message(exc: openai.APIStatusError) -> str:
