@@ -173,7 +173,11 @@ def _limit_api_caller():
         return  # not authenticated (yet): the blueprint refuses it, or a later hook counts it
     g.rate_limited = True
     item = _user_limit(user)
-    for identity in identities:
+    checks = [(identity, item) for identity in identities]
+    if caller is not None and caller.key.rate_limit:  # the key's own limit replaces the role's
+        item = limit_item(caller.key.rate_limit, current_app.config["PARLOR_RATE_LIMIT"])
+        checks = [(f"key:{caller.key.id}", item)]
+    for identity, item in checks:
         wait = rate_limits().hit("api", identity, item)
         if wait is not None:
             raise ApiError(429, f"Rate limit reached ({item}); try again in {wait} s.",

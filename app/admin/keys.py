@@ -35,7 +35,7 @@ def create():
             key, secret = admin_keys.create(
                 actor(), email=form.email.data, name=form.name.data or "",
                 scopes=admin_keys.parse_scopes(form.scopes.data),
-                expires_days=form.expires_days.data)
+                expires_days=form.expires_days.data, rate_limit=form.rate_limit.data)
         except admin_keys.KeyRequestError as exc:
             show_error(form, exc)
         else:

@@ -111,7 +111,7 @@ def test_vendor_form_shows_validation_messages_inline(admin_client, fake_vendor)
     "http://user:pw@example.com/",
     "http:///no-host",
 ])
-def test_unsafe_base_urls_are_refused(admin_client, fake_vendor, url):
+def test_case13_unsafe_base_urls_are_refused(admin_client, fake_vendor, url):
     response = _add_fake_vendor(admin_client, fake_vendor, base_url=url)
     assert response.status_code == 400
     html = response.get_data(as_text=True)

@@ -192,7 +192,7 @@ def test_vendor_failure_is_a_server_error_without_upstream_details(openai_client
     assert fake_vendor.api_key not in str(caught.value.body)
 
 
-def test_oversized_body_gets_413_in_both_shapes(openai_client, anthropic_client):
+def test_case15_oversized_body_gets_413_in_both_shapes(openai_client, anthropic_client):
     big = [{"role": "user", "content": "x" * (MAX_REQUEST_BYTES + 1)}]
     with pytest.raises(openai.APIStatusError) as caught:
         openai_client.chat.completions.create(model="openai/fake-chat", messages=big)
@@ -210,7 +210,7 @@ def test_unrouted_v1_paths_answer_json_with_a_request_id(client):
     assert response.status_code == 405 and "error" in response.json
 
 
-def test_openai_stream_cut_by_the_vendor_ends_with_an_in_band_error(openai_client,
+def test_case19_openai_stream_cut_by_the_vendor_ends_with_an_in_band_error(openai_client,
                                                                    usage_records):
     stream = openai_client.chat.completions.create(
         model="openai/cut-stream", stream=True,

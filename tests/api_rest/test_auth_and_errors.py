@@ -76,7 +76,7 @@ def test_key_writes_need_no_csrf_token(client, alice):
     assert response.status_code == 200
 
 
-def test_mass_assignment_on_me_is_refused_and_changes_nothing(client, alice):
+def test_case6_mass_assignment_on_me_is_refused_and_changes_nothing(client, alice):
     for field, value in (("role", "admin"), ("is_enabled", False), ("email", "x@example.com"),
                          ("id", 99)):
         error = assert_error(client.patch("/api/v1/me", json={"display_name": "New",

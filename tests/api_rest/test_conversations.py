@@ -130,7 +130,7 @@ def test_stop_of_a_finished_reply_says_so(client, alice):
     assert stopped.get_json()["data"] == {"stopped": False, "reply": reply}
 
 
-def test_another_users_ids_are_404_everywhere_and_change_nothing(app, client, alice, bob):
+def test_case5_another_users_ids_are_404_everywhere_and_change_nothing(app, client, alice, bob):
     conversation_id, (message_id, reply_id) = add_conversation(
         app, "alice@example.com", "Private", ["secret question", "secret answer"])
     base = f"/api/v1/conversations/{conversation_id}"

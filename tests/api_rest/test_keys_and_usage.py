@@ -25,7 +25,7 @@ def test_created_key_secret_is_shown_once_and_works(client, alice):
     assert client.get("/api/v1/me", headers=bearer(created["secret"])).status_code == 200
 
 
-def test_scopes_beyond_the_role_get_403_and_no_key(client, alice):
+def test_case7_scopes_beyond_the_role_get_403_and_no_key(client, alice):
     before = len(client.get("/api/v1/keys", headers=alice).get_json()["data"])
     assert_error(client.post("/api/v1/keys", json={"scopes": ["api", "admin"]}, headers=alice),
                  403, "permission")

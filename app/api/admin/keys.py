@@ -40,7 +40,7 @@ def create():
         key, secret = admin_keys.create(
             actor(), email=owner.email, name=body.name,
             scopes=admin_keys.parse_scopes(" ".join(body.scopes)),
-            expires_days=body.expires_in_days)
+            expires_days=body.expires_in_days, rate_limit=body.rate_limit)
     except admin_keys.KeyRequestError as exc:
         raise refused(exc) from None
     response = rest.data(AdminKeyCreated.model_validate({**key_out(key), "secret": secret}), 201)

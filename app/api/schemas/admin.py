@@ -120,11 +120,14 @@ class AdminKeyCreate(RequestBody):
         default_factory=list, description="Permission names the key is limited to (empty: all "
                                           "of the owner's role)")
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    rate_limit: Annotated[str, Field(max_length=64)] | None = Field(
+        None, description="Overrides the role's limit for this key, such as 600/minute")
 
 
 class AdminKeyOut(KeyOut):
     user_id: int
     owner: str = Field(description="The owner's e-mail")
+    rate_limit: str | None = None
 
 
 class AdminKeyCreated(AdminKeyOut):
