@@ -137,6 +137,23 @@ def log_in(client, email: str, password: str = PASSWORD):
 
 
 @pytest.fixture
+def make_key(app):
+    """A user (made once per e-mail) with ``role`` and a new API key; returns the key."""
+
+    def factory(email="member@example.com", role="member", **key_fields) -> str:
+        from app.repositories import accounts as accounts_repo
+        from app.services import keys
+
+        with app.app_context():
+            user = accounts_repo.user_by_email(email) or accounts.create_user(
+                email, PASSWORD, role=role)
+            _, secret = keys.create_key(user, name="test", **key_fields)
+            return secret
+
+    return factory
+
+
+@pytest.fixture
 def member_client(client, make_user):
     make_user("member@example.com")
     log_in(client, "member@example.com")

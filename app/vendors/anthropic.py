@@ -13,7 +13,6 @@ import httpx2
 from app.vendors.base import HTTP_CLIENT_OPTIONS, VendorHandler
 from app.vendors.errors import (
     VendorBadRequest,
-    VendorError,
     VendorTimeout,
     VendorUnavailable,
     error_for_status,
@@ -29,7 +28,7 @@ from app.vendors.types import (
     ToolCallDelta,
     Usage,
 )
-from app.vendors.watchdog import StallLimits, StallWatchdog
+from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
 
 DEFAULT_MAX_TOKENS = 4096
 STOP_REASONS = {
@@ -103,23 +102,13 @@ class AnthropicHandler(VendorHandler):
         # until the headers: the first-token timeout; after them the watchdog keeps time
         timeout = anthropic.Timeout(min(limits.first_token, limits.total),
                                     connect=self.credential.connect_timeout)
-        watchdog, started, state = None, time.monotonic(), {}
-        try:
-            with self._translated_errors():
-                upstream = self.client.messages.create(**_params(request), stream=True,
-                                                       timeout=timeout)
-                watchdog = StallWatchdog(upstream.response, limits, started)
-                with upstream:
-                    yield from _deltas(upstream, watchdog, state)
-        except VendorError:
-            if watchdog is not None and watchdog.fired:
-                raise watchdog.error(self.credential.name) from None
-            raise
-        finally:
-            if watchdog is not None:
-                watchdog.close()
-        if watchdog.fired:
-            raise watchdog.error(self.credential.name)
+        started, state = time.monotonic(), {}
+        with stall_guard(self.credential.name) as guarded, self._translated_errors():
+            upstream = self.client.messages.create(**_params(request), stream=True,
+                                                   timeout=timeout)
+            guarded.watchdog = StallWatchdog(upstream.response, limits, started)
+            with upstream:
+                yield from _deltas(upstream, guarded.watchdog, state)
         if state.get("finish") is None or not state.get("finished"):
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
                                     vendor=self.credential.name)

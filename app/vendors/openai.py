@@ -12,7 +12,6 @@ import openai
 
 from app.vendors.base import HTTP_CLIENT_OPTIONS, VendorHandler
 from app.vendors.errors import (
-    VendorError,
     VendorTimeout,
     VendorUnavailable,
     error_for_status,
@@ -20,7 +19,7 @@ from app.vendors.errors import (
     scrub,
 )
 from app.vendors.types import ChatRequest, Delta, Result, ToolCall, ToolCallDelta, Usage
-from app.vendors.watchdog import StallLimits, StallWatchdog
+from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
 
 FINISH_REASONS = {"function_call": "tool_calls"}
 
@@ -108,22 +107,12 @@ class OpenAIHandler(VendorHandler):
             # until the headers: the first-token timeout; after them the watchdog keeps time
             "timeout": openai.Timeout(min(limits.first_token, limits.total),
                                       connect=self.credential.connect_timeout)}
-        watchdog, started, state = None, time.monotonic(), {}
-        try:
-            with self._translated_errors():
-                streaming = self.client.chat.completions.with_streaming_response.create(**params)
-                with streaming as upstream:
-                    watchdog = StallWatchdog(upstream.http_response, limits, started)
-                    yield from self._deltas(upstream.iter_lines(), watchdog, state)
-        except VendorError:
-            if watchdog is not None and watchdog.fired:
-                raise watchdog.error(self.credential.name) from None
-            raise
-        finally:
-            if watchdog is not None:
-                watchdog.close()
-        if watchdog.fired:
-            raise watchdog.error(self.credential.name)
+        started, state = time.monotonic(), {}
+        with stall_guard(self.credential.name) as guarded, self._translated_errors():
+            streaming = self.client.chat.completions.with_streaming_response.create(**params)
+            with streaming as upstream:
+                guarded.watchdog = StallWatchdog(upstream.http_response, limits, started)
+                yield from self._deltas(upstream.iter_lines(), guarded.watchdog, state)
         finish, usage = state.get("finish"), state.get("usage")
         if finish is None:
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",

@@ -13,9 +13,10 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from app.vendors.errors import VendorTimeout
+from app.vendors.errors import VendorError, VendorTimeout
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,25 @@ def _socket_of(response):
         return stream.get_extra_info("socket") if stream is not None else None
     except Exception:  # another transport: only the socket read timeout applies then
         return None
+
+
+class _Guarded:
+    watchdog: StallWatchdog | None = None
+
+
+@contextmanager
+def stall_guard(vendor: str):
+    """Around a stream: set ``.watchdog`` once the response is open. A stream the watchdog cut
+    ends in its ``VendorTimeout`` instead of a broken-stream error; the watchdog is closed."""
+    guarded = _Guarded()
+    try:
+        yield guarded
+    except VendorError:
+        if guarded.watchdog is not None and guarded.watchdog.fired:
+            raise guarded.watchdog.error(vendor) from None
+        raise
+    finally:
+        if guarded.watchdog is not None:
+            guarded.watchdog.close()
+    if guarded.watchdog is not None and guarded.watchdog.fired:
+        raise guarded.watchdog.error(vendor)

@@ -9,9 +9,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiKey, ModelRoute, Role, UsageRecord, VendorCredential
-from app.repositories import accounts as accounts_repo
-from app.services import accounts, keys
-from tests.conftest import PASSWORD
 
 MAX_REQUEST_BYTES = 64 * 1024
 
@@ -24,20 +21,6 @@ def app(make_app, fake_vendor):
         ANTHROPIC_BASE_URL=fake_vendor.anthropic_base_url, ANTHROPIC_API_KEY=fake_vendor.api_key,
         PARLOR_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES,
     )
-
-
-@pytest.fixture
-def make_key(app):
-    """Create a user (once per e-mail) with ``role`` and an API key; returns the key."""
-
-    def factory(email="member@example.com", role="member", **key_fields) -> str:
-        with app.app_context():
-            user = accounts_repo.user_by_email(email) or accounts.create_user(
-                email, PASSWORD, role=role)
-            _, secret = keys.create_key(user, name="test", **key_fields)
-            return secret
-
-    return factory
 
 
 @pytest.fixture

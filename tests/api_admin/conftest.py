@@ -9,8 +9,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 from app.repositories import accounts as accounts_repo
-from app.services import accounts, keys
-from tests.conftest import PASSWORD
 
 ADMIN_EMAIL = "root@example.com"
 API = "/api/v1/admin"
@@ -23,15 +21,11 @@ def app(make_app, fake_vendor):
 
 
 @pytest.fixture
-def make_key(app):
-    """A user (made once per e-mail) with ``role`` and a new API key; the key's headers."""
+def make_key(make_key):
+    """tests/conftest.py's key factory, answering the key's headers."""
 
     def factory(email: str, role: str = "member", **key_fields) -> dict:
-        with app.app_context():
-            user = accounts_repo.user_by_email(email) or accounts.create_user(
-                email, PASSWORD, role=role)
-            _, secret = keys.create_key(user, name="test", **key_fields)
-            return {"Authorization": f"Bearer {secret}"}
+        return {"Authorization": f"Bearer {make_key(email, role, **key_fields)}"}
 
     return factory
 

@@ -7,8 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import Conversation, Message
 from app.repositories import accounts as accounts_repo
-from app.services import accounts, keys
-from tests.conftest import PASSWORD, csrf_token, log_in
+from tests.conftest import csrf_token, log_in
 
 MAX_REQUEST_BYTES = 64 * 1024
 
@@ -22,15 +21,11 @@ def app(make_app, fake_vendor):
 
 
 @pytest.fixture
-def make_key(app):
-    """A user (made once per e-mail) with ``role`` and a new API key; returns the key."""
+def make_key(make_key):
+    """tests/conftest.py's key factory, for Alice unless told otherwise."""
 
     def factory(email="alice@example.com", role="member", **key_fields) -> str:
-        with app.app_context():
-            user = accounts_repo.user_by_email(email) or accounts.create_user(
-                email, PASSWORD, role=role)
-            _, secret = keys.create_key(user, name="test", **key_fields)
-            return secret
+        return make_key(email, role, **key_fields)
 
     return factory
 
