@@ -60,6 +60,7 @@ class Config:
     DEBUG = False
     MOCK_VENDOR_DEFAULT = True
     MOCK_DELAY_DEFAULT = "25"
+    USAGE_FLUSH_DEFAULT = "200"
     GENERATE_SECRETS = True
 
     def __init__(self, **overrides) -> None:
@@ -116,6 +117,9 @@ class Config:
             _env("PARLOR_VENDOR_TOTAL_TIMEOUT", str(self.PARLOR_VENDOR_TIMEOUT)))
         self.PARLOR_RETRY_BUDGET = float(_env("PARLOR_RETRY_BUDGET", "20"))
         self.PARLOR_CATALOG_TTL = float(_env("PARLOR_CATALOG_TTL", "30"))
+        # API calls' usage rows are written in batches this often, off the request path
+        # (0: each row is written before the answer goes out).
+        self.PARLOR_USAGE_FLUSH_MS = int(_env("PARLOR_USAGE_FLUSH_MS", self.USAGE_FLUSH_DEFAULT))
 
         # Serving (run.py) and browser security.
         self.HOST = _env("HOST", "127.0.0.1")
@@ -146,6 +150,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     MOCK_DELAY_DEFAULT = "0"
+    USAGE_FLUSH_DEFAULT = "0"  # tests read the ledger right after a call
 
     def __init__(self, **overrides) -> None:
         overrides.setdefault("WTF_CSRF_ENABLED", True)

@@ -17,9 +17,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.accounts import MIN_PASSWORD
+from app.services.roles import MAX_BUDGET
 
 PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=1024,
                          message=f"The password needs {MIN_PASSWORD} to 1024 characters.")
+BUDGET_RANGE = NumberRange(min=0, max=MAX_BUDGET,
+                           message=f"The monthly budget is a number of tokens, 0 to "
+                                   f"{MAX_BUDGET:,}.")
 
 
 class CheckboxesField(SelectMultipleField):
@@ -66,6 +70,15 @@ class NewKeyForm(FlaskForm):
     expires_days = IntegerField("Expires in days", validators=[Optional(),
                                                               NumberRange(min=1, max=3650)])
     rate_limit = StringField("Rate limit", validators=[Length(max=64)])
+    monthly_token_budget = IntegerField("Monthly token budget",
+                                        validators=[Optional(), BUDGET_RANGE])
+
+
+class BudgetForm(FlaskForm):
+    """A user's or a key's own monthly token budget; empty clears it."""
+
+    monthly_token_budget = IntegerField("Monthly token budget",
+                                        validators=[Optional(), BUDGET_RANGE])
 
 
 class VendorForm(FlaskForm):

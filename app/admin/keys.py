@@ -1,13 +1,14 @@
-"""Admin screen: every API key; create one for a user (shown once) or revoke one."""
+"""Admin screen: every API key; create one for a user (shown once), cap one's monthly tokens
+or revoke one."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.admin.access import actor, page_number, require_admin
-from app.admin.forms import ActionForm, NewKeyForm, show_error
+from app.admin.forms import ActionForm, BudgetForm, NewKeyForm, show_error
 from app.repositories import accounts as repo
-from app.services import admin_keys
+from app.services import admin_keys, budgets
 
 bp = Blueprint("admin_keys", __name__, url_prefix="/admin/keys")
 bp.before_request(require_admin)
@@ -35,13 +36,43 @@ def create():
             key, secret = admin_keys.create(
                 actor(), email=form.email.data, name=form.name.data or "",
                 scopes=admin_keys.parse_scopes(form.scopes.data),
-                expires_days=form.expires_days.data, rate_limit=form.rate_limit.data)
+                expires_days=form.expires_days.data, rate_limit=form.rate_limit.data,
+                monthly_token_budget=form.monthly_token_budget.data)
         except admin_keys.KeyRequestError as exc:
             show_error(form, exc)
         else:
             # Shown in this one response only: Parlor keeps just its hash.
             return _page(NewKeyForm(formdata=None), created=key, secret=secret)
     return _page(form, 400)
+
+
+def _detail(key, form: BudgetForm | None = None, status: int = 200):
+    form = form or BudgetForm(formdata=None, monthly_token_budget=key.monthly_token_budget)
+    return render_template("admin/key.html", key=key, form=form, action_form=ActionForm(),
+                           budget=budgets.key_status(key)), status
+
+
+@bp.get("/<int:key_id>")
+def show(key_id: int):
+    return _detail(repo.key_by_id(key_id) or abort(404))
+
+
+@bp.post("/<int:key_id>/budget")
+def set_budget(key_id: int):
+    """Cap the tokens spent through the key a month; empty: no cap of its own."""
+    key = repo.key_by_id(key_id) or abort(404)
+    form = BudgetForm()
+    if form.validate_on_submit():
+        try:
+            admin_keys.set_budget(actor(), key, form.monthly_token_budget.data)
+        except admin_keys.KeyRequestError as exc:
+            show_error(form, exc)
+        else:
+            tokens = key.monthly_token_budget
+            flash(f"{key.prefix} has no monthly budget of its own." if tokens is None else
+                  f"{key.prefix} may spend {tokens:,} tokens a month.")
+            return redirect(url_for(".show", key_id=key.id))
+    return _detail(key, form, 400)
 
 
 @bp.post("/<int:key_id>/revoke")

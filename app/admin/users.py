@@ -5,9 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.admin.access import actor, page_number, require_admin
-from app.admin.forms import ActionForm, NewUserForm, PasswordResetForm, RoleChangeForm, show_error
+from app.admin.forms import (
+    ActionForm,
+    BudgetForm,
+    NewUserForm,
+    PasswordResetForm,
+    RoleChangeForm,
+    show_error,
+)
 from app.repositories import accounts as repo
-from app.services import admin_users
+from app.services import admin_users, budgets
 from app.services.accounts import AccountError
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -55,11 +62,14 @@ def create():
     return _list(form, 400)
 
 
-def _detail(user, status=200, role_form=None, password_form=None):
+def _detail(user, status=200, role_form=None, password_form=None, budget_form=None):
     role_form = role_form or RoleChangeForm(role=user.role.name)
     role_form.role.choices = _role_choices()
+    budget_form = budget_form or BudgetForm(formdata=None,
+                                            monthly_token_budget=user.monthly_token_budget)
     return render_template("admin/user.html", user=user, role_form=role_form,
                            password_form=password_form or PasswordResetForm(),
+                           budget_form=budget_form, budget=budgets.status(user),
                            action_form=ActionForm(), keys=repo.keys_of_user(user.id)), status
 
 
@@ -82,6 +92,24 @@ def change_role(user_id: int):
             flash(f"{user.email} now has the role {user.role.name}.")
             return redirect(url_for(".show", user_id=user.id))
     return _detail(user, 400, role_form=form)
+
+
+@bp.post("/<int:user_id>/budget")
+def set_budget(user_id: int):
+    """Give the user their own monthly token budget; empty: their role's again."""
+    user = _user_or_404(user_id)
+    form = BudgetForm()
+    if form.validate_on_submit():
+        try:
+            admin_users.set_budget(actor(), user, form.monthly_token_budget.data)
+        except AccountError as exc:
+            show_error(form, exc, "monthly_token_budget")
+        else:
+            tokens = user.monthly_token_budget
+            flash(f"{user.email} now has the role's monthly budget." if tokens is None else
+                  f"{user.email} now has a monthly budget of {tokens:,} tokens.")
+            return redirect(url_for(".show", user_id=user.id))
+    return _detail(user, 400, budget_form=form)
 
 
 @bp.post("/<int:user_id>/enabled")

@@ -32,7 +32,8 @@ class ApiCaller:
         return self.user.role.name
 
     def for_ledger(self) -> gateway.Caller:
-        return gateway.Caller(user_id=self.user.id, role=self.role, api_key_id=self.key.id)
+        return gateway.Caller(user_id=self.user.id, role=self.role, api_key_id=self.key.id,
+                              user=self.user, key=self.key)
 
 
 def presented_key(*, allow_x_api_key: bool) -> str | None:

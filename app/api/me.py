@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from app.api import rest, rest_auth
 from app.api.errors import ApiError
-from app.api.schemas.rest import MeUpdate, UserOut
-from app.models import User
-from app.services import profile
+from app.api.schemas.rest import MeUpdate, MonthlyBudget, UserOut
+from app.models import ApiKey, User
+from app.services import budgets, profile
 from app.services.accounts import AccountError
 
 bp = rest.blueprint("rest_me", __name__)
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: User, key: ApiKey | None = None) -> UserOut:
     return UserOut(id=user.id, email=user.email, display_name=user.display_name,
                    role=user.role.name, permissions=list(user.role.permissions or []),
-                   created_at=user.created_at, last_login_at=user.last_login_at)
+                   created_at=user.created_at, last_login_at=user.last_login_at,
+                   budget=budget_out(budgets.status(user)),
+                   key_budget=budget_out(budgets.key_status(key)) if key else None)
+
+
+def budget_out(status: budgets.BudgetStatus) -> MonthlyBudget:
+    return MonthlyBudget(tokens=status.budget, source=status.source, used=status.used,
+                         remaining=status.remaining, renews=status.renews)
 
 
 @bp.get("/me")
 def show():
-    """The caller's account."""
-    return rest.data(user_out(rest_auth.current().user))
+    """The caller's account, with this month's token budget (and the calling key's)."""
+    caller = rest_auth.current()
+    return rest.data(user_out(caller.user, caller.key))
 
 
 @bp.patch("/me")
@@ -34,4 +42,4 @@ def update():
             profile.rename(user, body.display_name)
         except AccountError as exc:
             raise ApiError(400, str(exc), param="display_name") from None
-    return rest.data(user_out(user))
+    return rest.data(user_out(user, rest_auth.current().key))

@@ -30,10 +30,12 @@ OPERATIONS = [
        body=a.AdminUserCreate),
     op("get", "/users/{user_id}", "A user", {200: s.Data[a.AdminUserOut]},
        errors=(*READ, 404)),
-    op("patch", "/users/{user_id}", "Change a user's display name, role or enabled state",
+    op("patch", "/users/{user_id}",
+       "Change a user's display name, role, enabled state or monthly token budget",
        {200: s.Data[a.AdminUserOut]}, body=a.AdminUserUpdate, errors=(*WRITE, 404),
-       description="Disabling ends the user's sessions and stops their API keys. You cannot "
-                   "disable yourself or the last enabled admin."),
+       description="Only the fields sent change. Disabling ends the user's sessions and stops "
+                   "their API keys. You cannot disable yourself or the last enabled admin. A "
+                   "budget of null gives the user their role's again."),
     op("post", "/users/{user_id}/password", "Reset a user's password", {204: None},
        body=a.PasswordReset, errors=(*WRITE, 404),
        description="Every session of the user ends; with revoke_keys, their API keys too."),
@@ -52,6 +54,10 @@ OPERATIONS = [
        query=a.KeyQuery, errors=(400, *READ)),
     op("post", "/keys", "Create an API key for a user (the secret is shown once)",
        {201: s.Data[a.AdminKeyCreated]}, body=a.AdminKeyCreate),
+    op("patch", "/keys/{key_id}", "Change an API key's monthly token budget",
+       {200: s.Data[a.AdminKeyOut]}, body=a.AdminKeyUpdate, errors=(*WRITE, 404),
+       description="Only the fields sent change. The budget caps the tokens spent through "
+                   "the key a month, on top of the owner's; null: no cap of its own."),
     op("delete", "/keys/{key_id}", "Revoke an API key", {204: None}, errors=(*READ, 404)),
     op("get", "/vendors", "Vendor credentials (keys as masks only)",
        {200: s.Listing[a.VendorOut]}, errors=READ,

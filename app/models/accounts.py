@@ -48,6 +48,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Tokens a month, set by an admin; overrides the role's budget. None: the role's.
+    monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
 
     role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
     api_keys: Mapped[list[ApiKey]] = relationship(
@@ -77,6 +79,8 @@ class ApiKey(db.Model):
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Overrides the owner's role limit for calls made with this key (such as "600/minute").
     rate_limit: Mapped[str | None] = mapped_column(String(64))
+    # Tokens a month spent through this key, on top of the owner's budget. None: no cap.
+    monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

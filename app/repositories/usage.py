@@ -28,6 +28,25 @@ def tokens_of_user_since(user_id: int, start: datetime) -> int:
         UsageDaily.user_id == user_id, UsageDaily.day >= _day_text(start))) or 0)
 
 
+def tokens_of_key_since(user_id: int, key_id: int, start: datetime) -> int:
+    """Input plus output tokens spent through the key since ``start``, a UTC midnight (from
+    the daily rollup; the owner's id keeps it on the per-user index)."""
+    spent = func.coalesce(func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens), 0)
+    return int(db.session.scalar(select(spent).where(
+        UsageDaily.user_id == user_id, UsageDaily.api_key_id == key_id,
+        UsageDaily.day >= _day_text(start))) or 0)
+
+
+def tokens_per_key_of_user_since(user_id: int, start: datetime) -> dict[int, int]:
+    """Tokens spent through each of the user's keys since ``start`` (keys with none left out),
+    in one GROUP BY over the rollup."""
+    spent = func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens)
+    rows = db.session.execute(select(UsageDaily.api_key_id, spent).where(
+        UsageDaily.user_id == user_id, UsageDaily.api_key_id != 0,
+        UsageDaily.day >= _day_text(start)).group_by(UsageDaily.api_key_id))
+    return {key_id: int(tokens or 0) for key_id, tokens in rows}
+
+
 def _day_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d")
 

@@ -9,7 +9,7 @@ from app.models import ApiKey
 from app.repositories import accounts as repo
 from app.services import audit, keys
 from app.services.actor import Actor
-from app.services.roles import RATE_LIMIT
+from app.services.roles import MAX_BUDGET, RATE_LIMIT
 
 SCOPE = re.compile(r"^[a-z][a-z0-9:_.-]{0,31}$")
 
@@ -32,7 +32,8 @@ def parse_scopes(text: str | None) -> list[str]:
 
 
 def create(actor: Actor, *, email: str, name: str = "", scopes: list[str] | None = None,
-           expires_days: int | None = None, rate_limit: str | None = None) -> tuple[ApiKey, str]:
+           expires_days: int | None = None, rate_limit: str | None = None,
+           monthly_token_budget: int | None = None) -> tuple[ApiKey, str]:
     """A new key for the user with ``email``; the secret is returned once, never recorded."""
     user = repo.user_by_email(email or "")
     if user is None:
@@ -42,10 +43,12 @@ def create(actor: Actor, *, email: str, name: str = "", scopes: list[str] | None
     rate_limit = (rate_limit or "").strip() or None
     if rate_limit and (len(rate_limit) > 64 or not RATE_LIMIT.match(rate_limit)):
         raise KeyRequestError("Write a rate limit like 60/minute or 1000 per day.", "rate_limit")
+    _check_budget(monthly_token_budget)
     key, secret = keys.create_key(user, name=name, expires_days=expires_days, scopes=scopes,
-                                  rate_limit=rate_limit)
+                                  rate_limit=rate_limit, monthly_token_budget=monthly_token_budget)
     audit.record("key.created", actor_id=actor.user_id, ip=actor.ip, target=f"key:{key.prefix}",
                  owner=user.email, name=key.name, scopes=key.scopes, rate_limit=rate_limit,
+                 monthly_token_budget=monthly_token_budget,
                  expires_at=key.expires_at.isoformat() if key.expires_at else None)
     db.session.commit()
     return key, secret
@@ -58,3 +61,22 @@ def revoke(actor: Actor, key: ApiKey) -> ApiKey:
                      target=f"key:{key.prefix}", owner=key.user.email)
         db.session.commit()
     return key
+
+
+def set_budget(actor: Actor, key: ApiKey, monthly_token_budget: int | None) -> ApiKey:
+    """Cap the tokens spent through ``key`` a month (None: no cap of its own), audited."""
+    _check_budget(monthly_token_budget)
+    before = key.monthly_token_budget
+    if before != monthly_token_budget:
+        key.monthly_token_budget = monthly_token_budget
+        audit.record("key.budget_changed", actor_id=actor.user_id, ip=actor.ip,
+                     target=f"key:{key.prefix}", owner=key.user.email, before=before,
+                     after=monthly_token_budget)
+        db.session.commit()
+    return key
+
+
+def _check_budget(tokens: int | None) -> None:
+    if tokens is not None and (isinstance(tokens, bool) or not 0 <= tokens <= MAX_BUDGET):
+        raise KeyRequestError(f"The monthly budget is a number of tokens, 0 to {MAX_BUDGET:,} "
+                              "(empty: no cap of the key's own).", "monthly_token_budget")

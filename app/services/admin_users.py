@@ -16,6 +16,7 @@ from app.repositories.pages import Page
 from app.services import accounts, audit, profile
 from app.services.accounts import MIN_PASSWORD, AccountError
 from app.services.actor import Actor
+from app.services.roles import MAX_BUDGET
 
 
 def search(query: str = "", page: int = 1, per_page: int = 25) -> Page[User]:
@@ -52,6 +53,21 @@ def rename(actor: Actor, user: User, display_name: str) -> User:
     profile.rename(user, display_name)  # commits
     if user.display_name != before:
         _record(actor, "user.renamed", user, before=before, after=user.display_name)
+        db.session.commit()
+    return user
+
+
+def set_budget(actor: Actor, user: User, monthly_token_budget: int | None) -> User:
+    """Give ``user`` their own monthly token budget, overriding their role's (None: the
+    role's again)."""
+    tokens = monthly_token_budget
+    if tokens is not None and (isinstance(tokens, bool) or not 0 <= tokens <= MAX_BUDGET):
+        raise AccountError(f"The monthly budget is a number of tokens, 0 to {MAX_BUDGET:,} "
+                           "(empty: the role's).")
+    before = user.monthly_token_budget
+    if before != tokens:
+        user.monthly_token_budget = tokens
+        _record(actor, "user.budget_changed", user, before=before, after=tokens)
         db.session.commit()
     return user
 

@@ -1,8 +1,11 @@
-"""Monthly token budgets: each user may spend their role's ``monthly_token_budget`` a month.
+"""Monthly token budgets: per user (their own, else their role's) and per API key.
 
-Checked before every vendor call (API and chat) from the usage ledger: the tokens the user
-spent since the first of the current month (UTC), one indexed aggregate. A role without a
-budget is unlimited. The check lets the call that crosses the line finish; the next is refused.
+A user may spend their effective budget a month: the one an admin set on the user, else
+their role's ``monthly_token_budget``. A key's budget caps what is spent through that key, on
+top of its owner's. Checked before every vendor call (API and chat) from the usage rollup:
+the tokens spent since the first of the current month (UTC), one indexed aggregate per budget
+that applies, none when no budget applies. The check lets the call that crosses the line
+finish; the next is refused.
 """
 
 from __future__ import annotations
@@ -10,20 +13,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.models import User
+from app.models import ApiKey, User
 from app.repositories import accounts as accounts_repo
 from app.repositories import usage as usage_repo
 
+USER, ROLE, KEY = "user", "role", "key"  # where a budget comes from
+
 
 class BudgetExceeded(Exception):
-    """The user spent this month's token budget; ``retry_after`` runs to the next month."""
+    """This month's token budget is spent; ``scope`` says whose ("user" or "key") and
+    ``retry_after`` runs to the next month."""
 
-    def __init__(self, budget: int, retry_after: int):
-        super().__init__(
-            f"You have used this month's token budget of {budget:,} tokens. "
-            "It renews on the first of next month (UTC); ask an administrator for more.")
+    def __init__(self, budget: int, retry_after: int, scope: str = USER):
+        if scope == KEY:
+            spent = (f"This API key has used its monthly token budget of {budget:,} tokens. "
+                     "It renews on the first of next month (UTC); use another key or ask an "
+                     "administrator for more.")
+        else:
+            spent = (f"You have used this month's token budget of {budget:,} tokens. "
+                     "It renews on the first of next month (UTC); ask an administrator for "
+                     "more.")
+        super().__init__(spent)
         self.budget = budget
         self.retry_after = retry_after
+        self.scope = scope
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,7 @@ class BudgetStatus:
     budget: int | None  # None: no limit
     used: int
     renews: datetime
+    source: str | None = None  # USER, ROLE or KEY; None: no limit
 
     @property
     def remaining(self) -> int | None:
@@ -46,26 +60,73 @@ def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
     return start, end
 
 
+def effective_budget(user: User) -> tuple[int | None, str | None]:
+    """The user's monthly budget and where it comes from: their own, else their role's."""
+    if user.monthly_token_budget is not None:
+        return user.monthly_token_budget, USER
+    if user.role.monthly_token_budget is not None:
+        return user.role.monthly_token_budget, ROLE
+    return None, None
+
+
 def status(user: User) -> BudgetStatus:
-    """The user's budget this month, what they used and when it renews."""
+    """The user's effective budget this month, what they used and when it renews."""
     start, end = month_bounds()
-    budget = user.role.monthly_token_budget
+    budget, source = effective_budget(user)
     return BudgetStatus(budget=budget, used=usage_repo.tokens_of_user_since(user.id, start),
-                        renews=end)
+                        renews=end, source=source)
 
 
-def check(user: User) -> None:
-    """Raise :class:`BudgetExceeded` when the user has no tokens left this month."""
-    if user.role.monthly_token_budget is None:
-        return  # no query for the unlimited
-    current = status(user)
-    if current.remaining == 0:
-        wait = int((current.renews - datetime.now(UTC)).total_seconds()) + 1
-        raise BudgetExceeded(current.budget, wait)
+def key_status(key: ApiKey) -> BudgetStatus:
+    """The key's budget this month (None: no cap of its own) and what was spent through it."""
+    start, end = month_bounds()
+    budget = key.monthly_token_budget
+    return BudgetStatus(budget=budget,
+                        used=usage_repo.tokens_of_key_since(key.user_id, key.id, start),
+                        renews=end, source=None if budget is None else KEY)
+
+
+def key_statuses(user: User, keys: list[ApiKey]) -> dict[int, BudgetStatus]:
+    """:func:`key_status` of each of ``user``'s ``keys``, in one query."""
+    start, end = month_bounds()
+    used = usage_repo.tokens_per_key_of_user_since(user.id, start)
+    return {key.id: BudgetStatus(budget=key.monthly_token_budget, used=used.get(key.id, 0),
+                                 renews=end,
+                                 source=None if key.monthly_token_budget is None else KEY)
+            for key in keys}
+
+
+def check(user: User, key: ApiKey | None = None) -> None:
+    """Raise :class:`BudgetExceeded` when the user, or the key they call with, has no tokens
+    left this month. No query when neither has a budget."""
+    budget, _source = effective_budget(user)
+    if budget is not None:
+        start, end = month_bounds()
+        if usage_repo.tokens_of_user_since(user.id, start) >= budget:
+            raise BudgetExceeded(budget, _seconds_until(end), USER)
+    key_budget = key.monthly_token_budget if key is not None else None
+    if key_budget is not None:
+        start, end = month_bounds()
+        if usage_repo.tokens_of_key_since(key.user_id, key.id, start) >= key_budget:
+            raise BudgetExceeded(key_budget, _seconds_until(end), KEY)
+
+
+def check_caller(user_id: int, api_key_id: int | None = None, *, user: User | None = None,
+                 key: ApiKey | None = None) -> None:
+    """:func:`check` for a gateway caller: the user and key already loaded when given, else
+    loaded by id (a missing user has nothing to spend)."""
+    user = user if user is not None else accounts_repo.user_by_id(user_id)
+    if user is None:
+        return
+    if key is None and api_key_id is not None:
+        key = accounts_repo.key_by_id(api_key_id)
+    check(user, key)
 
 
 def check_user_id(user_id: int) -> None:
     """:func:`check` for the user with this id (a missing user has nothing to spend)."""
-    user = accounts_repo.user_by_id(user_id)
-    if user is not None:
-        check(user)
+    check_caller(user_id)
+
+
+def _seconds_until(moment: datetime) -> int:
+    return int((moment - datetime.now(UTC)).total_seconds()) + 1

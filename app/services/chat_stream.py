@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
+from app.repositories import accounts as accounts_repo
 from app.repositories import conversations as repo
 from app.services import budgets, usage
 from app.services.chat import describe_error, history
@@ -119,7 +120,7 @@ def _generate(user: User, conversation: Conversation, message_id: str, render: R
     request = ChatRequest(model=conversation.model,
                           messages=tuple(history(conversation, placeholder.seq)))
     model, role, user_id = conversation.model, user.role.name, user.id
-    refusal = _over_budget(user)
+    refusal = _over_budget(user, ledger[1])
     reader = _VendorReader(vendor_manager(), model, request, role, refusal)
     db.session.commit()  # no transaction stays open while the vendor talks
     parts: list[str] = []
@@ -165,9 +166,11 @@ def _generate(user: User, conversation: Conversation, message_id: str, render: R
     yield sse("done", render(db.session.get(Message, message_id)))
 
 
-def _over_budget(user: User) -> budgets.BudgetExceeded | None:
+def _over_budget(user: User, api_key_id: int | None) -> budgets.BudgetExceeded | None:
+    """The refusal when the user's budget, or that of the key they send with, is spent."""
     try:
-        budgets.check(user)
+        # The identity map already holds the key this request authenticated with.
+        budgets.check(user, accounts_repo.key_by_id(api_key_id) if api_key_id else None)
     except budgets.BudgetExceeded as exc:
         return exc
     return None

@@ -10,10 +10,10 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.extensions import db
-from app.models import MessageStatus
+from app.models import ApiKey, MessageStatus, User
 from app.services import budgets, usage
 from app.services.vendors import vendor_manager
 from app.vendors import (
@@ -39,6 +39,9 @@ class Caller:
     role: str
     api_key_id: int | None = None
     source: str = "api"
+    # The caller's rows, already loaded: the budget check then needs no query to find them.
+    user: User | None = field(default=None, compare=False, repr=False)
+    key: ApiKey | None = field(default=None, compare=False, repr=False)
 
 
 def models(role: str) -> list[ModelInfo]:
@@ -52,7 +55,8 @@ def find_model(model_id: str, role: str) -> ModelInfo | None:
 
 def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, Route]:
     """A whole completion; the ledger gets one row whatever happens."""
-    budgets.check_user_id(caller.user_id)  # raises BudgetExceeded before any vendor call
+    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user,
+                         key=caller.key)  # raises BudgetExceeded before any vendor call
     started = time.monotonic()
     try:
         result, route = vendor_manager().complete(model, request, caller.role)
@@ -69,7 +73,7 @@ def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route
     Iterate the returned deltas inside an app context (``stream_with_context``): the usage
     row is written when the stream ends, fails or is closed because the client left.
     """
-    budgets.check_user_id(caller.user_id)
+    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
     started = time.monotonic()
     try:
         route, deltas = vendor_manager().open_stream(model, request, caller.role)

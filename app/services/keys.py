@@ -20,14 +20,15 @@ def _hash(secret: str) -> str:
 
 def create_key(
     user: User, name: str = "", expires_days: int | None = None, scopes: list[str] | None = None,
-    rate_limit: str | None = None,
+    rate_limit: str | None = None, monthly_token_budget: int | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for ``user``; the full key is returned once and never stored."""
     prefix = f"{KEY_MARK}-{secrets.token_hex(4)}"
     secret = f"{prefix}-{secrets.token_urlsafe(32)}"  # 256 random bits
     expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
     key = ApiKey(user=user, name=name.strip()[:120], prefix=prefix, key_hash=_hash(secret),
-                 scopes=scopes or [], expires_at=expires, rate_limit=rate_limit)
+                 scopes=scopes or [], expires_at=expires, rate_limit=rate_limit,
+                 monthly_token_budget=monthly_token_budget)
     repo.add(key)
     db.session.commit()
     return key, secret

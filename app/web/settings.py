@@ -22,8 +22,10 @@ def _page(status: int = 200, new_secret: str | None = None, **forms):
     forms.setdefault("profile_form", ProfileForm(display_name=current_user.display_name))
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("key_form", KeyForm())
-    return render_template("auth/settings.html", keys=profile.own_keys(current_user),
+    keys = profile.own_keys(current_user)
+    return render_template("auth/settings.html", keys=keys,
                            budget=budgets.status(current_user),
+                           key_budgets=budgets.key_statuses(current_user, keys),
                            new_secret=new_secret, **forms), status
 
 

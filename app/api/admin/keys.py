@@ -1,11 +1,17 @@
 """``/api/v1/admin/keys``: every API key (filter by owner), create one for a user (the secret
-shown once), revoke any — audited like /admin/keys."""
+shown once), set its monthly token budget, revoke any — audited like /admin/keys."""
 
 from __future__ import annotations
 
 from app.api import rest
 from app.api.admin.shared import actor, not_found, page_items, refused
-from app.api.schemas.admin import AdminKeyCreate, AdminKeyCreated, AdminKeyOut, KeyQuery
+from app.api.schemas.admin import (
+    AdminKeyCreate,
+    AdminKeyCreated,
+    AdminKeyOut,
+    AdminKeyUpdate,
+    KeyQuery,
+)
 from app.models import ApiKey
 from app.repositories import accounts as repo
 from app.services import admin_keys, own_keys
@@ -17,7 +23,8 @@ def key_out(key: ApiKey) -> dict:
     return {"id": key.id, "name": key.name, "prefix": key.prefix, "scopes": key.scopes or [],
             "status": own_keys.status(key), "created_at": key.created_at,
             "expires_at": key.expires_at, "revoked_at": key.revoked_at,
-            "last_used_at": key.last_used_at, "user_id": key.user_id, "owner": key.user.email}
+            "last_used_at": key.last_used_at, "user_id": key.user_id, "owner": key.user.email,
+            "rate_limit": key.rate_limit, "monthly_token_budget": key.monthly_token_budget}
 
 
 @bp.get("/keys")
@@ -40,7 +47,8 @@ def create():
         key, secret = admin_keys.create(
             actor(), email=owner.email, name=body.name,
             scopes=admin_keys.parse_scopes(" ".join(body.scopes)),
-            expires_days=body.expires_in_days, rate_limit=body.rate_limit)
+            expires_days=body.expires_in_days, rate_limit=body.rate_limit,
+            monthly_token_budget=body.monthly_token_budget)
     except admin_keys.KeyRequestError as exc:
         raise refused(exc) from None
     response = rest.data(AdminKeyCreated.model_validate({**key_out(key), "secret": secret}), 201)
@@ -48,11 +56,28 @@ def create():
     return response
 
 
-@bp.delete("/keys/<int:key_id>")
-def revoke(key_id: int):
-    """Revoke a key (revoking a revoked key changes nothing)."""
+@bp.patch("/keys/<int:key_id>")
+def update(key_id: int):
+    """Change only the fields sent: the key's monthly token budget (``null``: no cap)."""
+    key = key_or_404(key_id)
+    body = rest.parse_body(AdminKeyUpdate)
+    try:
+        if "monthly_token_budget" in body.model_fields_set:
+            admin_keys.set_budget(actor(), key, body.monthly_token_budget)
+    except admin_keys.KeyRequestError as exc:
+        raise refused(exc) from None
+    return rest.data(AdminKeyOut.model_validate(key_out(key)))
+
+
+def key_or_404(key_id: int) -> ApiKey:
     key = repo.key_by_id(key_id)
     if key is None:
         raise not_found("key")
-    admin_keys.revoke(actor(), key)
+    return key
+
+
+@bp.delete("/keys/<int:key_id>")
+def revoke(key_id: int):
+    """Revoke a key (revoking a revoked key changes nothing)."""
+    admin_keys.revoke(actor(), key_or_404(key_id))
     return rest.no_content()

@@ -23,7 +23,8 @@ bp = rest.admin_blueprint("rest_admin_users", __name__)
 def user_out(user: User) -> AdminUserOut:
     return AdminUserOut(id=user.id, email=user.email, display_name=user.display_name,
                         role=user.role.name, enabled=user.is_enabled,
-                        created_at=user.created_at, last_login_at=user.last_login_at)
+                        created_at=user.created_at, last_login_at=user.last_login_at,
+                        monthly_token_budget=user.monthly_token_budget)
 
 
 def user_or_404(user_id: int) -> User:
@@ -60,7 +61,8 @@ def show(user_id: int):
 
 @bp.patch("/users/<int:user_id>")
 def update(user_id: int):
-    """Change the display name, the role or whether the account is enabled."""
+    """Change the display name, the role, whether the account is enabled or the user's own
+    monthly token budget (``null``: the role's again)."""
     user = user_or_404(user_id)
     body = rest.parse_body(AdminUserUpdate)
     try:
@@ -70,6 +72,8 @@ def update(user_id: int):
             admin_users.change_role(actor(), user, body.role)
         if body.enabled is not None:
             admin_users.set_enabled(actor(), user, body.enabled)
+        if "monthly_token_budget" in body.model_fields_set:
+            admin_users.set_budget(actor(), user, body.monthly_token_budget)
     except AccountError as exc:
         raise refused(exc) from None
     return rest.data(user_out(user))

@@ -23,6 +23,8 @@ VendorName = Annotated[str, Field(min_length=1, max_length=64)]
 # JSON numbers (or numeric strings) for prices: strict mode would accept Decimal objects only.
 Price = Annotated[Decimal, Field(strict=False, ge=0, description="USD per million tokens")]
 GROUP = Literal["day", "user", "key", "model", "source"]
+# Tokens a month, 0 to app.services.roles.MAX_BUDGET (what the database column holds).
+TokenBudget = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class PageQuery(Query):
@@ -46,10 +48,14 @@ class AdminUserCreate(RequestBody):
 
 
 class AdminUserUpdate(RequestBody):
+    """Only the fields sent change; ``null`` gives the user their role's budget again."""
+
     display_name: DisplayName | None = None
     role: RoleName | None = None
     enabled: bool | None = Field(None, description="false ends their sessions and stops "
                                                    "their API keys")
+    monthly_token_budget: TokenBudget | None = Field(
+        None, description="Tokens a month, overriding the role's budget; null: the role's")
 
 
 class PasswordReset(RequestBody):
@@ -65,6 +71,8 @@ class AdminUserOut(Out):
     enabled: bool
     created_at: datetime
     last_login_at: datetime | None
+    monthly_token_budget: int | None = Field(
+        None, description="The user's own budget, overriding the role's; null: the role's")
 
 
 # Roles
@@ -122,12 +130,23 @@ class AdminKeyCreate(RequestBody):
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     rate_limit: Annotated[str, Field(max_length=64)] | None = Field(
         None, description="Overrides the role's limit for this key, such as 600/minute")
+    monthly_token_budget: TokenBudget | None = Field(
+        None, description="Caps the tokens spent through this key a month, on top of the "
+                          "owner's budget; null: no cap of its own")
+
+
+class AdminKeyUpdate(RequestBody):
+    """Only the fields sent change."""
+
+    monthly_token_budget: TokenBudget | None = Field(
+        None, description="Tokens a month through this key; null: no cap of its own")
 
 
 class AdminKeyOut(KeyOut):
     user_id: int
     owner: str = Field(description="The owner's e-mail")
     rate_limit: str | None = None
+    monthly_token_budget: int | None = None
 
 
 class AdminKeyCreated(AdminKeyOut):

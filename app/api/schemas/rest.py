@@ -89,6 +89,15 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class MonthlyBudget(Out):
+    tokens: int | None = Field(description="Tokens a month; null: no limit")
+    source: Literal["user", "role", "key"] | None = Field(
+        description="Where the budget comes from: set on you, your role's, or the key's own")
+    used: int = Field(description="Tokens spent this month (UTC)")
+    remaining: int | None
+    renews: datetime = Field(description="The first of next month (UTC)")
+
+
 class UserOut(Out):
     id: int
     email: str
@@ -97,6 +106,10 @@ class UserOut(Out):
     permissions: list[str]
     created_at: datetime
     last_login_at: datetime | None
+    budget: MonthlyBudget = Field(description="Your monthly token budget")
+    key_budget: MonthlyBudget | None = Field(
+        None, description="The calling API key's own budget, on top of yours (null when "
+                          "signed in with a browser)")
 
 
 class MessageOut(Out):
