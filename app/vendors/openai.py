@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 import httpx2
 import openai
@@ -88,12 +88,20 @@ class OpenAIHandler(VendorHandler):
             )
         return params
 
+    def _post(self, params: dict, *, stream: bool = False, **options) -> httpx2.Response:
+        """POST ``/chat/completions`` through the SDK client, answered as the raw response.
+
+        The body is already the wire shape (see :meth:`_params`), so the SDK's per-call
+        type transformation of it and its pydantic reply models, which cost more than the
+        rest of the gateway's work on a request, are skipped; the SDK still builds the
+        request, sends it on its shared connection pool and raises its errors for non-2xx.
+        """
+        return self.client.post("/chat/completions", body=params, cast_to=httpx2.Response,
+                                options=options, stream=stream)
+
     def complete(self, request: ChatRequest) -> Result:
-        # The raw body read with json.loads: building the SDK's pydantic models costs more
-        # than the rest of the gateway's work on a request.
         with self._translated_errors():
-            raw = self.client.chat.completions.with_raw_response.create(**self._params(request))
-            body = json.loads(raw.content)
+            body = json.loads(self._post(self._params(request)).content)
         try:
             return _read_completion(body, request.model)
         except (AttributeError, KeyError, IndexError, TypeError, ValueError):
@@ -102,16 +110,15 @@ class OpenAIHandler(VendorHandler):
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
         limits = StallLimits.of(self.credential)
-        params = self._params(request) | {
-            "stream": True, "stream_options": {"include_usage": True},
-            # until the headers: the first-token timeout; after them the watchdog keeps time
-            "timeout": openai.Timeout(min(limits.first_token, limits.total),
-                                      connect=self.credential.connect_timeout)}
+        params = self._params(request) | {"stream": True,
+                                          "stream_options": {"include_usage": True}}
+        # until the headers: the first-token timeout; after them the watchdog keeps time
+        timeout = openai.Timeout(min(limits.first_token, limits.total),
+                                 connect=self.credential.connect_timeout)
         started, state = time.monotonic(), {}
         with stall_guard(self.credential.name) as guarded, self._translated_errors():
-            streaming = self.client.chat.completions.with_streaming_response.create(**params)
-            with streaming as upstream:
-                guarded.watchdog = StallWatchdog(upstream.http_response, limits, started)
+            with closing(self._post(params, stream=True, timeout=timeout)) as upstream:
+                guarded.watchdog = StallWatchdog(upstream, limits, started)
                 yield from self._deltas(upstream.iter_lines(), guarded.watchdog, state)
         finish, usage = state.get("finish"), state.get("usage")
         if finish is None:
