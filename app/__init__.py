@@ -10,7 +10,7 @@ from flask import Flask
 from app import cli, extensions, limits, ops, security
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
 from app.api import BLUEPRINTS as API_BLUEPRINTS
-from app.services import encryption, vendors
+from app.services import encryption, usage_writer, vendors
 from app.web import BLUEPRINTS as WEB_BLUEPRINTS
 from app.web import auth
 from app.web import errors as web_errors
@@ -46,6 +46,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     auth.init_login(app)
     encryption.init_app(app)
     vendors.init_app(app)
+    usage_writer.init_app(app)
     security.init_app(app)
 
     app.register_blueprint(ops.bp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from types import SimpleNamespace
 
 from sqlalchemy import Connection, Select, case, delete, event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -120,7 +121,8 @@ _ROLLUP_SUMS = ("requests", "errors", "input_tokens", "output_tokens", "cost",
                 "latency_ms_total")
 
 
-def _rollup_row(record: UsageRecord) -> dict:
+def _rollup_row(record) -> dict:
+    """The rollup increment of one ledger row (a UsageRecord, or its column dict as ``ns``)."""
     return {
         "day": _day_text(record.created_at), "user_id": record.user_id or 0,
         "api_key_id": record.api_key_id or 0, "model": record.model, "source": record.source,
@@ -128,6 +130,26 @@ def _rollup_row(record: UsageRecord) -> dict:
         "input_tokens": record.input_tokens or 0, "output_tokens": record.output_tokens or 0,
         "cost": record.cost or 0, "latency_ms_total": record.latency_ms or 0,
     }
+
+
+def _merged(increments: list[dict]) -> list[dict]:
+    """Increments of the same rollup row summed: one upsert per row a batch touches."""
+    merged: dict[tuple, dict] = {}
+    for row in increments:
+        key = tuple(row[name] for name in _ROLLUP_KEY)
+        if key in merged:
+            for name in _ROLLUP_SUMS:
+                merged[key][name] += row[name]
+        else:
+            merged[key] = dict(row)
+    return list(merged.values())
+
+
+def write_batch(connection: Connection, rows: list[dict]) -> None:
+    """Insert ledger rows (column dicts of ``usage_records``) and add them to the rollup, on
+    ``connection`` in its transaction: what the usage writer sends in one go."""
+    connection.execute(insert(UsageRecord.__table__), rows)
+    _upsert(connection, _merged([_rollup_row(SimpleNamespace(**row)) for row in rows]))
 
 
 @lru_cache(maxsize=2)
@@ -151,7 +173,7 @@ def _roll_up_new_records(session: Session, _context) -> None:
     """Every ledger row the ORM writes is added to its day's rollup in the same transaction."""
     rows = [_rollup_row(obj) for obj in session.new if isinstance(obj, UsageRecord)]
     if rows:
-        _upsert(session.connection(), rows)
+        _upsert(session.connection(), _merged(rows))
 
 
 def rebuild_daily() -> None:

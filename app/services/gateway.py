@@ -6,13 +6,11 @@ back), and record who spent what, whether the call succeeded, failed or was cut 
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from app.extensions import db
 from app.models import ApiKey, MessageStatus, User
 from app.services import budgets, usage
 from app.services.vendors import vendor_manager
@@ -27,7 +25,6 @@ from app.vendors import (
     VendorError,
 )
 
-log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 4  # a rough estimate, used only when a vendor reported no usage
 
 
@@ -123,11 +120,7 @@ def _prompt_text(request: ChatRequest) -> str:
 
 def _record(caller: Caller, model: str, route: Route | None, spent: Usage, started: float,
             status: str) -> None:
-    try:
-        usage.record(user_id=caller.user_id, api_key_id=caller.api_key_id, model=model,
-                     route=route, usage=spent, status=status, source=caller.source,
-                     latency_ms=int((time.monotonic() - started) * 1000))
-        db.session.commit()
-    except Exception:  # the client's answer must not fail for the ledger's sake
-        db.session.rollback()
-        log.exception("could not write the usage record")
+    """Queue the call's ledger row: it is written off the request path (see usage_writer)."""
+    usage.submit(user_id=caller.user_id, api_key_id=caller.api_key_id, model=model,
+                 route=route, usage=spent, status=status, source=caller.source,
+                 latency_ms=int((time.monotonic() - started) * 1000))

@@ -133,12 +133,16 @@ class OpenAIHandler(VendorHandler):
         Each chunk is read with json.loads alone: re-validating it through the SDK's models
         costs ~55 µs a chunk, which decides how many streams a worker can relay.
         """
+        done = False
         for line in lines:
-            if not line.startswith("data:"):
-                continue  # blank separators, comments (keep-alives), event names
+            if done or not line.startswith("data:"):
+                # blank separators, comments (keep-alives), event names; after [DONE] the
+                # body is read to its end, so the connection goes back to the pool
+                continue
             data = line[5:].strip()
             if data == "[DONE]":
-                break
+                done = True
+                continue
             try:
                 deltas = _read_chunk(json.loads(data), state)
             except (AttributeError, TypeError, ValueError):  # not the chunk shape at all

@@ -105,6 +105,7 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]  # names in lower case
     body: Any  # the parsed JSON body, or None
+    client_port: int = 0  # the caller's side of the connection: equal ports, one connection
 
     @property
     def model(self) -> str | None:
@@ -304,7 +305,8 @@ class _Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw)
             except ValueError:
                 bad_json = True
-        record = RecordedRequest(self.command, path, parse_qs(split.query), headers, body)
+        record = RecordedRequest(self.command, path, parse_qs(split.query), headers, body,
+                                 client_port=self.client_address[1])
         fake._record(record)
         self.wire = record.protocol
         try:

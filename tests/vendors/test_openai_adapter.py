@@ -95,6 +95,17 @@ def test_openai_stream_deltas_join_into_the_text_and_the_last_carries_finish_and
     assert sent["stream_options"] == {"include_usage": True}
 
 
+def test_openai_streams_one_after_another_reuse_one_upstream_connection(handler, fake_vendor):
+    for text in ("first stream", "second stream", "third stream"):
+        collect(handler.stream(ask(text=text)))
+    collect(handler.stream(ask(text="a fourth, then a plain call")))
+    handler.complete(ask(text="plain"))
+
+    ports = {request.client_port for request in fake_vendor.requests}
+    assert len(fake_vendor.requests) == 5
+    assert len(ports) == 1  # each stream was read to its end and its connection pooled again
+
+
 def test_openai_models_lists_the_vendor_model_ids_sorted(handler, fake_vendor):
     fake_vendor.models = ["zeta-1", "alpha-2", "mid-3"]
 
