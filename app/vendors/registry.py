@@ -1,21 +1,41 @@
-"""Factory of vendor handlers: one registry line per vendor kind, one handler per credential."""
+"""Factory of vendor handlers: one registry line per vendor kind, one handler per credential.
+
+Adapters are imported when a credential of their kind is first used: each vendor SDK with
+its models costs a worker 40 MB or more, so a deployment pays only for the vendors it has.
+"""
 
 from __future__ import annotations
 
+import importlib
 import threading
+from collections.abc import Mapping
 
-from app.vendors.anthropic import AnthropicHandler
 from app.vendors.base import VendorHandler
-from app.vendors.mock import MockHandler
-from app.vendors.openai import OpenAIHandler
 from app.vendors.types import Credential
 
-HANDLERS: dict[str, type[VendorHandler]] = {
-    "openai": OpenAIHandler,
-    "openai-compatible": OpenAIHandler,
-    "anthropic": AnthropicHandler,
-    "mock": MockHandler,
+ADAPTERS = {
+    "openai": "app.vendors.openai:OpenAIHandler",
+    "openai-compatible": "app.vendors.openai:OpenAIHandler",
+    "anthropic": "app.vendors.anthropic:AnthropicHandler",
+    "mock": "app.vendors.mock:MockHandler",
 }
+
+
+class _Handlers(Mapping):
+    """Vendor kind -> handler class, importing the adapter on first look-up."""
+
+    def __getitem__(self, kind: str) -> type[VendorHandler]:
+        module, _, name = ADAPTERS[kind].partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def __iter__(self):
+        return iter(ADAPTERS)
+
+    def __len__(self) -> int:
+        return len(ADAPTERS)
+
+
+HANDLERS: Mapping[str, type[VendorHandler]] = _Handlers()
 
 
 class HandlerPool:
