@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from app.extensions import db
 from app.models import ApiKey, MessageStatus, User
 from app.services import budgets, usage
 from app.services.vendors import vendor_manager
@@ -54,6 +55,7 @@ def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, 
     """A whole completion; the ledger gets one row whatever happens."""
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user,
                          key=caller.key)  # raises BudgetExceeded before any vendor call
+    _release_database()
     started = time.monotonic()
     try:
         result, route = vendor_manager().complete(model, request, caller.role)
@@ -71,6 +73,7 @@ def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route
     row is written when the stream ends, fails or is closed because the client left.
     """
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
+    _release_database()
     started = time.monotonic()
     try:
         route, deltas = vendor_manager().open_stream(model, request, caller.role)
@@ -106,6 +109,13 @@ def _metered(caller, model, request, route, deltas, started) -> Iterator[Delta]:
         deltas.close()
         if not recorded:
             _record(caller, model, route, spent(None), started, status)
+
+
+def _release_database() -> None:
+    """End the request's transaction before the vendor call: a worker holds hundreds of
+    streams, each minutes long, and a pooled connection kept by each would starve the rest.
+    (The caller's rows stay readable, detached, with what they had loaded.)"""
+    db.session.close()
 
 
 def estimate_tokens(text: str) -> int:

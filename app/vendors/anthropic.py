@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import anthropic
 import httpx2
 
-from app.vendors.base import HTTP_CLIENT_OPTIONS, VendorHandler
+from app.vendors.base import VendorHandler, http_client_options
 from app.vendors.errors import (
     VendorBadRequest,
     VendorTimeout,
@@ -50,7 +50,7 @@ class AnthropicHandler(VendorHandler):
             base_url=credential.base_url,
             max_retries=0,  # the vendor manager retries, once, with its own budget
             timeout=anthropic.Timeout(credential.timeout, connect=credential.connect_timeout),
-            http_client=anthropic.DefaultHttpxClient(**HTTP_CLIENT_OPTIONS),
+            http_client=anthropic.DefaultHttpxClient(**http_client_options()),
         )
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from contextlib import closing, contextmanager
 import httpx2
 import openai
 
-from app.vendors.base import HTTP_CLIENT_OPTIONS, VendorHandler
+from app.vendors.base import VendorHandler, http_client_options
 from app.vendors.errors import (
     VendorTimeout,
     VendorUnavailable,
@@ -32,7 +32,7 @@ class OpenAIHandler(VendorHandler):
             base_url=credential.base_url,
             max_retries=0,  # the vendor manager retries, once, with its own budget
             timeout=openai.Timeout(credential.timeout, connect=credential.connect_timeout),
-            http_client=openai.DefaultHttpx2Client(**HTTP_CLIENT_OPTIONS),
+            http_client=openai.DefaultHttpx2Client(**http_client_options()),
         )
 
     def close(self) -> None:
