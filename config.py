@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -46,6 +47,19 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def share_metrics_dir() -> tuple[str, bool]:
+    """For gunicorn's master, before it forks: the directory its workers share their metrics in
+    (``PROMETHEUS_MULTIPROC_DIR``), a new temporary one (exported to the workers) when unset.
+    The flag says whether it was made here."""
+    path = _env("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        return path, False
+    path = tempfile.mkdtemp(prefix="parlor-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path, True
 
 
 class ConfigError(RuntimeError):
@@ -120,6 +134,10 @@ class Config:
         # API calls' usage rows are written in batches this often, off the request path
         # (0: each row is written before the answer goes out).
         self.PARLOR_USAGE_FLUSH_MS = int(_env("PARLOR_USAGE_FLUSH_MS", self.USAGE_FLUSH_DEFAULT))
+        # /metrics: this bearer token (for the scraper) or a signed-in admin; unset: admins only.
+        self.PARLOR_METRICS_TOKEN = _env("PARLOR_METRICS_TOKEN")
+        # Set for gunicorn's workers by gunicorn.conf.py: where they share their metrics.
+        self.PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
 
         # Serving (run.py) and browser security.
         self.HOST = _env("HOST", "127.0.0.1")

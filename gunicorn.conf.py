@@ -1,5 +1,10 @@
 """gunicorn settings for `make serve` (see the README's deployment section)."""
 
+import shutil
+from pathlib import Path
+
+from config import share_metrics_dir  # not `import config`: gunicorn has a setting of that name
+
 # The Makefile passes --bind from HOST and PORT.
 # gevent holds many long-lived streams per worker; WEB_CONCURRENCY is read by gunicorn itself.
 worker_class = "gevent"
@@ -7,7 +12,50 @@ worker_connections = 1000
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
-accesslog = "-"
-# %(U)s is the path without the query string: a key sent as ?api_key=... (refused by the API)
-# must not land in the access log. (gunicorn's default uses %(r)s, the full request line.)
+# The app writes one JSON access line per request (logger parlor.access), so gunicorn's own
+# access log is off. Turned back on (--access-logfile -), it uses this format: %(U)s is the path
+# without the query string, where a key sent as ?api_key=... (refused by the API) would be.
+accesslog = None
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+# Where the workers share their metrics, and whether the master made it (then removes it).
+_metrics_dir: dict[str, object] = {}
+# A previous run's files in a directory the operator gave would add to this run's counts.
+_METRICS_FILES = ("counter_*.db", "gauge_*.db", "histogram_*.db", "summary_*.db")
+
+
+def on_starting(server):
+    """Before the workers fork: the metrics directory they share, and JSON error lines."""
+    path, made_here = share_metrics_dir()
+    if not made_here:
+        for pattern in _METRICS_FILES:
+            for stale in Path(path).glob(pattern):
+                stale.unlink()
+    _metrics_dir.update(path=path, made_here=made_here)
+    _json_error_log(server)
+
+
+def on_reload(server):
+    _json_error_log(server)  # a reload rebuilds gunicorn's log handlers
+
+
+def child_exit(server, worker):
+    """A worker's live gauges (streams it was sending) stop counting once it is gone."""
+    from prometheus_client import multiprocess  # imported here: after on_starting set the dir
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir["path"])
+
+
+def on_exit(server):
+    if _metrics_dir.get("made_here"):
+        shutil.rmtree(_metrics_dir["path"], ignore_errors=True)
+
+
+def _json_error_log(server):
+    """gunicorn's own lines (workers booting, timeouts) as JSON, like the app's."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    formatter = JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp=True,
+                              rename_fields={"levelname": "level", "name": "logger"})
+    for handler in server.log.error_log.handlers:
+        handler.setFormatter(formatter)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 
-from app import cli, extensions, limits, ops, security
+from app import cli, extensions, limits, logs, metrics, ops, security
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
 from app.api import BLUEPRINTS as API_BLUEPRINTS
 from app.services import encryption, usage_writer, vendors
@@ -36,8 +35,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
         static_folder=str(PROJECT_DIR / "static"),
     )
     app.config.from_mapping(settings.as_dict())
-    logging.basicConfig(level=app.config["LOG_LEVEL"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_LEVEL"])
+    logs.init_app(app)  # these two first: their hooks must see requests others answer early
+    metrics.init_app(app)
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_DIR / "migrations"))

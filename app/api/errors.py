@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import secrets
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
@@ -19,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.logs import request_id
 from app.services.budgets import BudgetExceeded
 from app.vendors import errors as vendor
 
@@ -73,13 +73,6 @@ class ApiError(Exception):
         self.retry_after = retry_after
         self.should_retry = should_retry
         self.details = details
-
-
-def request_id() -> str:
-    """This request's id, made on first use (sent back as ``x-request-id`` / ``request-id``)."""
-    if "request_id" not in g:
-        g.request_id = "req_" + secrets.token_hex(12)
-    return g.request_id
 
 
 def add_request_id(response: Response) -> Response:

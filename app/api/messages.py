@@ -13,6 +13,7 @@ import json
 
 from flask import Response, current_app, stream_with_context
 
+from app import metrics
 from app.api import rest, rest_auth
 from app.api.conversations import CHAT_PERMISSION, owned_or_404, refused
 from app.api.errors import ApiError
@@ -66,7 +67,8 @@ def send(conversation_id: str):
             yield start
             yield from events
 
-        return Response(stream_with_context(stream()), mimetype="text/event-stream",
+        return Response(stream_with_context(metrics.track_stream(stream(), "rest")),
+                        mimetype="text/event-stream",
                         headers=SSE_HEADERS)
     for _event in events:  # the generation runs here; the reply is stored when it ends
         pass

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from flask import Response, stream_with_context
 
+from app import metrics
 from app.api import errors, keepalive
 from app.vendors import Route, VendorError
 
@@ -37,7 +38,8 @@ def relay(shape: str, encoder, deltas: Iterator) -> Iterator[str]:
 
 def sse_response(events: Iterator[str], route: Route) -> Response:
     """A streamed response nothing on the way should buffer or cache."""
-    response = Response(stream_with_context(events), mimetype="text/event-stream")
+    response = Response(stream_with_context(metrics.track_stream(events, "v1")),
+                        mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     response.headers["x-parlor-route"] = route.label

@@ -8,17 +8,36 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from app import metrics
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.errors import (
+    VendorAuthError,
     VendorBadRequest,
     VendorError,
     VendorModelNotFound,
+    VendorRateLimited,
+    VendorTimeout,
     VendorUnavailable,
 )
 from app.vendors.registry import HandlerPool
 from app.vendors.types import ChatRequest, Delta, Result
 
 log = logging.getLogger(__name__)
+
+# The ``kind`` label of ``parlor_vendor_errors_total``, most specific class first.
+ERROR_KINDS = (
+    (VendorModelNotFound, "model_not_found"),
+    (VendorBadRequest, "bad_request"),
+    (VendorAuthError, "auth"),
+    (VendorRateLimited, "rate_limited"),
+    (VendorTimeout, "timeout"),
+    (VendorUnavailable, "unavailable"),
+    (VendorError, "error"),
+)
+
+
+def error_kind(exc: VendorError) -> str:
+    return next(kind for cls, kind in ERROR_KINDS if isinstance(exc, cls))
 
 
 @dataclass(frozen=True)
@@ -95,7 +114,15 @@ class VendorManager:
 
     def complete(self, name: str, request: ChatRequest, role: str | None) -> tuple[Result, Route]:
         """Complete on the first route that answers."""
-        return self._attempt(name, role, lambda handler, req: handler.complete(req), request)
+
+        def call(handler, req, route):
+            started = time.perf_counter()
+            result = handler.complete(req)
+            metrics.observe_upstream(route.credential.name, route.upstream_model,
+                                     time.perf_counter() - started)
+            return result
+
+        return self._attempt(name, role, call, request)
 
     def open_stream(
         self, name: str, request: ChatRequest, role: str | None
@@ -106,13 +133,16 @@ class VendorManager:
         iterator closes the upstream request.
         """
 
-        def start(handler, req):
+        def start(handler, req, route):
+            started = time.perf_counter()
             upstream = handler.stream(req)
             try:
                 first = next(upstream)
             except StopIteration:
                 raise VendorUnavailable("the vendor sent an empty stream") from None
-            return _Resumed(first, upstream)
+            metrics.observe_first_token(route.credential.name, route.upstream_model,
+                                        time.perf_counter() - started)
+            return _Resumed(first, upstream, route.credential.name)
 
         deltas, route = self._attempt(name, role, start, request)
         return route, deltas
@@ -121,14 +151,17 @@ class VendorManager:
         routes = self.catalog.routes_for(name, role)
         last_error: VendorError | None = None
         waited = 0.0
-        for route in routes:
+        for index, route in enumerate(routes):
+            if index:
+                metrics.count_fallback(routes[index - 1].credential.name)
             handler = self.pool.get(route.credential)
             routed = replace(request, model=route.upstream_model)
             for attempt in range(self.policy.retries + 1):
                 try:
-                    return call(handler, routed), route
+                    return call(handler, routed, route), route
                 except VendorError as exc:
                     last_error = exc
+                    metrics.count_vendor_error(route.credential.name, error_kind(exc))
                     if isinstance(exc, VendorBadRequest) and not isinstance(
                         exc, VendorModelNotFound
                     ):
@@ -140,6 +173,7 @@ class VendorManager:
                              "retrying" if wait is not None else "next route")
                     if wait is None:
                         break
+                    metrics.count_retry(route.credential.name)
                     self.sleep(wait)
                     waited += wait
         assert last_error is not None
@@ -161,9 +195,10 @@ class _Resumed:
     never started (a generator's ``finally`` would not run then).
     """
 
-    def __init__(self, first: Delta, upstream: Iterator[Delta]):
+    def __init__(self, first: Delta, upstream: Iterator[Delta], vendor: str):
         self._first: Delta | None = first
         self._upstream = upstream
+        self._vendor = vendor
 
     def __iter__(self) -> _Resumed:
         return self
@@ -172,7 +207,11 @@ class _Resumed:
         if self._first is not None:
             first, self._first = self._first, None
             return first
-        return next(self._upstream)
+        try:
+            return next(self._upstream)
+        except VendorError as exc:  # cut short, or silent too long, after the first delta
+            metrics.count_vendor_error(self._vendor, error_kind(exc))
+            raise
 
     def close(self) -> None:
         self._first = None

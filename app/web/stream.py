@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, stream_with_context
 from flask_login import current_user
 
+from app import metrics
 from app.services import chat, chat_stream
 from app.web.access import owned_conversation_or_404, owned_message_or_404, require_chat_permission
 from app.web.forms import EditMessageForm
@@ -30,7 +31,8 @@ def events(conversation_id: str, message_id: str):
     follow = current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30
     body = chat_stream.stream_reply(current_user._get_current_object(), conversation, message,
                                     render, follow_timeout=follow)
-    return Response(stream_with_context(body), mimetype="text/event-stream",
+    return Response(stream_with_context(metrics.track_stream(body, "web")),
+                    mimetype="text/event-stream",
                     headers=SSE_HEADERS)
 
 
