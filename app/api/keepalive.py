@@ -34,13 +34,16 @@ class Paced:
 
     def __iter__(self) -> Iterator:
         self._reader = reader = _Reader(self._deltas, current_app._get_current_object())
-        get, interval = reader.events.get, self._interval or PING_SECONDS
+        events, interval = reader.events, self._interval or PING_SECONDS
         while True:
-            try:
-                kind, item = get(timeout=interval)
+            try:  # a delta already waiting needs no timer (under load, most of them)
+                kind, item = events.get_nowait()
             except queue.Empty:
-                yield PING
-                continue
+                try:
+                    kind, item = events.get(timeout=interval)
+                except queue.Empty:
+                    yield PING
+                    continue
             if kind == _DELTA:
                 yield item
             elif kind == _END:

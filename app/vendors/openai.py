@@ -34,6 +34,9 @@ class OpenAIHandler(VendorHandler):
             timeout=openai.Timeout(credential.timeout, connect=credential.connect_timeout),
             http_client=openai.DefaultHttpx2Client(**http_client_options()),
         )
+        # The SDK's platform headers run `uname` in a subprocess on first use and are cached
+        # after: made here, once, not by each of the first burst of concurrent requests.
+        self.client.platform_headers()
 
     def close(self) -> None:
         self.client.close()
