@@ -98,8 +98,12 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL", default_db))
         # A gevent worker serves many requests at once: a pool of 5 (SQLAlchemy's default)
         # would open and close an overflow connection for most of them.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 20,
-                                          "max_overflow": 40, "pool_timeout": 10}
+        # A server database may restart under Parlor: each checkout pings it first, so a
+        # dead connection is replaced, not handed to a request. (An SQLite file cannot go
+        # away like that, and the ping would cost every request a query.)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"),
+            "pool_size": 20, "max_overflow": 40, "pool_timeout": 10}
         self.REDIS_URL = _env("REDIS_URL")
 
         # Vendors bootstrapped from the environment; shown read-only in the admin screens.

@@ -90,3 +90,11 @@ def test_every_environment_variable_is_documented_in_the_readme():
     names = set(re.findall(r'_(?:env|flag)\("([A-Z0-9_]+)"', (ROOT / "config.py").read_text()))
     readme = (ROOT / "README.md").read_text()
     assert sorted(n for n in names if f"`{n}`" not in readme) == []
+
+
+def test_a_server_database_is_pinged_on_checkout_and_an_sqlite_file_is_not(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARLOR_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://parlor@db/parlor")
+    assert DevelopmentConfig().SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/parlor.db")
+    assert DevelopmentConfig().SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is False
