@@ -55,10 +55,11 @@ def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, 
     """A whole completion; the ledger gets one row whatever happens."""
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user,
                          key=caller.key)  # raises BudgetExceeded before any vendor call
+    manager = vendor_manager()  # may re-read the catalog from the database: before the release
     _release_database()
     started = time.monotonic()
     try:
-        result, route = vendor_manager().complete(model, request, caller.role)
+        result, route = manager.complete(model, request, caller.role)
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
@@ -73,10 +74,11 @@ def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route
     row is written when the stream ends, fails or is closed because the client left.
     """
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
+    manager = vendor_manager()
     _release_database()
     started = time.monotonic()
     try:
-        route, deltas = vendor_manager().open_stream(model, request, caller.role)
+        route, deltas = manager.open_stream(model, request, caller.role)
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
