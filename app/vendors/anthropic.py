@@ -1,11 +1,15 @@
-"""Anthropic adapter (Messages API) through the official ``anthropic`` SDK."""
+"""Anthropic adapter (Messages API) through the official ``anthropic`` SDK's HTTP client.
+
+The SDK builds and sends the requests (auth, version header, errors for non-2xx); replies
+and stream events are read with json.loads alone, not through its pydantic models.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 
 import anthropic
 import httpx2
@@ -22,6 +26,7 @@ from app.vendors.errors import (
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
+    Credential,
     Delta,
     Result,
     ToolCall,
@@ -40,6 +45,8 @@ STOP_REASONS = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
+# What a reply or an event of the wrong shape raises while it is read.
+MALFORMED = (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError)
 
 
 class AnthropicHandler(VendorHandler):
@@ -52,6 +59,9 @@ class AnthropicHandler(VendorHandler):
             timeout=anthropic.Timeout(credential.timeout, connect=credential.connect_timeout),
             http_client=anthropic.DefaultHttpxClient(**http_client_options()),
         )
+        # The SDK's platform headers run `uname` in a subprocess on first use and are cached
+        # after: made here, once, not by each of the first burst of concurrent requests.
+        self.client.platform_headers()
 
     def close(self) -> None:
         self.client.close()
@@ -70,7 +80,7 @@ class AnthropicHandler(VendorHandler):
             raise VendorTimeout(f"{name} did not answer in time", vendor=name) from None
         except anthropic.APIConnectionError:
             raise VendorUnavailable(f"could not reach {name}", vendor=name) from None
-        except httpx2.TimeoutException:  # mid-stream: the SDK lets httpx2's own errors through
+        except httpx2.TimeoutException:  # mid-stream reads raise httpx2's own errors
             raise VendorTimeout(f"{name} did not answer in time", vendor=name) from None
         except (httpx2.TransportError, json.JSONDecodeError):
             raise VendorUnavailable(f"{name} broke off the reply", vendor=name) from None
@@ -79,23 +89,25 @@ class AnthropicHandler(VendorHandler):
         with self._translated_errors():
             return sorted(model.id for model in self.client.models.list(limit=1000))
 
+    def _post(self, params: dict, *, stream: bool = False, **options) -> httpx2.Response:
+        """POST ``/v1/messages`` through the SDK client, answered as the raw response.
+
+        The body is already the wire shape (see :func:`_params`), so the SDK's pydantic
+        reply and event models are skipped; the SDK still builds the request (auth and
+        ``anthropic-version`` headers), sends it on its shared connection pool and raises
+        its errors for non-2xx.
+        """
+        return self.client.post("/v1/messages", body=params, cast_to=httpx2.Response,
+                                options=options, stream=stream)
+
     def complete(self, request: ChatRequest) -> Result:
         with self._translated_errors():
-            message = self.client.messages.create(**_params(request))
-        text = "".join(block.text for block in message.content if block.type == "text")
-        calls = tuple(
-            ToolCall(id=block.id, name=block.name, arguments=json.dumps(block.input))
-            for block in message.content
-            if block.type == "tool_use"
-        )
-        return Result(
-            text=text,
-            finish_reason=STOP_REASONS.get(message.stop_reason, "stop"),
-            usage=_usage(message.usage),
-            model=message.model,
-            tool_calls=calls,
-            id=message.id,
-        )
+            content = self._post(_params(request)).content
+        try:
+            return _read_message(json.loads(content), request.model)
+        except MALFORMED:
+            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
+                                    vendor=self.credential.name) from None
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
         limits = StallLimits.of(self.credential)
@@ -104,11 +116,11 @@ class AnthropicHandler(VendorHandler):
                                     connect=self.credential.connect_timeout)
         started, state = time.monotonic(), {}
         with stall_guard(self.credential.name) as guarded, self._translated_errors():
-            upstream = self.client.messages.create(**_params(request), stream=True,
-                                                   timeout=timeout)
-            guarded.watchdog = StallWatchdog(upstream.response, limits, started)
-            with upstream:
-                yield from _deltas(upstream, guarded.watchdog, state)
+            params = _params(request, stream=True)
+            with closing(self._post(params, stream=True, timeout=timeout)) as upstream:
+                guarded.watchdog = StallWatchdog(upstream, limits, started)
+                yield from _deltas(upstream.iter_lines(), guarded.watchdog, state,
+                                   self.credential)
         if state.get("finish") is None or not state.get("finished"):
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
                                     vendor=self.credential.name)
@@ -116,65 +128,152 @@ class AnthropicHandler(VendorHandler):
                     usage=Usage(state.get("input_tokens", 0), state.get("output_tokens", 0)))
 
 
-def _deltas(upstream, watchdog: StallWatchdog, state: dict) -> Iterator[Delta]:
-    """The upstream events as deltas; finish reason and token counts are left in ``state``."""
-    tool_index, block_is_tool = 0, False
-    for event in upstream:
-        kind = event.type
-        if kind == "content_block_delta":
-            delta = event.delta
-            if delta.type == "text_delta":
-                yield Delta(text=delta.text)
-            elif delta.type == "input_json_delta":
-                yield Delta(tool_call=ToolCallDelta(index=tool_index,
-                                                    arguments=delta.partial_json))
-        elif kind == "content_block_start":
-            block = event.content_block
-            block_is_tool = block.type == "tool_use"
-            if block_is_tool:
-                yield Delta(tool_call=ToolCallDelta(index=tool_index, id=block.id,
-                                                    name=block.name))
-        elif kind == "content_block_stop":
-            if block_is_tool:
-                tool_index += 1
-            block_is_tool = False
-        elif kind == "message_start":
-            state["input_tokens"] = _input_tokens(event.message.usage)
-        elif kind == "message_delta":
-            state["finish"] = STOP_REASONS.get(event.delta.stop_reason, "stop")
-            state["output_tokens"] = event.usage.output_tokens or 0
-            if getattr(event.usage, "input_tokens", None) is not None:
-                state["input_tokens"] = _input_tokens(event.usage)
-        elif kind == "message_stop":
-            state["finished"] = True
+def _deltas(lines: Iterable[str], watchdog: StallWatchdog, state: dict,
+            credential: Credential) -> Iterator[Delta]:
+    """The upstream's SSE lines as deltas; finish reason and token counts are left in ``state``.
+
+    Each event is read with json.loads alone: building the SDK's models for it cost more than
+    the rest of the gateway's work on a streamed chunk. A malformed event or an ``error`` event
+    raises VendorUnavailable (its message scrubbed of the credential's key).
+    """
+    name = credential.name
+    for event_name, data in _sse_events(lines):
+        if state.get("finished") or event_name == "ping":
+            # after message_stop the body is read to its end, so the connection is pooled again
+            continue
+        try:
+            deltas = _read_event(event_name, json.loads(data), state)
+        except _StreamError as exc:
+            raise VendorUnavailable(scrub(str(exc), credential.api_key), vendor=name) from None
+        except MALFORMED:
+            raise VendorUnavailable(f"{name} sent a malformed event", vendor=name) from None
+        yield from deltas
         watchdog.fed()  # the wait for the next event starts now, not while the client read
 
-def _params(request: ChatRequest) -> dict:
-    """Translate the normalised request into Messages API parameters.
 
+def _sse_events(lines: Iterable[str]) -> Iterator[tuple[str | None, str]]:
+    """Server-sent events as (event name, data), each given at its closing blank line.
+
+    Comments (keep-alives), ``id``/``retry`` fields and events without data are passed over,
+    as the SDK did.
+    """
+    event_name, data = None, []
+    for line in lines:
+        if not line:
+            if data and (joined := "\n".join(data)):
+                yield event_name, joined
+            event_name, data = None, []
+            continue
+        field, _, value = line.partition(":")
+        if value[:1] == " ":
+            value = value[1:]
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            event_name = value
+
+
+class _StreamError(Exception):
+    """The vendor sent an error event inside the stream."""
+
+
+def _read_event(event_name: str | None, event: dict, state: dict) -> list[Delta]:
+    """One Messages stream event as deltas (a wrong shape raises a built-in error).
+
+    Tool calls are numbered from 0 in the order their blocks open; ``state`` keeps that count,
+    whether a tool_use block is open, the finish reason, token counts and ``finished``.
+    """
+    kind = event.get("type")
+    if kind == "error" or event_name == "error":
+        error = event.get("error")
+        message = error.get("message") if isinstance(error, dict) else None
+        raise _StreamError(message if isinstance(message, str) and message
+                           else "the stream failed")
+    if kind == "content_block_delta":
+        delta = event["delta"]
+        if delta.get("type") == "text_delta":
+            return [Delta(text=_string(delta["text"]))]
+        if delta.get("type") == "input_json_delta" and state.get("in_tool"):
+            return [Delta(tool_call=ToolCallDelta(index=state.get("tools", 0),
+                                                  arguments=_string(delta["partial_json"])))]
+    elif kind == "content_block_start":
+        block = event["content_block"]
+        state["in_tool"] = block.get("type") == "tool_use"
+        if state["in_tool"]:
+            return [Delta(tool_call=ToolCallDelta(index=state.get("tools", 0),
+                                                  id=_string(block["id"]),
+                                                  name=_string(block["name"])))]
+    elif kind == "content_block_stop":
+        if state.pop("in_tool", False):
+            state["tools"] = state.get("tools", 0) + 1
+    elif kind == "message_start":
+        state["input_tokens"] = _input_tokens(event["message"].get("usage") or {})
+    elif kind == "message_delta":
+        state["finish"] = STOP_REASONS.get((event.get("delta") or {}).get("stop_reason"), "stop")
+        usage = event.get("usage") or {}
+        state["output_tokens"] = int(usage.get("output_tokens") or 0)
+        if usage.get("input_tokens") is not None:
+            state["input_tokens"] = _input_tokens(usage)
+    elif kind == "message_stop":
+        state["finished"] = True
+    return []
+
+
+def _read_message(body: dict, model: str) -> Result:
+    """A Messages reply body as a Result (a wrong shape raises a built-in error)."""
+    blocks = body["content"]
+    text = "".join(_string(block["text"]) for block in blocks if block.get("type") == "text")
+    calls = tuple(
+        ToolCall(id=_string(block["id"]), name=_string(block["name"]),
+                 arguments=json.dumps(block.get("input") or {}))
+        for block in blocks
+        if block.get("type") == "tool_use"
+    )
+    return Result(
+        text=text,
+        finish_reason=STOP_REASONS.get(body.get("stop_reason"), "stop"),
+        usage=_usage(body.get("usage") or {}),
+        model=str(body.get("model") or model),
+        tool_calls=calls,
+        id=str(body.get("id") or ""),
+    )
+
+
+def _string(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _params(request: ChatRequest, *, stream: bool = False) -> dict:
+    """Translate the normalised request into the Messages API body.
+
+    Keys go in the order ``messages.create`` sent them, so the bytes on the wire are unchanged.
     Sampling parameters are left out: API version 2026-10-21, which SDK 2.x speaks, refuses them.
     """
     system = "\n\n".join(m.content for m in request.messages if m.role == "system" and m.content)
     params: dict = {
-        "model": request.model,
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         "messages": _turns([m for m in request.messages if m.role != "system"]),
+        "model": request.model,
     }
-    if system:
-        params["system"] = system
+    if request.user:
+        params["metadata"] = {"user_id": request.user}
     if request.stop:
         params["stop_sequences"] = list(request.stop)
+    if stream:
+        params["stream"] = True
+    if system:
+        params["system"] = system
+    if request.tool_choice:
+        params["tool_choice"] = {"auto": {"type": "auto"}, "none": {"type": "none"},
+                                 "required": {"type": "any"}}.get(
+            request.tool_choice, {"type": "tool", "name": request.tool_choice})
     if request.tools:
         params["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.parameters}
             for t in request.tools
         ]
-    if request.tool_choice:
-        params["tool_choice"] = {"auto": {"type": "auto"}, "none": {"type": "none"},
-                                 "required": {"type": "any"}}.get(
-            request.tool_choice, {"type": "tool", "name": request.tool_choice})
-    if request.user:
-        params["metadata"] = {"user_id": request.user}
     return params
 
 
@@ -211,16 +310,17 @@ def _blocks(message: ChatMessage) -> list[dict]:
     return blocks
 
 
-def _input_tokens(usage) -> int:
+def _input_tokens(usage: dict) -> int:
     return (
-        (usage.input_tokens or 0)
-        + (getattr(usage, "cache_read_input_tokens", None) or 0)
-        + (getattr(usage, "cache_creation_input_tokens", None) or 0)
+        int(usage.get("input_tokens") or 0)
+        + int(usage.get("cache_read_input_tokens") or 0)
+        + int(usage.get("cache_creation_input_tokens") or 0)
     )
 
 
-def _usage(usage) -> Usage:
-    return Usage(input_tokens=_input_tokens(usage), output_tokens=usage.output_tokens or 0)
+def _usage(usage: dict) -> Usage:
+    return Usage(input_tokens=_input_tokens(usage),
+                 output_tokens=int(usage.get("output_tokens") or 0))
 
 
 def _error_message(exc: anthropic.APIStatusError) -> str:
