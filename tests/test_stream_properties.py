@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,7 +105,8 @@ def test_openai_chunks_read_back_to_the_same_deltas(deltas, include_usage):
     assert state.get("usage") == (Usage(3, 4) if include_usage else None)
 
 
-ANY_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+ANY_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+                        | st.floats(),  # NaN and Infinity too: json.dumps writes them
                         lambda inner: st.lists(inner, max_size=3)
                         | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
 # Chunk-shaped values whose parts have the wrong types.
@@ -137,5 +139,17 @@ def test_openai_parser_turns_any_garbage_into_vendor_errors(lines):
             list(handler._deltas(iter(lines), _Watchdog(), {}))
     except VendorError:
         pass
+    finally:
+        handler.close()
+
+
+@pytest.mark.parametrize("count", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_openai_parser_turns_a_non_finite_token_count_into_a_vendor_error(count):
+    handler = _parser()
+    chunk = ('data: {"choices": [{"delta": {"content": "hi"}, "finish_reason": "stop"}], '
+             f'"usage": {{"prompt_tokens": {count}, "completion_tokens": 1}}}}')
+    try:
+        with pytest.raises(VendorError), handler._translated_errors():
+            list(handler._deltas(iter([chunk, "data: [DONE]"]), _Watchdog(), {}))
     finally:
         handler.close()

@@ -107,7 +107,7 @@ class OpenAIHandler(VendorHandler):
             body = json.loads(self._post(self._params(request)).content)
         try:
             return _read_completion(body, request.model)
-        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError):
             raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
                                     vendor=self.credential.name) from None
 
@@ -148,7 +148,7 @@ class OpenAIHandler(VendorHandler):
                 continue
             try:
                 deltas = _read_chunk(json.loads(data), state)
-            except (AttributeError, TypeError, ValueError):  # not the chunk shape at all
+            except (AttributeError, TypeError, ValueError, OverflowError):  # not a chunk at all
                 raise VendorUnavailable(f"{self.credential.name} sent a malformed chunk",
                                         vendor=self.credential.name) from None
             except _StreamError as exc:
