@@ -51,6 +51,11 @@ class Paced:
             else:
                 raise item
 
+    @property
+    def pending(self) -> bool:
+        """Something (a delta, the end or an error) is already waiting to be taken."""
+        return self._reader is not None and not self._reader.events.empty()
+
     def close(self) -> None:
         if self._reader is None:  # never iterated: no reader owns the deltas
             self._deltas.close()

@@ -15,23 +15,32 @@ log = logging.getLogger(__name__)
 
 
 def relay(shape: str, encoder, deltas: Iterator) -> Iterator[str]:
-    """The encoder's events for each delta, one yield per event; a failure after the first
-    event becomes the format's in-band error event, and a silent vendor a ``: ping`` every
+    """The encoder's events for the deltas; a failure after the first event becomes the
+    format's in-band error event, and a silent vendor a ``: ping`` every
     ``keepalive.PING_SECONDS`` (a client gone is noticed only when a write fails). Closing this
-    closes the upstream."""
+    closes the upstream.
+
+    Deltas that are already waiting when one is encoded go out with it in one write: a busy
+    worker falls behind its streams, and a write a delta would cost it a syscall each."""
     deltas = keepalive.Paced(deltas)
+    waiting: list[str] = []
     try:
         yield encoder.start()
         for delta in deltas:
             if delta is keepalive.PING:
                 yield keepalive.PING_EVENT
                 continue
-            yield from encoder.feed(delta)
+            waiting.extend(encoder.feed(delta))
+            if waiting and not deltas.pending:
+                yield "".join(waiting)
+                waiting.clear()
+        if waiting:
+            yield "".join(waiting)
     except Exception as exc:  # the 200 is already out: only an in-band error can tell the client
         if not isinstance(exc, VendorError):
             log.exception("stream failed")
         error = errors.error_body(shape, errors.from_exception(exc))["error"]
-        yield encoder.error(error["message"], error["type"])
+        yield "".join(waiting) + encoder.error(error["message"], error["type"])
     finally:
         deltas.close()
 
