@@ -249,6 +249,21 @@ def test_unlimited_api_call_reads_no_usage_before_the_vendor(app, make_key, stat
     assert not [s for s in reads if "usage_daily" in s or "usage_records" in s]
 
 
+def test_an_api_call_reads_the_database_once_the_key_with_its_owner_and_role(
+        app, make_key, statements):
+    secret = make_key(MEMBER)
+    client = app.test_client()
+    client.post("/v1/chat/completions", json=CHAT, headers=bearer(secret))  # catalog, last_used
+    statements.seen.clear()
+
+    assert client.post("/v1/chat/completions", json=CHAT,
+                       headers=bearer(secret)).status_code == 200
+
+    reads = [s for s in statements.seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1  # issue 7's hot path: one indexed query per request
+    assert all(table in reads[0] for table in ("api_keys", "users", "roles"))
+
+
 # -- the REST API and the chat ------------------------------------------------------------------
 
 
