@@ -3,6 +3,7 @@ ledger, rows survive a database that cannot take them yet, and what is queued at
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -127,7 +128,6 @@ with app.app_context():
     assert app.extensions["parlor.usage_writer"].pending == 3
 """
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)
-    import sqlite3
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM usage_records").fetchone() == (3,)
         assert connection.execute("SELECT requests FROM usage_daily").fetchone() == (3,)
@@ -144,3 +144,27 @@ def test_a_queued_row_keeps_its_route_cost_tokens_and_status(make_app):
     assert (row.route, row.input_tokens, row.output_tokens, row.latency_ms, row.status) == (
         "openai/gpt-x", 500_000, 100_000, 7, "error")
     assert row.cost == Decimal("2.000000")  # 0.5 M x 2 + 0.1 M x 10
+
+
+def test_a_gunicorn_worker_that_stops_writes_the_rows_it_still_held(tmp_path):
+    from bench import servers  # the bench's fast upstream and make serve's gunicorn settings
+
+    upstream, port = servers.start_upstream(chunks=2, chunk_delay=0.0)
+    try:
+        env = servers.parlor_env(tmp_path, port, None) | {"PARLOR_USAGE_FLUSH_MS": "600000"}
+        key = servers.prepare_parlor(env)
+        parlor, parlor_port = servers.start_parlor(env, workers=1)
+        try:
+            with openai.OpenAI(base_url=f"http://127.0.0.1:{parlor_port}/v1", api_key=key,
+                               max_retries=0, timeout=10) as client:
+                for _ in range(3):
+                    client.chat.completions.create(
+                        model="openai/bench-model", messages=[{"role": "user", "content": "hi"}])
+            with sqlite3.connect(tmp_path / "bench.db") as connection:
+                assert connection.execute("SELECT count(*) FROM usage_records").fetchone() == (0,)
+        finally:
+            servers.stop(parlor)  # SIGTERM: the worker exits as in a deploy or a restart
+        with sqlite3.connect(tmp_path / "bench.db") as connection:
+            assert connection.execute("SELECT count(*) FROM usage_records").fetchone() == (3,)
+    finally:
+        servers.stop(upstream)
