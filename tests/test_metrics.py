@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import ModelRoute, VendorCredential
 from app.services import accounts
 from tests.conftest import PASSWORD, log_in
-from tests.hardening2.conftest import ROOT, VENV_BIN, ParlorProcess
+from tests.hardening2.conftest import ParlorProcess
 
 TOKEN = "metrics-" + secrets.token_hex(8)
 CHAT = "/v1/chat/completions"
@@ -308,16 +308,7 @@ def test_an_open_stream_is_active_until_the_client_leaves(live_server, key):
 class TwoWorkers(ParlorProcess):
     """The repo's gunicorn.conf.py with two workers."""
 
-    def spawn(self) -> TwoWorkers:
-        import subprocess
-
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "2",
-             "--bind", f"127.0.0.1:{self.port}", "run:app"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        return self
+    workers = 2
 
 
 def healthz_counts(directory) -> list[float]:

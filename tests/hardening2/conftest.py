@@ -39,6 +39,8 @@ VENV_BIN = Path(sys.executable).parent
 class ParlorProcess:
     """``gunicorn -c gunicorn.conf.py run:app`` on a free port, with the environment ``env``."""
 
+    workers = 1
+
     def __init__(self, log_dir: Path, name: str, env: dict[str, str]):
         self.port = free_port()
         self.env = env
@@ -52,7 +54,7 @@ class ParlorProcess:
     def spawn(self) -> ParlorProcess:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "1",
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", str(self.workers),
              "--bind", f"127.0.0.1:{self.port}", "run:app"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
