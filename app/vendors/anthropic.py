@@ -14,7 +14,7 @@ from contextlib import closing, contextmanager
 import anthropic
 import httpx2
 
-from app.vendors.base import VendorHandler, http_client_options
+from app.vendors.base import VendorHandler
 from app.vendors.errors import (
     VendorBadRequest,
     VendorTimeout,
@@ -23,6 +23,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
+from app.vendors.transport import http_client_options
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,

@@ -10,7 +10,7 @@ from contextlib import closing, contextmanager
 import httpx2
 import openai
 
-from app.vendors.base import VendorHandler, http_client_options
+from app.vendors.base import VendorHandler
 from app.vendors.errors import (
     VendorTimeout,
     VendorUnavailable,
@@ -18,6 +18,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
+from app.vendors.transport import http_client_options
 from app.vendors.types import ChatRequest, Delta, Result, ToolCall, ToolCallDelta, Usage
 from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
 

@@ -9,7 +9,6 @@ import traceback
 
 import pytest
 
-from app.vendors.base import POOL_SHARDS
 from app.vendors.errors import (
     VendorAuthError,
     VendorBadRequest,
@@ -20,6 +19,7 @@ from app.vendors.errors import (
     VendorUnavailable,
 )
 from app.vendors.openai import OpenAIHandler
+from app.vendors.transport import POOL_SHARDS
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,

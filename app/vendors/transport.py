@@ -1,0 +1,125 @@
+"""The HTTP transport under every vendor SDK client: sharded connection pools whose idle
+check does not go through gevent's ``select.poll``.
+
+httpcore's pool walks every one of its connections each time a request starts or a response
+closes, and asks each idle one whether its socket is readable (the server closed it, or sent
+something unasked). Under gevent's monkey-patching that question goes through gevent's
+cooperative ``poll``, which builds an event-loop watcher per socket: ~24 µs a connection
+against ~1 µs for the system call, and with a thousand streams in flight the pool walk was
+the largest single cost of a burst. Asking the operating system directly with a zero timeout
+never blocks, so it needs no cooperation from the event loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import select
+
+import httpcore2
+import httpx2
+
+try:  # the system's poll, also after gevent patched the select module
+    from gevent.monkey import get_original
+
+    _system_poll = get_original("select", "poll")
+except ImportError:  # pragma: no cover - gevent is a dependency; kept for plain threads
+    _system_poll = select.poll
+
+# Connections one SDK client may hold: a gevent worker relays up to 1,000 streams at once.
+MAX_CONNECTIONS = 1000
+POOL_SHARDS = 16
+KEEPALIVE_SECONDS = 30.0
+
+
+def socket_readable(stream: httpcore2.NetworkStream) -> bool:
+    """Whether reading the stream's socket would return at once (data, or the end)."""
+    sock = stream.get_extra_info("socket")
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True  # gone: as if the next read returned the end
+    poller = _system_poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _Stream(httpcore2.NetworkStream):
+    """A connection's stream, answering ``is_readable`` with :func:`socket_readable`."""
+
+    def __init__(self, inner: httpcore2.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> _Stream:
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str):
+        if info == "is_readable":
+            return socket_readable(self._inner)
+        return self._inner.get_extra_info(info)
+
+
+class NetworkBackend(httpcore2.SyncBackend):
+    """httpcore's blocking-socket backend (cooperative under gevent) with the cheap idle check."""
+
+    def connect_tcp(self, *args, **kwargs) -> _Stream:
+        return _Stream(super().connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args, **kwargs) -> _Stream:
+        return _Stream(super().connect_unix_socket(*args, **kwargs))
+
+
+class ShardedTransport(httpx2.BaseTransport):
+    """Requests spread round-robin over several connection pools.
+
+    Each pool's walk over its connections (see the module's note) grows with the pool: with a
+    thousand streams on one pool that is quadratic. Sixteen pools of a sixteenth the size cut
+    that walk sixteenfold.
+    """
+
+    def __init__(
+        self,
+        shards: int = POOL_SHARDS,
+        max_connections: int = MAX_CONNECTIONS,
+        keepalive_expiry: float = KEEPALIVE_SECONDS,
+    ):
+        per_pool = -(-max_connections // shards)
+        tls = httpx2.create_ssl_context()  # one for all: each costs ~30 ms to build
+        self._pools = []
+        for _ in range(shards):
+            transport = httpx2.HTTPTransport(verify=tls)
+            # httpx2 builds its httpcore pool without a way to name the network backend:
+            # the same pool, built again with ours.
+            transport._pool = httpcore2.ConnectionPool(
+                ssl_context=tls,
+                max_connections=2 * per_pool,
+                max_keepalive_connections=per_pool,
+                keepalive_expiry=keepalive_expiry,
+                network_backend=NetworkBackend(),
+            )
+            self._pools.append(transport)
+        self._turn = itertools.count()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self._pools[next(self._turn) % len(self._pools)].handle_request(request)
+
+    def close(self) -> None:
+        for pool in self._pools:
+            pool.close()
+
+
+def http_client_options() -> dict:
+    """Options for a new SDK client's HTTP client.
+
+    Redirects are never followed (a base URL checked when saved could otherwise bounce a
+    call to a cloud-metadata address), and idle connections are kept long enough that bursts
+    do not pay a new handshake.
+    """
+    return {"follow_redirects": False, "transport": ShardedTransport()}

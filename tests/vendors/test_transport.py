@@ -1,0 +1,77 @@
+"""The vendor clients' HTTP transport: the idle-connection check it answers itself."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx2
+import pytest
+
+from app.vendors.transport import ShardedTransport, socket_readable
+
+
+class _SocketStream:
+    """The one thing socket_readable asks of a network stream."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def get_extra_info(self, info):
+        return self.sock if info == "socket" else None
+
+
+def test_socket_readable_is_false_while_idle_and_true_once_data_or_the_end_arrives():
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assert socket_readable(_SocketStream(ours)) is False
+        theirs.sendall(b"x")
+        assert socket_readable(_SocketStream(ours)) is True
+        ours.recv(1)
+        assert socket_readable(_SocketStream(ours)) is False
+        theirs.close()
+        assert socket_readable(_SocketStream(ours)) is True
+
+
+def test_socket_readable_counts_a_closed_socket_as_readable():
+    sock = socket.socket()
+    sock.close()
+    assert socket_readable(_SocketStream(sock)) is True
+    assert socket_readable(_SocketStream(None)) is True
+
+
+@pytest.fixture
+def closes_after_each_reply():
+    """An HTTP/1.1 server that answers keep-alive, then hangs up a moment later."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections: list[int] = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                connections.append(conn.fileno())
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                             b"Connection: keep-alive\r\n\r\nok")
+                time.sleep(0.05)  # then close, while the client holds it idle in its pool
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", connections
+    listener.close()
+
+
+def test_a_pooled_connection_the_server_closed_while_idle_is_not_reused(
+        closes_after_each_reply):
+    url, connections = closes_after_each_reply
+    with httpx2.Client(transport=ShardedTransport(shards=1)) as client:
+        assert client.get(url).text == "ok"
+        time.sleep(0.2)  # the server has hung up the idle connection by now
+        assert client.get(url).text == "ok"  # on a new connection, not a dead one
+    assert len(connections) == 2
