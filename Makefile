@@ -47,7 +47,7 @@ dev: install
 serve: install
 	$(FLASK) db upgrade
 	$(FLASK) bootstrap
-	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $${HOST:-127.0.0.1}:$${PORT:-5000} run:app
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $${HOST:-127.0.0.1}:$${PORT:-5000}
 
 test: install-test
 	$(PY) -m pytest

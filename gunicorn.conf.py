@@ -5,7 +5,9 @@ from pathlib import Path
 
 from config import share_metrics_dir  # not `import config`: gunicorn has a setting of that name
 
-# The Makefile passes --bind from HOST and PORT.
+# The Makefile passes --bind from HOST and PORT. The app without Flask-Migrate (and Alembic,
+# ~10 MB a worker): servers never run `flask db`; run.py's app, for the CLI, has it.
+wsgi_app = "app:create_app(migrations=False)"
 # gevent holds many long-lived streams per worker; WEB_CONCURRENCY is read by gunicorn itself.
 worker_class = "gevent"
 worker_connections = 1000

@@ -18,10 +18,12 @@ from config import Config, load_config
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: Config | dict | None = None) -> Flask:
+def create_app(config: Config | dict | None = None, *, migrations: bool = True) -> Flask:
     """Build the application: extensions, blueprints, error handlers and CLI.
 
     ``config`` is a Config instance, a dict of overrides on the environment's config, or None.
+    ``migrations=False`` leaves out Flask-Migrate (``flask db``) and the ~10 MB of Alembic it
+    imports: for server processes (gunicorn.conf.py), which never migrate.
     """
     settings = config if isinstance(config, Config) else load_config()
     if isinstance(config, dict):
@@ -40,7 +42,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     metrics.init_app(app)
 
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_DIR / "migrations"))
+    if migrations:
+        _init_migrations(app)
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)
     auth.init_login(app)
@@ -56,3 +59,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     web_errors.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _init_migrations(app: Flask) -> None:
+    from flask_migrate import Migrate  # imports Alembic
+
+    Migrate(app, extensions.db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True,
+            compare_type=True)

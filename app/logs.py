@@ -22,7 +22,7 @@ from werkzeug.serving import WSGIRequestHandler
 ACCESS = logging.getLogger("parlor.access")
 FIELDS = "%(levelname)s %(name)s %(message)s"
 RENAMED = {"levelname": "level", "name": "logger"}
-NOISY_LOGGERS = ("httpx2", "httpcore2", "httpx", "httpcore")
+NOISY_LOGGERS = ("httpx2", "httpcore2", "httpx", "httpcore", "alembic.runtime.plugins")
 
 
 def request_id() -> str:

@@ -88,8 +88,7 @@ def start_parlor(env: dict, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**env, "WEB_CONCURRENCY": str(workers)}
     process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "run:app"],
+        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,18 @@ def test_a_server_database_is_pinged_on_checkout_and_an_sqlite_file_is_not(monke
     assert DevelopmentConfig().SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/parlor.db")
     assert DevelopmentConfig().SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is False
+
+
+def test_gunicorn_serves_the_app_without_alembic():
+    """gunicorn.conf.py names the app itself (``make serve`` passes no module), built without
+    Flask-Migrate: a worker that never migrates does not carry Alembic (~10 MB)."""
+    script = (
+        "import sys, runpy\n"
+        "from gunicorn.util import import_app\n"
+        "settings = runpy.run_path('gunicorn.conf.py')\n"
+        "app = import_app(settings['wsgi_app'])\n"
+        "print(type(app).__name__, 'alembic' in sys.modules, 'flask_migrate' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.split()[-3:] == ["Flask", "False", "False"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import g, request
 
 from app.api.errors import ApiError
-from app.models import ApiKey, User
+from app.models import ApiKey
 from app.models.accounts import PERMISSIONS
 from app.services import gateway, keys
 
@@ -22,10 +22,10 @@ API_PERMISSION = "api"
 
 @dataclass(frozen=True)
 class ApiCaller:
-    """Who is calling: the key's owner, the key and the owner's role name."""
+    """Who is calling: the key and its owner (with their role), as read for this request."""
 
-    user: User
-    key: ApiKey
+    user: keys.KeyOwner
+    key: keys.VerifiedKey
 
     @property
     def role(self) -> str:
@@ -74,7 +74,7 @@ def authenticate(*, allow_x_api_key: bool = False, permission: str = API_PERMISS
     return g.caller
 
 
-def key_allows(key: ApiKey, permission: str) -> bool:
+def key_allows(key: ApiKey | keys.VerifiedKey, permission: str) -> bool:
     """The owner's role holds ``permission`` and the key's scopes, when they name
     permissions, include it (other scope words, from older admin-made keys, limit nothing)."""
     limits = [scope for scope in key.scopes or () if scope in PERMISSIONS]

@@ -20,7 +20,7 @@ from app.api import auth
 from app.api.errors import ApiError
 from app.extensions import csrf
 from app.models import ApiKey, User
-from app.services import gateway
+from app.services import gateway, keys
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -45,7 +45,10 @@ def authenticate() -> RestCaller:
     """A ``before_request`` hook: the caller, kept in ``g.rest_caller``; 401/403 otherwise."""
     if auth.presented_key(allow_x_api_key=False):
         key_caller = auth.authenticate(permission=auth.API_PERMISSION)
-        g.rest_caller = RestCaller(user=key_caller.user, key=key_caller.key)
+        key = keys.stored(key_caller.key)  # the REST views read and change rows
+        if key is None:  # deleted in between
+            raise ApiError(401, "Incorrect, expired or revoked API key.", kind="authentication")
+        g.rest_caller = RestCaller(user=key.user, key=key)
     elif current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             try:

