@@ -28,6 +28,8 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from app import memory
+
 MAX_MODELS = 100
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "(unmatched)"  # the route label of a request no URL rule matched (404, 405)
@@ -143,7 +145,8 @@ def track_stream(events: Iterator[str], source: str) -> Iterator[str]:
     gauge = ACTIVE_STREAMS.labels(source)
     gauge.inc()
     try:
-        yield from events
+        with memory.stream():
+            yield from events
     finally:
         gauge.dec()
 

@@ -60,6 +60,9 @@ def direct_target(upstream_port: int) -> Target:
     return Target(upstream_port, "x", "bench-model")
 
 
+WARM_UP = 200  # requests before the measured rounds
+
+
 def overheads(direct: Target, gateways: dict[str, Target], rounds: int = 7,
               per_round: int = 60) -> dict[str, Overhead]:
     """Each gateway minus direct latency at concurrency 1, in interleaved rounds (direct, then
@@ -68,8 +71,8 @@ def overheads(direct: Target, gateways: dict[str, Target], rounds: int = 7,
         return _timed_requests(target.port, target.path, target.headers, target.body, n)
 
     for target in gateways.values():
-        timed(target, 30)  # warm up
-    timed(direct, 30)
+        timed(target, WARM_UP)  # first requests open pooled connections, load lazy imports
+    timed(direct, WARM_UP)
     medians: dict[str, list[float]] = {name: [] for name in gateways}
     samples: dict[str, list[float]] = {name: [] for name in gateways}
     direct_all: list[float] = []

@@ -27,6 +27,8 @@ except ImportError:  # pragma: no cover - gevent is a dependency; kept for plain
 
 # Connections one SDK client may hold: a gevent worker relays up to 1,000 streams at once.
 MAX_CONNECTIONS = 1000
+# Idle ones it keeps for the next requests; a burst's others close as their streams end.
+KEEPALIVE_CONNECTIONS = 128
 POOL_SHARDS = 16
 KEEPALIVE_SECONDS = 30.0
 

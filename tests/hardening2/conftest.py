@@ -38,7 +38,7 @@ VENV_BIN = Path(sys.executable).parent
 
 
 class ParlorProcess:
-    """``gunicorn -c gunicorn.conf.py`` (as ``make serve``) on a free port, with the environment ``env``."""
+    """``gunicorn -c gunicorn.conf.py`` (as ``make serve``) on a free port, with ``env``."""
 
     workers = 1
 
