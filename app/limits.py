@@ -1,9 +1,10 @@
 """Rate limits: per API key and user on the JSON APIs and chat sends, and on sign-in.
 
-Flask-Limiter holds the storage (Redis when ``REDIS_URL`` is set, shared by every Parlor
-process; process memory otherwise) and the fixed-window strategy. The checks run from hooks
-added here to the blueprints, not from Flask-Limiter's own hook: that one runs before a
-blueprint authenticates, and only then are the key, the user and their role's limit known.
+The ``limits`` library (Flask-Limiter's core) holds the storage (Redis when ``REDIS_URL`` is
+set, shared by every Parlor process; process memory otherwise) and the fixed-window strategy.
+The checks run from hooks added here to the blueprints, after each blueprint authenticates:
+only then are the key, the user and their role's limit known. (Flask-Limiter's extension would
+add its own hooks to every request, ~0.1 ms, to enforce decorator limits Parlor does not use.)
 
 When Redis cannot be reached (each call gives up after ``STORAGE_TIMEOUT`` seconds):
 - sign-in fails closed: 503 with ``Retry-After`` until Redis answers again;
@@ -21,11 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import Flask, current_app, g, render_template, request
-from flask_limiter import Limiter
 from flask_login import current_user
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from app.api.errors import ApiError
@@ -73,7 +73,7 @@ def client_ip() -> str:
 
 
 class RateLimits:
-    """The limits of one app: Flask-Limiter's storage, and a memory fallback for Redis outages."""
+    """The limits of one app: the shared storage, and a memory fallback for Redis outages."""
 
     def __init__(self, app: Flask):
         redis_url = app.config.get("REDIS_URL")
@@ -81,10 +81,8 @@ class RateLimits:
         if redis_url:
             options |= {"socket_timeout": STORAGE_TIMEOUT,
                         "socket_connect_timeout": STORAGE_TIMEOUT}
-        self.limiter = Limiter(key_func=client_ip, storage_uri=redis_url or "memory://",
-                               storage_options=options, strategy="fixed-window",
-                               key_prefix="parlor")
-        self.limiter.init_app(app)
+        self.shared = FixedWindowRateLimiter(storage_from_string(redis_url or "memory://",
+                                                                 **options))
         self._fallback = FixedWindowRateLimiter(MemoryStorage())
         self._down_until = 0.0
 
@@ -96,7 +94,7 @@ class RateLimits:
         """``hit`` or ``test`` on the shared storage, or on the fallback while it is down."""
         if not self.storage_down:
             try:
-                return getattr(self.limiter.limiter, method)(item, key)
+                return getattr(self.shared, method)(item, key)
             except StorageError as exc:
                 self._down_until = time.monotonic() + RECHECK_SECONDS
                 log.warning("rate limit storage unreachable (%s); %s for %.0f s",
@@ -108,7 +106,7 @@ class RateLimits:
         return getattr(self._fallback, method)(item, key)
 
     def _retry_after(self, item: RateLimitItem, key: str) -> int:
-        strategy = self._fallback if self.storage_down else self.limiter.limiter
+        strategy = self._fallback if self.storage_down else self.shared
         try:
             reset = strategy.get_window_stats(item, key).reset_time
         except StorageError:

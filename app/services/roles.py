@@ -14,7 +14,7 @@ from app.services.actor import Actor
 from app.services.vendors import invalidate_catalog
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-# Flask-Limiter's notation: "60/minute", "1000 per day", several joined by ";".
+# The limits library's notation: "60/minute", "1000 per day", several joined by ";".
 RATE_LIMIT = re.compile(
     r"^\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?\s*"
     r"(;\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?\s*)*$"
