@@ -117,8 +117,10 @@ def _metered(caller, model, request, route, deltas, started) -> Iterator[Delta]:
 def _release_database() -> None:
     """End the request's transaction before the vendor call: a worker holds hundreds of
     streams, each minutes long, and a pooled connection kept by each would starve the rest.
-    (The caller's rows stay readable, detached, with what they had loaded.)"""
-    db.session.close()
+    (The caller's rows stay readable, detached, with what they had loaded.) Nothing to do
+    when the request never opened a session."""
+    if db.session.registry.has():
+        db.session.close()
 
 
 def estimate_tokens(text: str) -> int:
