@@ -53,12 +53,13 @@ test: install-test
 	$(PY) -m pytest
 
 # Gateway overhead, throughput, 100/1,000 concurrent streams, memory and page speed.
+# Workers as `make serve` (one per core); BENCH_ARGS="--workers 1" for one.
 bench: install-test wrk
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 # The same measures side by side with LiteLLM (same fake upstream, same worker count), in one run.
 # LiteLLM is installed once into .bench/litellm-venv, never into $(VENV).
-# BENCH_ARGS="--workers 2" compares two worker processes each.
+# BENCH_ARGS="--workers 1" compares one worker process each.
 bench-compare: install-test wrk
 	$(PY) -m bench.compare $(BENCH_ARGS)
 

@@ -62,6 +62,18 @@ def share_metrics_dir() -> tuple[str, bool]:
     return path, True
 
 
+def serve_workers() -> int:
+    """gunicorn's worker count for ``make serve``: ``WEB_CONCURRENCY`` (as gunicorn reads it),
+    else one per core."""
+    value = _env("WEB_CONCURRENCY")
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ConfigError(f"WEB_CONCURRENCY must be a whole number, not {value!r}") from None
+    return os.cpu_count() or 1
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a configuration Parlor can start with."""
 

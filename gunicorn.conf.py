@@ -3,12 +3,16 @@
 import shutil
 from pathlib import Path
 
-from config import share_metrics_dir  # not `import config`: gunicorn has a setting of that name
+# not `import config`: gunicorn has a setting of that name
+from config import serve_workers, share_metrics_dir
 
 # The Makefile passes --bind from HOST and PORT. The app without Flask-Migrate (and Alembic,
 # ~10 MB a worker): servers never run `flask db`; run.py's app, for the CLI, has it.
 wsgi_app = "app:create_app(migrations=False)"
-# gevent holds many long-lived streams per worker; WEB_CONCURRENCY is read by gunicorn itself.
+# gevent holds many long-lived streams per worker; one worker per core (WEB_CONCURRENCY, as
+# gunicorn reads it, overrides): on 2 cores, two workers doubled c=16 throughput and halved the
+# first token of a 1,000-stream burst (BENCHMARKS.md).
+workers = serve_workers()
 worker_class = "gevent"
 worker_connections = 1000
 timeout = 60

@@ -1,6 +1,6 @@
 """Run every benchmark and print a Markdown table, then one `key=value` line.
 
-    python -m bench [--streams 100,1000] [--workers 1] [--skip-pages]
+    python -m bench [--streams 100,1000] [--workers N] [--skip-pages]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bench import load, pages, servers, streams
+from config import serve_workers
 
 
 def _raise_file_limit() -> None:
@@ -28,7 +29,8 @@ def _fmt(value: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--streams", default="100,1000")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=serve_workers(),
+                        help="worker processes (default: as make serve, one per core)")
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--chunk-delay", type=float, default=0.1)
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")

@@ -1,6 +1,6 @@
 """Parlor side by side with LiteLLM, in one run, against the same fake upstream.
 
-    python -m bench.compare [--workers 1] [--streams 100,1000] [--seconds 8] [--quick]
+    python -m bench.compare [--workers N] [--streams 100,1000] [--seconds 8] [--quick]
 
 Measures (a) the fake upstream directly, (b) Parlor under gunicorn.conf.py and (c) the LiteLLM
 proxy (bench/litellm.py), both with the same number of worker processes: added latency at c=1
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import litellm, load, servers, streams
+from config import serve_workers
 
 PEERS = ("parlor", "litellm")
 KEYS = ["workers", "parlor_overhead_p50_ms", "litellm_overhead_p50_ms", "parlor_overhead_p99_ms",
@@ -64,8 +65,9 @@ def _raise_file_limit() -> None:
 
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.compare")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes for Parlor and for LiteLLM alike")
+    parser.add_argument("--workers", type=int, default=serve_workers(),
+                        help="worker processes for Parlor and for LiteLLM alike (default: as "
+                             "make serve, one per core)")
     parser.add_argument("--streams", default="100,1000")
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--chunk-delay", type=float, default=0.1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import runpy
 import stat
 import subprocess
 import sys
@@ -115,3 +117,17 @@ def test_gunicorn_serves_the_app_without_alembic():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.split()[-3:] == ["Flask", "False", "False"]
+
+
+@pytest.mark.parametrize("web_concurrency, expected", [("3", 3), ("", os.cpu_count() or 1)])
+def test_make_serve_runs_web_concurrency_workers_else_one_per_core(monkeypatch, web_concurrency,
+                                                                   expected):
+    monkeypatch.setenv("WEB_CONCURRENCY", web_concurrency)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["workers"] == expected
+
+
+def test_a_worker_count_that_is_not_a_number_is_refused(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "many")
+    with pytest.raises(ConfigError, match="WEB_CONCURRENCY"):
+        runpy.run_path(str(ROOT / "gunicorn.conf.py"))
