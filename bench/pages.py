@@ -79,7 +79,7 @@ def _seed(app) -> tuple[str, str]:
         return big, "topic42"
 
 
-def _time(client, url: str, runs: int = 5) -> float | None:
+def _time(client, url: str, runs: int = 9) -> float | None:
     client.get(url)  # warm caches and the template
     samples = []
     for _ in range(runs):
