@@ -90,6 +90,7 @@ class ShardedTransport(httpx2.BaseTransport):
         self,
         shards: int = POOL_SHARDS,
         max_connections: int = MAX_CONNECTIONS,
+        keepalive: int = KEEPALIVE_CONNECTIONS,
         keepalive_expiry: float = KEEPALIVE_SECONDS,
     ):
         per_pool = -(-max_connections // shards)
@@ -102,7 +103,7 @@ class ShardedTransport(httpx2.BaseTransport):
             transport._pool = httpcore2.ConnectionPool(
                 ssl_context=tls,
                 max_connections=2 * per_pool,
-                max_keepalive_connections=per_pool,
+                max_keepalive_connections=-(-keepalive // shards),
                 keepalive_expiry=keepalive_expiry,
                 network_backend=NetworkBackend(),
             )

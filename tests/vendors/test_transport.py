@@ -75,3 +75,50 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_not_reused(
         time.sleep(0.2)  # the server has hung up the idle connection by now
         assert client.get(url).text == "ok"  # on a new connection, not a dead one
     assert len(connections) == 2
+
+
+@pytest.fixture
+def keep_alive_server():
+    """An HTTP/1.1 server that keeps connections open; it counts the connections it accepted."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    accepted = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            accepted.append(self.client_address)
+            super().setup()
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", accepted
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_burst_leaves_at_most_the_keepalive_count_of_idle_connections(keep_alive_server):
+    url, accepted = keep_alive_server
+    with httpx2.Client(transport=ShardedTransport(shards=1, max_connections=8,
+                                                  keepalive=2)) as client:
+        def burst():
+            responses = [client.send(client.build_request("GET", url), stream=True)
+                         for _ in range(4)]  # four at once: four connections
+            for response in responses:
+                response.read()
+                response.close()
+
+        burst()
+        assert len(accepted) == 4
+        burst()  # two of them were kept; two new ones are opened
+        assert len(accepted) == 6
