@@ -6,8 +6,9 @@ from pathlib import Path
 # not `import config`: gunicorn has a setting of that name
 from config import serve_workers, share_metrics_dir
 
-# The Makefile passes --bind from HOST and PORT. The app without Flask-Migrate (and Alembic,
-# ~10 MB a worker): servers never run `flask db`; run.py's app, for the CLI, has it.
+# The Makefile passes --bind from HOST and PORT. The app without Flask-Migrate and Alembic
+# (~2 MB and their import time a worker): servers never run `flask db`; run.py's app, for the
+# CLI, has it.
 wsgi_app = "app:create_app(migrations=False)"
 # gevent holds many long-lived streams per worker; one worker per core (WEB_CONCURRENCY, as
 # gunicorn reads it, overrides): on 2 cores, two workers doubled c=16 throughput and halved the

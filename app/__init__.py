@@ -22,8 +22,8 @@ def create_app(config: Config | dict | None = None, *, migrations: bool = True) 
     """Build the application: extensions, blueprints, error handlers and CLI.
 
     ``config`` is a Config instance, a dict of overrides on the environment's config, or None.
-    ``migrations=False`` leaves out Flask-Migrate (``flask db``) and the ~10 MB of Alembic it
-    imports: for server processes (gunicorn.conf.py), which never migrate.
+    ``migrations=False`` leaves out Flask-Migrate (``flask db``) and the Alembic it imports:
+    for server processes (gunicorn.conf.py), which never migrate.
     """
     settings = config if isinstance(config, Config) else load_config()
     if isinstance(config, dict):

@@ -106,7 +106,7 @@ def test_a_server_database_is_pinged_on_checkout_and_an_sqlite_file_is_not(monke
 
 def test_gunicorn_serves_the_app_without_alembic():
     """gunicorn.conf.py names the app itself (``make serve`` passes no module), built without
-    Flask-Migrate: a worker that never migrates does not carry Alembic (~10 MB)."""
+    Flask-Migrate: a worker that never migrates does not carry Alembic."""
     script = (
         "import sys, runpy\n"
         "from gunicorn.util import import_app\n"
