@@ -63,6 +63,16 @@ def messages(conversation_id: str) -> list[Message]:
     )
 
 
+def messages_to_show(conversation_id: str) -> list:
+    """The conversation's messages as plain rows of what the page shows (id, role, status,
+    model, content, error): a thousand ORM objects cost a fifth of the page's time."""
+    columns = Message.__table__.c
+    return list(db.session.execute(
+        select(columns.id, columns.role, columns.status, columns.model, columns.content,
+               columns.error)
+        .where(columns.conversation_id == conversation_id).order_by(columns.seq)))
+
+
 def message_in(conversation_id: str, message_id: str) -> Message | None:
     return db.session.scalar(
         select(Message).where(Message.id == message_id, Message.conversation_id == conversation_id)

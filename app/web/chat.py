@@ -78,7 +78,7 @@ def _conversation_page(conversation, form: MessageForm | None = None, status: in
     form.model.choices = model_choices()
     return render_template(
         "chat/conversation.html", conversation=conversation,
-        messages=repo.messages(conversation.id), form=form,
+        messages=repo.messages_to_show(conversation.id), form=form,
         edit_form=EditMessageForm(), rename_form=RenameForm(title=conversation.title),
         **sidebar(),
     ), status
@@ -88,7 +88,7 @@ def _messages(conversation):
     """The message list: the fragment for htmx, the whole page otherwise."""
     if request.htmx:
         return render_template("chat/_messages.html", conversation=conversation,
-                               messages=repo.messages(conversation.id),
+                               messages=repo.messages_to_show(conversation.id),
                                edit_form=EditMessageForm())
     return redirect(url_for("chat.show", conversation_id=conversation.id, _anchor="composer"))
 
