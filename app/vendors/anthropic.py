@@ -1,7 +1,8 @@
-"""Anthropic adapter (Messages API) through the official ``anthropic`` SDK's HTTP client.
+"""Anthropic adapter (Messages API) on the official ``anthropic`` SDK's client.
 
-The SDK builds and sends the requests (auth, version header, errors for non-2xx); replies
-and stream events are read with json.loads alone, not through its pydantic models.
+The SDK client's URL, auth and version headers frame each call (see :mod:`app.vendors.sender`),
+sent on its connection pool; replies and stream events are read with json.loads alone, not
+through its pydantic models.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
+from app.vendors.sender import Endpoint
 from app.vendors.transport import http_client_options
 from app.vendors.types import (
     ChatMessage,
@@ -53,16 +55,16 @@ MALFORMED = (AttributeError, KeyError, IndexError, TypeError, ValueError, Overfl
 class AnthropicHandler(VendorHandler):
     def __init__(self, credential):
         super().__init__(credential)
+        http = anthropic.DefaultHttpxClient(**http_client_options())
         self.client = anthropic.Anthropic(
             api_key=credential.api_key or "not-needed",
             base_url=credential.base_url,
             max_retries=0,  # the vendor manager retries, once, with its own budget
             timeout=anthropic.Timeout(credential.timeout, connect=credential.connect_timeout),
-            http_client=anthropic.DefaultHttpxClient(**http_client_options()),
+            http_client=http,
         )
-        # The SDK's platform headers run `uname` in a subprocess on first use and are cached
-        # after: made here, once, not by each of the first burst of concurrent requests.
-        self.client.platform_headers()
+        self.messages = Endpoint(self.client, http, "/v1/messages",
+                                 vendor=credential.name, secret=credential.api_key)
 
     def close(self) -> None:
         self.client.close()
@@ -90,20 +92,9 @@ class AnthropicHandler(VendorHandler):
         with self._translated_errors():
             return sorted(model.id for model in self.client.models.list(limit=1000))
 
-    def _post(self, params: dict, *, stream: bool = False, **options) -> httpx2.Response:
-        """POST ``/v1/messages`` through the SDK client, answered as the raw response.
-
-        The body is already the wire shape (see :func:`_params`), so the SDK's pydantic
-        reply and event models are skipped; the SDK still builds the request (auth and
-        ``anthropic-version`` headers), sends it on its shared connection pool and raises
-        its errors for non-2xx.
-        """
-        return self.client.post("/v1/messages", body=params, cast_to=httpx2.Response,
-                                options=options, stream=stream)
-
     def complete(self, request: ChatRequest) -> Result:
         with self._translated_errors():
-            content = self._post(_params(request)).content
+            content = self.messages.post(_params(request)).content
         try:
             return _read_message(json.loads(content), request.model)
         except MALFORMED:
@@ -118,7 +109,7 @@ class AnthropicHandler(VendorHandler):
         started, state = time.monotonic(), {}
         with stall_guard(self.credential.name) as guarded, self._translated_errors():
             params = _params(request, stream=True)
-            with closing(self._post(params, stream=True, timeout=timeout)) as upstream:
+            with closing(self.messages.post(params, stream=True, timeout=timeout)) as upstream:
                 guarded.watchdog = StallWatchdog(upstream, limits, started)
                 yield from _deltas(upstream.iter_lines(), guarded.watchdog, state,
                                    self.credential)

@@ -18,6 +18,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
+from app.vendors.sender import Endpoint
 from app.vendors.transport import http_client_options
 from app.vendors.types import ChatRequest, Delta, Result, ToolCall, ToolCallDelta, Usage
 from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
@@ -28,16 +29,16 @@ FINISH_REASONS = {"function_call": "tool_calls"}
 class OpenAIHandler(VendorHandler):
     def __init__(self, credential):
         super().__init__(credential)
+        http = openai.DefaultHttpx2Client(**http_client_options())
         self.client = openai.OpenAI(
             api_key=credential.api_key or "not-needed",
             base_url=credential.base_url,
             max_retries=0,  # the vendor manager retries, once, with its own budget
             timeout=openai.Timeout(credential.timeout, connect=credential.connect_timeout),
-            http_client=openai.DefaultHttpx2Client(**http_client_options()),
+            http_client=http,
         )
-        # The SDK's platform headers run `uname` in a subprocess on first use and are cached
-        # after: made here, once, not by each of the first burst of concurrent requests.
-        self.client.platform_headers()
+        self.completions = Endpoint(self.client, http, "/chat/completions",
+                                    vendor=credential.name, secret=credential.api_key)
 
     def close(self) -> None:
         self.client.close()
@@ -92,20 +93,9 @@ class OpenAIHandler(VendorHandler):
             )
         return params
 
-    def _post(self, params: dict, *, stream: bool = False, **options) -> httpx2.Response:
-        """POST ``/chat/completions`` through the SDK client, answered as the raw response.
-
-        The body is already the wire shape (see :meth:`_params`), so the SDK's per-call
-        type transformation of it and its pydantic reply models, which cost more than the
-        rest of the gateway's work on a request, are skipped; the SDK still builds the
-        request, sends it on its shared connection pool and raises its errors for non-2xx.
-        """
-        return self.client.post("/chat/completions", body=params, cast_to=httpx2.Response,
-                                options=options, stream=stream)
-
     def complete(self, request: ChatRequest) -> Result:
         with self._translated_errors():
-            body = json.loads(self._post(self._params(request)).content)
+            body = json.loads(self.completions.post(self._params(request)).content)
         try:
             return _read_completion(body, request.model)
         except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError):
@@ -121,7 +111,7 @@ class OpenAIHandler(VendorHandler):
                                  connect=self.credential.connect_timeout)
         started, state = time.monotonic(), {}
         with stall_guard(self.credential.name) as guarded, self._translated_errors():
-            with closing(self._post(params, stream=True, timeout=timeout)) as upstream:
+            with closing(self.completions.post(params, stream=True, timeout=timeout)) as upstream:
                 guarded.watchdog = StallWatchdog(upstream, limits, started)
                 yield from self._deltas(upstream.iter_lines(), guarded.watchdog, state)
         finish, usage = state.get("finish"), state.get("usage")

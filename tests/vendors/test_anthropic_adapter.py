@@ -448,3 +448,19 @@ def test_anthropic_errors_are_vendor_errors_never_sdk_exceptions(handler):
         with pytest.raises(VendorError) as caught:
             collect(handler.stream(ask(model)))
         assert type(caught.value).__module__ == "app.vendors.errors"
+
+
+def test_anthropic_messages_carry_the_sdk_clients_auth_version_and_platform_headers(
+        handler, fake_vendor):
+    """Messages calls skip the SDK's per-call ``post()`` but must look as the SDK sends them."""
+    handler.complete(ask())
+    list(handler.stream(ask()))
+    chat_calls = fake_vendor.requests
+    models_call = handler.client.models.with_raw_response.list().http_request.headers
+    assert len(chat_calls) == 2
+    for sent in chat_calls:
+        assert sent.path == "/v1/messages"
+        for name in ("anthropic-version", "user-agent", "x-stainless-package-version"):
+            assert sent.headers[name] == models_call[name]
+        auth = {k: v for k, v in models_call.items() if k in ("x-api-key", "authorization")}
+        assert auth and all(sent.headers[k] == v for k, v in auth.items())

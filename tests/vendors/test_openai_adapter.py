@@ -428,3 +428,18 @@ def test_openai_errors_are_vendor_errors_never_sdk_exceptions(handler):
         with pytest.raises(VendorError) as caught:
             collect(handler.stream(ask(model)))
         assert type(caught.value).__module__ == "app.vendors.errors"
+
+
+def test_openai_chat_calls_carry_the_sdk_clients_auth_and_platform_headers(handler, fake_vendor):
+    """Chat calls skip the SDK's per-call ``post()`` but must look as the SDK sends them."""
+    handler.complete(ask())
+    list(handler.stream(ask()))
+    chat_calls = fake_vendor.requests
+    models_call = handler.client.models.with_raw_response.list().http_request.headers
+    assert len(chat_calls) == 2
+    for sent in chat_calls:
+        assert sent.path == "/v1/chat/completions"
+        assert sent.headers["authorization"] == f"Bearer {fake_vendor.api_key}"
+        assert sent.headers["content-type"] == "application/json"
+        for name in ("user-agent", "x-stainless-lang", "x-stainless-package-version"):
+            assert sent.headers[name] == models_call[name]
