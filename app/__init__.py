@@ -9,7 +9,7 @@ from flask import Flask
 from app import cli, extensions, limits, logs, metrics, ops, security
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
 from app.api import BLUEPRINTS as API_BLUEPRINTS
-from app.services import encryption, usage_writer, vendors
+from app.services import access_cache, encryption, usage_writer, vendors
 from app.web import BLUEPRINTS as WEB_BLUEPRINTS
 from app.web import auth
 from app.web import errors as web_errors
@@ -49,6 +49,7 @@ def create_app(config: Config | dict | None = None, *, migrations: bool = True) 
     auth.init_login(app)
     encryption.init_app(app)
     vendors.init_app(app)
+    access_cache.init_app(app)
     usage_writer.init_app(app)
     security.init_app(app)
 

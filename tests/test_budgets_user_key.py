@@ -251,9 +251,9 @@ def test_unlimited_api_call_reads_no_usage_before_the_vendor(app, make_key, stat
 
 def test_an_api_call_reads_the_database_once_the_key_with_its_owner_and_role(
         app, make_key, statements):
-    secret = make_key(MEMBER)
     client = app.test_client()
-    client.post("/v1/chat/completions", json=CHAT, headers=bearer(secret))  # catalog, last_used
+    client.post("/v1/chat/completions", json=CHAT, headers=bearer(make_key(MEMBER)))  # catalog
+    secret = make_key(MEMBER)  # a key not seen yet
     statements.seen.clear()
 
     assert client.post("/v1/chat/completions", json=CHAT,
@@ -262,6 +262,24 @@ def test_an_api_call_reads_the_database_once_the_key_with_its_owner_and_role(
     reads = [s for s in statements.seen if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1  # issue 7's hot path: one indexed query per request
     assert all(table in reads[0] for table in ("api_keys", "users", "roles"))
+
+
+def test_a_key_used_again_is_not_read_again_until_access_changes(app, make_key, statements):
+    client = app.test_client()
+    secret = make_key(MEMBER)
+    client.post("/v1/chat/completions", json=CHAT, headers=bearer(secret))  # catalog, last_used
+    statements.seen.clear()
+
+    for _ in range(3):
+        assert client.post("/v1/chat/completions", json=CHAT,
+                           headers=bearer(secret)).status_code == 200
+    assert not [s for s in statements.seen if s.lstrip().upper().startswith("SELECT")]
+
+    make_key("someone-else@example.com")  # any committed change to keys, users or roles
+    assert client.post("/v1/chat/completions", json=CHAT,
+                       headers=bearer(secret)).status_code == 200
+    reads = [s for s in statements.seen if s.lstrip().upper().startswith("SELECT")]
+    assert [s for s in reads if "api_keys" in s and "roles" in s]
 
 
 # -- the REST API and the chat ------------------------------------------------------------------

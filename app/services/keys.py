@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
 from app.models import ApiKey, User
 from app.repositories import accounts as repo
+from app.services import access_cache
 
 KEY_MARK = "pk"
 
@@ -94,14 +95,21 @@ def verify_key(secret: str) -> VerifiedKey | None:
     parts = (secret or "").split("-")
     if len(parts) < 3 or parts[0] != KEY_MARK or len(secret) > 200:
         return None
-    row = repo.key_row_by_prefix(f"{parts[0]}-{parts[1]}")
-    if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)):
+    stored_key = access_cache.cache().get(f"{parts[0]}-{parts[1]}", _read_key)
+    if stored_key is None or not hmac.compare_digest(stored_key[0], _hash(secret)):
         return None
-    key = VerifiedKey.from_row(row)
+    key = stored_key[1]
     now = datetime.now(UTC)
     if key.revoked_at or (key.expires_at and key.expires_at <= now) or not key.user.is_enabled:
         return None
     return key
+
+
+def _read_key(prefix: str) -> tuple[str, VerifiedKey] | None:
+    """The key's hash and what a request needs of it, read in one query (kept by the
+    access cache until a key, user or role changes)."""
+    row = repo.key_row_by_prefix(prefix)
+    return None if row is None else (row.key_hash, VerifiedKey.from_row(row))
 
 
 def stored(key: VerifiedKey) -> ApiKey | None:
@@ -128,3 +136,5 @@ def touch_last_used(key: VerifiedKey) -> None:
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         repo.touch_key(key.id, now)
         db.session.commit()
+        access_cache.cache().update(
+            key.prefix, lambda kept: (kept[0], replace(kept[1], last_used_at=now)))
