@@ -125,6 +125,11 @@ class OpenAIStream:
         self.head = {"id": id, "object": "chat.completion.chunk", "created": created,
                      "model": model}
         self.include_usage = include_usage
+        # A text chunk is most of a stream: its event is written around the text's JSON, the
+        # rest of it rendered once (the same bytes as rendering it whole).
+        marker = "\x00parlor-text\x00"
+        self._text_head, _, self._text_tail = self._chunk({"content": marker}).partition(
+            _json(marker))
 
     def _chunk(self, delta: dict, finish_reason: str | None = None) -> str:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
@@ -138,7 +143,7 @@ class OpenAIStream:
         """The events for one normalised delta (none, one or several)."""
         events = []
         if delta.text:
-            events.append(self._chunk({"content": delta.text}))
+            events.append(self._text_head + _json(delta.text) + self._text_tail)
         if delta.tool_call:
             call = delta.tool_call
             fragment = {"index": call.index, "function": {"arguments": call.arguments}}

@@ -46,6 +46,14 @@ class NoDelayHandler(WSGIHandler):
 
 
 def make_app(chunks: int, chunk_delay: float, latency: float):
+    # Every stream sends the same events: rendered once, so the fake spends its share of the
+    # machine's two cores writing them, not building them again for each of 1,000 streams.
+    first = _chunk({"role": "assistant", "content": ""})
+    words = [_chunk({"content": f"word{i} "}) for i in range(chunks)]
+    finish = _chunk({}, finish="stop")
+    usage = _chunk({}, usage={"prompt_tokens": 5, "completion_tokens": chunks,
+                              "total_tokens": 5 + chunks}, choices=False)
+
     def app(environ, start_response):
         path = environ["PATH_INFO"]
         if path.endswith("/models"):
@@ -65,14 +73,13 @@ def make_app(chunks: int, chunk_delay: float, latency: float):
                                   ("Cache-Control", "no-cache")])
 
         def events():
-            yield _chunk({"role": "assistant", "content": ""})
-            for i in range(chunks):
+            yield first
+            for word in words:
                 gevent.sleep(chunk_delay)
-                yield _chunk({"content": f"word{i} "})
-            yield _chunk({}, finish="stop")
+                yield word
+            yield finish
             if include_usage:
-                yield _chunk({}, usage={"prompt_tokens": 5, "completion_tokens": chunks,
-                                        "total_tokens": 5 + chunks}, choices=False)
+                yield usage
             yield b"data: [DONE]\n\n"
 
         return events()

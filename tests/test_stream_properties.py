@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from app.formatting import AnthropicStream, OpenAIStream
 from app.vendors.errors import VendorError
 from app.vendors.openai import OpenAIHandler
+from app.vendors.sender import data_fields
 from app.vendors.types import Credential, Delta, ToolCallDelta, Usage
 
 TEXT = st.text(min_size=1, max_size=20)
@@ -80,9 +81,20 @@ def _parser():
                                     base_url="http://127.0.0.1:9/v1"))
 
 
+def _pieces(text: str, size: int) -> list[bytes]:
+    """The stream's bytes as the network might deliver them: cut every ``size`` bytes,
+    mid-line and mid-character too."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return [raw[i:i + size] for i in range(0, len(raw), size)]
+
+
+def _fields(text: str, size: int = 1 << 20):
+    return data_fields(iter(_pieces(text, size)))
+
+
 @SETTINGS
-@given(DELTAS, st.booleans())
-def test_openai_chunks_read_back_to_the_same_deltas(deltas, include_usage):
+@given(DELTAS, st.booleans(), st.integers(1, 64))
+def test_openai_chunks_read_back_to_the_same_deltas(deltas, include_usage, size):
     stream = OpenAIStream(id="c1", model="m", created=0, include_usage=include_usage)
     out = stream.start() + "".join(e for d in [*deltas, _finish()] for e in stream.feed(d))
     chunks = [json.loads(line[6:]) for line in out.split("\n\n") if line.startswith("data: {")]
@@ -92,7 +104,7 @@ def test_openai_chunks_read_back_to_the_same_deltas(deltas, include_usage):
 
     handler, state = _parser(), {}
     try:
-        read = list(handler._deltas(iter(out.split("\n")), _Watchdog(), state))
+        read = list(handler._deltas(_fields(out, size), _Watchdog(), state))
     finally:
         handler.close()
     assert "".join(d.text for d in read) == "".join(d.text for d in deltas)
@@ -136,7 +148,7 @@ def test_openai_parser_turns_any_garbage_into_vendor_errors(lines):
     handler = _parser()
     try:
         with handler._translated_errors():
-            list(handler._deltas(iter(lines), _Watchdog(), {}))
+            list(handler._deltas(_fields("\n".join(lines)), _Watchdog(), {}))
     except VendorError:
         pass
     finally:
@@ -150,6 +162,13 @@ def test_openai_parser_turns_a_non_finite_token_count_into_a_vendor_error(count)
              f'"usage": {{"prompt_tokens": {count}, "completion_tokens": 1}}}}')
     try:
         with pytest.raises(VendorError), handler._translated_errors():
-            list(handler._deltas(iter([chunk, "data: [DONE]"]), _Watchdog(), {}))
+            list(handler._deltas(_fields(chunk + "\ndata: [DONE]\n"), _Watchdog(), {}))
     finally:
         handler.close()
+
+
+@SETTINGS
+@given(st.text(), st.text(min_size=1), st.booleans())
+def test_openai_text_chunk_from_its_template_is_the_whole_rendering(text, model, include_usage):
+    stream = OpenAIStream(id="chatcmpl-1", model=model, created=7, include_usage=include_usage)
+    assert stream.feed(Delta(text=text or "x")) == [stream._chunk({"content": text or "x"})]

@@ -18,7 +18,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
-from app.vendors.sender import Endpoint
+from app.vendors.sender import Endpoint, sse_data
 from app.vendors.transport import http_client_options
 from app.vendors.types import ChatRequest, Delta, Result, ToolCall, ToolCallDelta, Usage
 from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
@@ -113,28 +113,25 @@ class OpenAIHandler(VendorHandler):
         with stall_guard(self.credential.name) as guarded, self._translated_errors():
             with closing(self.completions.post(params, stream=True, timeout=timeout)) as upstream:
                 guarded.watchdog = StallWatchdog(upstream, limits, started)
-                yield from self._deltas(upstream.iter_lines(), guarded.watchdog, state)
+                yield from self._deltas(sse_data(upstream), guarded.watchdog, state)
         finish, usage = state.get("finish"), state.get("usage")
         if finish is None:
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
                                     vendor=self.credential.name)
         yield Delta(finish_reason=finish, usage=usage or Usage())
 
-    def _deltas(self, lines: Iterator[str], watchdog: StallWatchdog,
+    def _deltas(self, fields: Iterator[bytes], watchdog: StallWatchdog,
                 state: dict) -> Iterator[Delta]:
-        """The upstream's SSE lines as deltas; the finish reason and usage go to ``state``.
+        """The upstream's SSE data fields as deltas; the finish reason and usage go to ``state``.
 
         Each chunk is read with json.loads alone: re-validating it through the SDK's models
         costs ~55 µs a chunk, which decides how many streams a worker can relay.
         """
         done = False
-        for line in lines:
-            if done or not line.startswith("data:"):
-                # blank separators, comments (keep-alives), event names; after [DONE] the
-                # body is read to its end, so the connection goes back to the pool
+        for data in fields:
+            if done:  # after [DONE] the body is read to its end: the connection is pooled again
                 continue
-            data = line[5:].strip()
-            if data == "[DONE]":
+            if data == b"[DONE]":
                 done = True
                 continue
             try:

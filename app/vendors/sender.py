@@ -12,6 +12,7 @@ client's HTTP client, the same pool the SDK uses; the SDK still owns every other
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 
 import httpx2
 
@@ -37,6 +38,9 @@ class Endpoint:
         headers = {**http.headers, **client.default_headers, **client.auth_headers}
         self._headers = [(name, value) for name, value in headers.items()
                          if isinstance(value, str) and name.lower() not in PER_CALL_HEADERS]
+        # Streams are asked for uncompressed, so their bytes can be read as they arrive.
+        self._stream_headers = [(name, "identity" if name.lower() == "accept-encoding" else value)
+                                for name, value in self._headers]
         self._url = httpx2.URL(str(client.base_url).rstrip("/") + path)
         self._timeout = client.timeout
         self._http = http
@@ -46,7 +50,7 @@ class Endpoint:
              timeout: httpx2.Timeout | None = None) -> httpx2.Response:
         """The upstream's 2xx response (unread when ``stream``; close it when done)."""
         request = httpx2.Request(
-            "POST", self._url, headers=self._headers,
+            "POST", self._url, headers=self._stream_headers if stream else self._headers,
             content=json.dumps(body, separators=(",", ":")).encode(),
             extensions={"timeout": (timeout or self._timeout).as_dict()})
         name = self._vendor
@@ -84,3 +88,25 @@ def error_message(status: int, content: bytes) -> str:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
     return f"upstream answered {status}"
+
+
+def sse_data(response: httpx2.Response) -> Iterator[bytes]:
+    """The ``data:`` fields of a streamed response's server-sent events, as bytes, one per line
+    that has one, read as the bytes arrive (httpx's text and line decoders, a generator layer
+    each, cost a streamed chunk more than parsing its JSON)."""
+    body: Iterable[bytes] = (response.iter_raw() if response.headers.get(
+        "content-encoding", "identity") == "identity" else response.iter_bytes())
+    return data_fields(body)
+
+
+def data_fields(body: Iterable[bytes]) -> Iterator[bytes]:
+    """The ``data:`` fields in an event stream's bytes, however they are split."""
+    rest = b""
+    for part in body:
+        lines = (rest + part).split(b"\n") if rest else part.split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line.startswith(b"data:"):
+                yield line[5:].strip()
+    if rest.startswith(b"data:"):
+        yield rest[5:].strip()
