@@ -49,11 +49,25 @@ class _Stream(httpcore2.NetworkStream):
 
     def __init__(self, inner: httpcore2.NetworkStream):
         self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+        self._blocking = False  # the socket's timeout is None
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, timeout)
+        if timeout is not None or self._socket is None:
+            self._blocking = False
+            return self._inner.read(max_bytes, timeout)
+        # A streamed body under the stall watchdog: a plain read (httpcore's wraps each in an
+        # exception map and sets the socket's timeout again; a relayed chunk pays for both).
+        try:
+            if not self._blocking:
+                self._socket.settimeout(None)
+                self._blocking = True
+            return self._socket.recv(max_bytes)
+        except OSError as exc:
+            raise httpcore2.ReadError(exc) from exc
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._blocking = False  # the write sets the socket's timeout
         self._inner.write(buffer, timeout)
 
     def close(self) -> None:

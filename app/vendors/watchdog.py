@@ -50,6 +50,12 @@ class StallWatchdog:
         self.fired: str | None = None  # the timeout that cut the stream
         if self._socket is not None:
             _monitor().watch(self)
+            # The watchdog keeps time from here: the body's reads need no timeout of their own
+            # (each costs a timer on the event loop, per chunk). httpcore reads this setting
+            # when the body's first read starts, after the headers this response already has.
+            timeouts = response.request.extensions.get("timeout")
+            if isinstance(timeouts, dict):
+                timeouts["read"] = None
 
     def fed(self) -> None:
         """A chunk arrived: the next may take up to the idle timeout."""

@@ -6,10 +6,12 @@ import socket
 import threading
 import time
 
+import httpcore2
 import httpx2
 import pytest
+from httpcore2._backends.sync import SyncStream
 
-from app.vendors.transport import ShardedTransport, socket_readable
+from app.vendors.transport import ShardedTransport, _Stream, socket_readable
 
 
 class _SocketStream:
@@ -32,6 +34,27 @@ def test_socket_readable_is_false_while_idle_and_true_once_data_or_the_end_arriv
         assert socket_readable(_SocketStream(ours)) is False
         theirs.close()
         assert socket_readable(_SocketStream(ours)) is True
+
+
+def test_a_read_without_timeout_leaves_the_next_timed_read_its_timeout():
+    """Body reads under the stall watchdog go untimed; a pooled connection's next request
+    must still time out waiting for its headers."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        stream = _Stream(SyncStream(ours))
+        theirs.sendall(b"chunk")
+        assert stream.read(64, timeout=None) == b"chunk"
+        assert ours.gettimeout() is None
+        started = time.monotonic()
+        with pytest.raises(httpcore2.ReadTimeout):
+            stream.read(64, timeout=0.1)
+        assert time.monotonic() - started < 1.0
+        stream.write(b"next request", timeout=1.0)
+        theirs.sendall(b"more")
+        assert stream.read(64, timeout=None) == b"more" and ours.gettimeout() is None
+        theirs.close()  # with "next request" unread: the connection is reset
+        with pytest.raises(httpcore2.ReadError):
+            stream.read(64, timeout=None)
 
 
 def test_socket_readable_counts_a_closed_socket_as_readable():
