@@ -9,9 +9,9 @@ changed role take effect on the next request in every process.
 
 The generation lives in Redis when ``REDIS_URL`` is set (Parlor on several hosts: one GET a
 call; while Redis is unreachable nothing is kept and every call reads the database) and
-otherwise in a file in the instance folder (the processes of one host: one small read a
-call). Rows are also dropped after ``ENTRY_SECONDS``, should a change ever fail to move the
-generation on (Redis down at that moment).
+otherwise in a file in the instance folder (the processes of one host: one ``pread`` a call;
+the file must not be deleted while Parlor runs). Rows are also dropped after
+``ENTRY_SECONDS``, should a change ever fail to move the generation on (Redis down then).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,29 +38,38 @@ REDIS_TIMEOUT = 0.5
 RECHECK_SECONDS = 5.0  # after a Redis failure, calls read the database this long
 EXTENSION = "parlor.access_cache"
 WATCHED_TABLES = frozenset({"api_keys", "users", "roles"})
+TOKEN_BYTES = 16
 
 
 class FileGeneration:
-    """The generation as a random token in a file, replaced whole on each change."""
+    """The generation as a random token at the start of a file, rewritten in place on each
+    change; every process keeps the file open and reads the token with one ``pread``."""
 
     def __init__(self, folder: str | Path):
         self.path = Path(folder) / "access-generation"
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if os.fstat(fd).st_size < TOKEN_BYTES:
+                os.pwrite(fd, secrets.token_bytes(TOKEN_BYTES), 0)
+            self._fd = fd
+            weakref.finalize(self, os.close, fd)
+        return self._fd
 
     def current(self) -> bytes | None:
         try:
-            with open(self.path, "rb") as file:
-                return file.read()
-        except FileNotFoundError:
-            return b""  # no change recorded yet: a generation like any other
+            return os.pread(self._open(), TOKEN_BYTES, 0)
         except OSError:
-            return None
+            return None  # unknown: nothing is kept
 
     def advance(self) -> None:
-        staged = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        # A reader racing this write may see part of the new token: a token never seen
+        # before, so it reads the database, as it should.
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_bytes(secrets.token_hex(16).encode())
-            os.replace(staged, self.path)  # readers see the old token or the new, never half
+            os.pwrite(self._open(), secrets.token_bytes(TOKEN_BYTES), 0)
         except OSError as exc:
             log.warning("could not record an access change (%s); cached API keys expire "
                         "within %.0f s", type(exc).__name__, ENTRY_SECONDS)
