@@ -3,16 +3,19 @@
 A WSGI server learns that a client left only when a write fails, so a client that hangs up
 during a long vendor silence would hold the upstream open until the vendor's next chunk.
 :class:`Paced` reads the deltas on a thread (a greenlet under gunicorn's gevent worker) into a
-queue; the response waits on it at most ``PING_SECONDS`` and yields :data:`PING` when nothing
-came. The failed write of a ping ends the response, and the reader then closes the upstream
-(at once if it is between chunks, else as soon as the vendor's pending read returns).
-Per chunk this costs one queue put and get.
+queue the response waits on; one pinger thread per process puts :data:`PING` in the queue of
+every stream silent for ``PING_SECONDS`` (the response's wait then needs no timer of its own,
+which cost a relayed chunk as much as the queue). The failed write of a ping ends the
+response, and the reader then closes the upstream (at once if it is between chunks, else as
+soon as the vendor's pending read returns). Per chunk this costs one queue put and get.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
+import time
 from collections.abc import Iterator
 
 from flask import current_app
@@ -20,7 +23,7 @@ from flask import current_app
 PING = object()  # yielded by Paced instead of a delta: send a keep-alive comment
 PING_EVENT = ": ping\n\n"
 PING_SECONDS = 15.0
-_DELTA, _ERROR, _END = range(3)
+_DELTA, _ERROR, _END, _PING = range(4)
 
 
 class Paced:
@@ -33,23 +36,25 @@ class Paced:
         self._reader: _Reader | None = None
 
     def __iter__(self) -> Iterator:
-        self._reader = reader = _Reader(self._deltas, current_app._get_current_object())
-        events, interval = reader.events, self._interval or PING_SECONDS
-        while True:
-            try:  # a delta already waiting needs no timer (under load, most of them)
-                kind, item = events.get_nowait()
-            except queue.Empty:
-                try:
-                    kind, item = events.get(timeout=interval)
-                except queue.Empty:
+        interval = self._interval or PING_SECONDS
+        self._reader = reader = _Reader(self._deltas, current_app._get_current_object(),
+                                        interval)
+        events = reader.events
+        pinger = _pinger()
+        pinger.watch(reader)
+        try:
+            while True:
+                kind, item = events.get()
+                if kind == _DELTA:
+                    yield item
+                elif kind == _PING:
                     yield PING
-                    continue
-            if kind == _DELTA:
-                yield item
-            elif kind == _END:
-                return
-            else:
-                raise item
+                elif kind == _END:
+                    return
+                else:
+                    raise item
+        finally:
+            pinger.forget(reader)
 
     @property
     def pending(self) -> bool:
@@ -66,8 +71,10 @@ class Paced:
 class _Reader:
     """Iterates the deltas on its own thread, in its own app context; alone closes them."""
 
-    def __init__(self, deltas: Iterator, app):
+    def __init__(self, deltas: Iterator, app, interval: float):
         self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self.interval = interval
+        self.last = time.monotonic()  # when something last went into the queue
         self._deltas = deltas
         self._app = app
         self._stopped = False
@@ -75,11 +82,12 @@ class _Reader:
 
     def _run(self) -> None:
         with self._app.app_context():  # the usage ledger is written from here
-            put = self.events.put
+            put, clock = self.events.put, time.monotonic
             try:
                 for delta in self._deltas:
                     if self._stopped:
                         break
+                    self.last = clock()
                     put((_DELTA, delta))
             except Exception as exc:  # re-raised on the response's side
                 put((_ERROR, exc))
@@ -89,3 +97,59 @@ class _Reader:
 
     def stop(self) -> None:
         self._stopped = True
+
+
+class _Pinger:
+    """Puts :data:`PING` in the queue of each watched stream silent for its interval."""
+
+    def __init__(self) -> None:
+        self._readers: set[_Reader] = set()
+        self._lock = threading.Lock()
+        self._woken = threading.Event()
+        self._tick: float | None = None  # the current wait between rounds; None: idle
+        threading.Thread(target=self._run, name="parlor-pinger", daemon=True).start()
+
+    def watch(self, reader: _Reader) -> None:
+        with self._lock:
+            self._readers.add(reader)
+        if self._tick is None or reader.interval / 4 < self._tick:
+            self._woken.set()  # idle, or the round is due sooner for this stream
+
+    def forget(self, reader: _Reader) -> None:
+        with self._lock:
+            self._readers.discard(reader)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                readers = list(self._readers)
+            if not readers:
+                self._tick = None
+                self._woken.wait()
+                self._woken.clear()
+                continue
+            now = time.monotonic()
+            for reader in readers:
+                if now - reader.last >= reader.interval:
+                    reader.last = now
+                    reader.events.put((_PING, None))
+            # a ping goes out between one and one and a quarter intervals into a silence
+            self._tick = min(r.interval for r in readers) / 4
+            self._woken.wait(self._tick)
+            self._woken.clear()
+
+
+_pingers: dict[int, _Pinger] = {}
+_pingers_lock = threading.Lock()
+
+
+def _pinger() -> _Pinger:
+    """This process's pinger (a forked worker starts its own: threads do not survive fork)."""
+    pid = os.getpid()
+    pinger = _pingers.get(pid)
+    if pinger is None:
+        with _pingers_lock:
+            pinger = _pingers.get(pid)
+            if pinger is None:
+                pinger = _pingers[pid] = _Pinger()
+    return pinger

@@ -1,0 +1,52 @@
+"""Keep-alive pings for relayed streams: one per silence of the interval, none while deltas flow."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from app.api import keepalive
+
+
+def slow(items, pause: float):
+    for item in items:
+        time.sleep(pause)
+        yield item
+
+
+def collected(app, deltas, interval: float) -> list:
+    with app.app_context():
+        paced = keepalive.Paced(deltas, interval)
+        try:
+            return list(paced)
+        finally:
+            paced.close()
+
+
+def test_a_silent_vendor_gets_a_ping_each_interval_and_the_deltas_keep_their_order(app):
+    out = collected(app, slow(["a", "b"], 0.45), interval=0.1)
+
+    assert [x for x in out if x is not keepalive.PING] == ["a", "b"]
+    before_a = out[:out.index("a")]
+    assert 2 <= len(before_a) <= 5 and all(x is keepalive.PING for x in before_a)
+
+
+def test_deltas_that_keep_coming_get_no_ping(app):
+    assert collected(app, slow(range(20), 0.01), interval=0.5) == list(range(20))
+
+
+def test_streams_with_different_intervals_each_get_their_own_pings(app):
+    results: dict[str, list] = {}
+
+    def run(name: str, interval: float) -> None:
+        results[name] = collected(app, slow(["x"], 0.6), interval)
+
+    threads = [threading.Thread(target=run, args=("fast", 0.1)),
+               threading.Thread(target=run, args=("slow", 1.0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results["fast"].count(keepalive.PING) >= 3
+    assert results["slow"] == ["x"]
