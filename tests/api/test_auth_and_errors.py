@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import anthropic
+import flask
 import openai
 import pytest
+from flask.sessions import NullSession
 from sqlalchemy import select
 
 from app.extensions import db
@@ -265,3 +267,24 @@ def test_gateway_that_already_retried_tells_the_sdk_not_to(make_app, fake_vendor
     assert response.status_code == 429
     assert response.headers["x-should-retry"] == "false"
     assert len(fake_vendor.requests_for("error-429-after-0.01")) == 2
+
+
+def test_the_vendor_api_neither_reads_nor_rewrites_a_browser_session(app, make_key):
+    """/v1 authenticates by key alone: a signed-in browser's cookie is not opened there, and
+    the answer sets no cookie; the browser's session still works on the site afterwards."""
+    key = make_key()
+    client = app.test_client()
+    assert log_in(client, "member@example.com").status_code == 302
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = f"{name}={client.get_cookie(name).value}"
+    for path, opened in (("/v1/models", False), ("/settings/", True)):
+        with app.test_request_context(path, headers={"Cookie": cookie}):
+            assert isinstance(flask.session, NullSession) is not opened, path
+
+    no_key = client.get("/v1/models")
+    with_key = client.get("/v1/models", headers={"Authorization": f"Bearer {key}"})
+
+    assert no_key.status_code == 401
+    assert with_key.status_code == 200
+    assert "Set-Cookie" not in no_key.headers and "Set-Cookie" not in with_key.headers
+    assert client.get("/settings/").status_code == 200
