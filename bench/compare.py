@@ -69,6 +69,9 @@ def _parse_args() -> argparse.Namespace:
                         help="worker processes for Parlor and for LiteLLM alike (default: as "
                              "make serve, one per core)")
     parser.add_argument("--streams", default="100,1000")
+    parser.add_argument("--stream-runs", type=int, default=3,
+                        help="bursts of 1,000 streams per target, alternated; the median run "
+                             "of each is reported")
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--chunk-delay", type=float, default=0.1)
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
@@ -113,7 +116,7 @@ def _throughput_rows(direct: load.Target, peers: dict, seconds: int, final: dict
 
 
 def _stream_rows(direct: load.Target, peers: dict, counts: list[int], final: dict,
-                 errors: dict) -> list[Row]:
+                 errors: dict, repeats: int = 1) -> list[Row]:
     def run(target: load.Target, n: int) -> streams.StreamRun:
         return streams.run_streams("127.0.0.1", target.port, target.path,
                                    {"Authorization": f"Bearer {target.key}"}, n, target.model)
@@ -122,9 +125,14 @@ def _stream_rows(direct: load.Target, peers: dict, counts: list[int], final: dic
         run(target, 4)  # warm the streaming path; not measured
     rows = []
     for n in counts:
-        runs = {name: run(t, n) for name, t in {"direct": direct, **peers}.items()}
+        targets = {"direct": direct, **peers}
+        collected: dict[str, list[streams.StreamRun]] = {name: [] for name in targets}
+        for _ in range(repeats if n >= 1000 else 1):  # alternated: a slow spell hits all
+            for name, target in targets.items():
+                collected[name].append(run(target, n))
+        runs = {name: streams.median_run(done) for name, done in collected.items()}
         for name in PEERS:
-            errors[name] += runs[name].errors
+            errors[name] += sum(r.errors for r in collected[name])
         values = {"ok": [r.ok for r in runs.values()], "errors": [r.errors for r in runs.values()],
                   "TTFT p50 ms": [r.ttft_p50_ms for r in runs.values()],
                   "TTFT p99 ms": [r.ttft_ms(0.99) for r in runs.values()],
@@ -164,7 +172,7 @@ def main() -> int:
             rows += _overhead_rows(direct, peers, args.quick, final)
             rows += _throughput_rows(direct, peers, args.seconds, final, errors)
             rows += _stream_rows(direct, peers, [int(x) for x in args.streams.split(",") if x],
-                                 final, errors)
+                                 final, errors, args.stream_runs)
             rows.append(Row("RSS per worker after streams, max (MB)", None,
                             max(servers.worker_rss_mb(parlor.pid) or [math.nan]),
                             max(servers.worker_rss_mb(proxy.pid) or [math.nan]), 0))

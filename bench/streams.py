@@ -69,3 +69,11 @@ async def _run(host, port, path, headers, n, model) -> StreamRun:
 
 def run_streams(host: str, port: int, path: str, headers: dict, n: int, model: str) -> StreamRun:
     return asyncio.run(_run(host, port, path, headers, n, model))
+
+
+def median_run(runs: list[StreamRun]) -> StreamRun:
+    """The run whose TTFT p50 is the median of the runs' (the lower middle one of an even
+    count); runs that streamed nothing count as slowest."""
+    def key(run: StreamRun) -> float:
+        return run.ttft_p50_ms if run.ttft else float("inf")
+    return sorted(runs, key=key)[(len(runs) - 1) // 2]

@@ -25,3 +25,15 @@ def test_bench_quick_run_prints_table_and_key_value_line():
     pairs = dict(item.split("=", 1) for item in lines[-1].split())
     assert list(pairs) == KEYS
     assert float(pairs["rps_c16"]) > 0
+
+
+def test_bench_reports_the_median_of_repeated_stream_runs():
+    from bench.streams import StreamRun, median_run
+
+    def run(ttft: list[float]) -> StreamRun:
+        return StreamRun(n=2, ok=len(ttft), errors=2 - len(ttft), ttft=ttft, wall=1.0)
+
+    slow, middle, fast, failed = run([3.0, 3.0]), run([2.0, 2.0]), run([1.0, 1.0]), run([])
+    assert median_run([slow, fast, middle]) is middle
+    assert median_run([fast, failed, middle]) is middle  # nothing streamed: slowest
+    assert median_run([fast]) is fast
