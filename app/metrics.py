@@ -64,6 +64,15 @@ VENDOR_ERRORS = Counter(
 
 _http_series: dict[tuple[str, str, int], tuple] = {}
 _models: set[tuple[str, str]] = set()
+_children: dict[tuple, object] = {}  # labelled series, looked up once (labels() locks, copies)
+
+
+def _series(metric, *labels: str):
+    key = (metric, *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
 
 
 def init_app(app: Flask) -> None:
@@ -109,21 +118,21 @@ def model_label(vendor: str, model: str) -> str:
 
 def observe_upstream(vendor: str, model: str, seconds: float) -> None:
     """A whole completion that ``vendor`` answered in ``seconds``."""
-    UPSTREAM_DURATION.labels(vendor, model_label(vendor, model)).observe(seconds)
+    _series(UPSTREAM_DURATION, vendor, model_label(vendor, model)).observe(seconds)
 
 
 def observe_first_token(vendor: str, model: str, seconds: float) -> None:
     """A stream whose first delta came ``seconds`` after the call started."""
-    FIRST_TOKEN.labels(vendor, model_label(vendor, model)).observe(seconds)
+    _series(FIRST_TOKEN, vendor, model_label(vendor, model)).observe(seconds)
 
 
 def count_tokens(vendor: str, model: str, input_tokens: int, output_tokens: int) -> None:
     """Tokens spent on ``vendor``'s ``model`` (the route's credential name and upstream model)."""
     model = model_label(vendor, model)
     if input_tokens > 0:
-        TOKENS.labels(vendor, model, "input").inc(input_tokens)
+        _series(TOKENS, vendor, model, "input").inc(input_tokens)
     if output_tokens > 0:
-        TOKENS.labels(vendor, model, "output").inc(output_tokens)
+        _series(TOKENS, vendor, model, "output").inc(output_tokens)
 
 
 def count_retry(vendor: str) -> None:
@@ -142,7 +151,7 @@ def count_vendor_error(vendor: str, kind: str) -> None:
 def track_stream(events: Iterator[str], source: str) -> Iterator[str]:
     """``events``, counted in ``parlor_active_streams`` from the first until the end, a failure
     or the client leaving (closing this closes ``events``)."""
-    gauge = ACTIVE_STREAMS.labels(source)
+    gauge = _series(ACTIVE_STREAMS, source)
     gauge.inc()
     try:
         with memory.stream():
