@@ -11,7 +11,8 @@ The generation lives in Redis when ``REDIS_URL`` is set (Parlor on several hosts
 call; while Redis is unreachable nothing is kept and every call reads the database) and
 otherwise in a file in the instance folder (the processes of one host: one ``pread`` a call;
 the file must not be deleted while Parlor runs). Rows are also dropped after
-``ENTRY_SECONDS``, should a change ever fail to move the generation on (Redis down then).
+``ENTRY_SECONDS``, should a change ever fail to move the generation on (Redis down then, or
+a row changed by hand in SQL, outside Parlor: that takes effect within ``ENTRY_SECONDS``).
 """
 
 from __future__ import annotations
