@@ -12,7 +12,6 @@ soon as the vendor's pending read returns). Per chunk this costs one queue put a
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -20,6 +19,8 @@ from collections.abc import Iterator
 
 from flask import current_app
 from gevent import monkey, spawn_raw
+
+from app.process_local import ProcessLocal
 
 PING = object()  # yielded by Paced instead of a delta: send a keep-alive comment
 PING_EVENT = ": ping\n\n"
@@ -140,20 +141,7 @@ class _Pinger:
             self._woken.clear()
 
 
-_pingers: dict[int, _Pinger] = {}
-_pingers_lock = threading.Lock()
-
-
-def _pinger() -> _Pinger:
-    """This process's pinger (a forked worker starts its own: threads do not survive fork)."""
-    pid = os.getpid()
-    pinger = _pingers.get(pid)
-    if pinger is None:
-        with _pingers_lock:
-            pinger = _pingers.get(pid)
-            if pinger is None:
-                pinger = _pingers[pid] = _Pinger()
-    return pinger
+_pinger = ProcessLocal(_Pinger)  # this process's pinger
 
 
 def _start(target) -> None:

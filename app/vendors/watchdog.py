@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from app.process_local import ProcessLocal
 from app.vendors.errors import VendorError, VendorTimeout
 
 
@@ -107,20 +108,7 @@ class _Monitor:
                 watchdog.expire()
 
 
-_monitors: dict[int, _Monitor] = {}
-_monitors_lock = threading.Lock()
-
-
-def _monitor() -> _Monitor:
-    """This process's monitor (a forked worker starts its own: threads do not survive fork)."""
-    pid = os.getpid()
-    monitor = _monitors.get(pid)
-    if monitor is None:
-        with _monitors_lock:
-            monitor = _monitors.get(pid)
-            if monitor is None:
-                monitor = _monitors[pid] = _Monitor()
-    return monitor
+_monitor = ProcessLocal(_Monitor)  # this process's monitor
 
 
 def _socket_of(response):
