@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from app.formatting import AnthropicStream, OpenAIStream
 from app.vendors.errors import VendorError
 from app.vendors.openai import OpenAIHandler
-from app.vendors.sender import data_fields
+from app.vendors.sender import data_fields, sse_lines
 from app.vendors.types import Credential, Delta, ToolCallDelta, Usage
 
 TEXT = st.text(min_size=1, max_size=20)
@@ -172,3 +173,13 @@ def test_openai_parser_turns_a_non_finite_token_count_into_a_vendor_error(count)
 def test_openai_text_chunk_from_its_template_is_the_whole_rendering(text, model, include_usage):
     stream = OpenAIStream(id="chatcmpl-1", model=model, created=7, include_usage=include_usage)
     assert stream.feed(Delta(text=text or "x")) == [stream._chunk({"content": text or "x"})]
+
+
+@SETTINGS
+@given(st.lists(st.text().filter(lambda t: "\n" not in t and "\r" not in t), max_size=8),
+       st.sampled_from(["\n", "\r\n"]), st.integers(1, 16))
+def test_event_stream_lines_read_back_however_the_bytes_are_split(lines, ending, size):
+    """The Anthropic adapter's lines, from raw bytes cut anywhere (mid-character too)."""
+    text = "".join(line + ending for line in lines)
+    response = httpx2.Response(200, content=iter(_pieces(text, size)))
+    assert list(sse_lines(response)) == lines

@@ -24,7 +24,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
-from app.vendors.sender import Endpoint
+from app.vendors.sender import Endpoint, sse_lines
 from app.vendors.transport import http_client_options
 from app.vendors.types import (
     ChatMessage,
@@ -111,7 +111,7 @@ class AnthropicHandler(VendorHandler):
             params = _params(request, stream=True)
             with closing(self.messages.post(params, stream=True, timeout=timeout)) as upstream:
                 guarded.watchdog = StallWatchdog(upstream, limits, started)
-                yield from _deltas(upstream.iter_lines(), guarded.watchdog, state,
+                yield from _deltas(sse_lines(upstream), guarded.watchdog, state,
                                    self.credential)
         if state.get("finish") is None or not state.get("finished"):
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",

@@ -94,19 +94,36 @@ def sse_data(response: httpx2.Response) -> Iterator[bytes]:
     """The ``data:`` fields of a streamed response's server-sent events, as bytes, one per line
     that has one, read as the bytes arrive (httpx's text and line decoders, a generator layer
     each, cost a streamed chunk more than parsing its JSON)."""
-    body: Iterable[bytes] = (response.iter_raw() if response.headers.get(
-        "content-encoding", "identity") == "identity" else response.iter_bytes())
-    return data_fields(body)
+    return data_fields(_body(response))
+
+
+def sse_lines(response: httpx2.Response) -> Iterator[str]:
+    """A streamed response's lines as text (events, fields, blank separators), read as the bytes
+    arrive; a line is whole bytes up to ``\n``, so no character is ever cut in two."""
+    for line in _lines(_body(response)):
+        yield line.rstrip(b"\r").decode("utf-8", "replace")
 
 
 def data_fields(body: Iterable[bytes]) -> Iterator[bytes]:
     """The ``data:`` fields in an event stream's bytes, however they are split."""
+    for line in _lines(body):
+        if line.startswith(b"data:"):
+            yield line[5:].strip()
+
+
+def _body(response: httpx2.Response) -> Iterable[bytes]:
+    """The body as it arrives: raw when uncompressed (streams are asked for so)."""
+    if response.headers.get("content-encoding", "identity") == "identity":
+        return response.iter_raw()
+    return response.iter_bytes()
+
+
+def _lines(body: Iterable[bytes]) -> Iterator[bytes]:
+    """The bytes' lines without their ``\n``, however the parts are split; the last one too."""
     rest = b""
     for part in body:
         lines = (rest + part).split(b"\n") if rest else part.split(b"\n")
         rest = lines.pop()
-        for line in lines:
-            if line.startswith(b"data:"):
-                yield line[5:].strip()
-    if rest.startswith(b"data:"):
-        yield rest[5:].strip()
+        yield from lines
+    if rest:
+        yield rest
