@@ -28,6 +28,7 @@ from app.vendors.types import (
     ToolSpec,
     Usage,
 )
+from tests.vendors.conftest import chat_calls_and_sdk_headers
 
 WEATHER = ToolSpec(
     name="get_weather",
@@ -453,11 +454,7 @@ def test_anthropic_errors_are_vendor_errors_never_sdk_exceptions(handler):
 def test_anthropic_messages_carry_the_sdk_clients_auth_version_and_platform_headers(
         handler, fake_vendor):
     """Messages calls skip the SDK's per-call ``post()`` but must look as the SDK sends them."""
-    handler.complete(ask())
-    list(handler.stream(ask()))
-    chat_calls = fake_vendor.requests
-    models_call = handler.client.models.with_raw_response.list().http_request.headers
-    assert len(chat_calls) == 2
+    chat_calls, models_call = chat_calls_and_sdk_headers(handler, fake_vendor, ask())
     for sent in chat_calls:
         assert sent.path == "/v1/messages"
         for name in ("anthropic-version", "user-agent", "x-stainless-package-version"):
