@@ -24,7 +24,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
-from app.vendors.sender import Endpoint, sse_lines
+from app.vendors.sender import Endpoint, error_message, sse_lines
 from app.vendors.transport import http_client_options
 from app.vendors.types import (
     ChatMessage,
@@ -74,9 +74,10 @@ class AnthropicHandler(VendorHandler):
         name, secret = self.credential.name, self.credential.api_key
         try:
             yield
-        except anthropic.APIStatusError as exc:
+        except anthropic.APIStatusError as exc:  # the model listing: chat calls raise their own
+            message = error_message(exc.status_code, exc.response.content)
             raise error_for_status(
-                exc.status_code, scrub(_error_message(exc), secret),
+                exc.status_code, scrub(message, secret),
                 retry_after=parse_retry_after(exc.response.headers), vendor=name,
             ) from None
         except anthropic.APITimeoutError:
@@ -313,12 +314,3 @@ def _input_tokens(usage: dict) -> int:
 def _usage(usage: dict) -> Usage:
     return Usage(input_tokens=_input_tokens(usage),
                  output_tokens=int(usage.get("output_tokens") or 0))
-
-
-def _error_message(exc: anthropic.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return error["message"]
-    return f"upstream answered {exc.status_code}"

@@ -18,7 +18,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
-from app.vendors.sender import Endpoint, sse_data
+from app.vendors.sender import Endpoint, error_message, sse_data
 from app.vendors.transport import http_client_options
 from app.vendors.types import ChatRequest, Delta, Result, ToolCall, ToolCallDelta, Usage
 from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
@@ -49,7 +49,7 @@ class OpenAIHandler(VendorHandler):
         try:
             yield
         except openai.APIStatusError as exc:
-            message = scrub(_error_message(exc), secret)
+            message = scrub(error_message(exc.status_code, exc.response.content), secret)
             raise error_for_status(
                 exc.status_code, message,
                 retry_after=parse_retry_after(exc.response.headers), vendor=name,
@@ -216,11 +216,3 @@ def _usage(usage: dict | None) -> Usage:
         return Usage()
     return Usage(input_tokens=int(usage.get("prompt_tokens") or 0),
                  output_tokens=int(usage.get("completion_tokens") or 0))
-
-
-def _error_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
-    return f"upstream answered {exc.status_code}"
-

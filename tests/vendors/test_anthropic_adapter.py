@@ -436,6 +436,7 @@ def test_anthropic_api_key_never_appears_in_errors_or_reprs(fake_vendor):
 
         with pytest.raises(VendorAuthError) as listed:
             handler.models()
+        assert listed.value.message == "invalid x-api-key ***"  # through the SDK's own error
         assert_secret_absent(listed.value, secret)
 
         assert secret not in repr(credential)
