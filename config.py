@@ -145,9 +145,6 @@ class Config:
         self.PARLOR_VENDOR_IDLE_TIMEOUT = float(_env("PARLOR_VENDOR_IDLE_TIMEOUT", "30"))
         self.PARLOR_VENDOR_TOTAL_TIMEOUT = float(
             _env("PARLOR_VENDOR_TOTAL_TIMEOUT", str(self.PARLOR_VENDOR_TIMEOUT)))
-        # A relayed stream whose vendor is silent this long gets a ": ping" comment (a client
-        # that left is noticed only when a write fails).
-        self.PARLOR_STREAM_PING_SECONDS = float(_env("PARLOR_STREAM_PING_SECONDS", "15"))
         self.PARLOR_RETRY_BUDGET = float(_env("PARLOR_RETRY_BUDGET", "20"))
         self.PARLOR_CATALOG_TTL = float(_env("PARLOR_CATALOG_TTL", "30"))
         # API calls' usage rows are written in batches this often, off the request path

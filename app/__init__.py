@@ -9,7 +9,6 @@ from flask import Flask
 from app import cli, extensions, limits, logs, metrics, ops, security
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
 from app.api import BLUEPRINTS as API_BLUEPRINTS
-from app.api import keepalive
 from app.services import access_cache, encryption, usage_writer, vendors
 from app.web import BLUEPRINTS as WEB_BLUEPRINTS
 from app.web import auth
@@ -53,7 +52,6 @@ def create_app(config: Config | dict | None = None, *, migrations: bool = True) 
     access_cache.init_app(app)
     usage_writer.init_app(app)
     security.init_app(app)
-    keepalive.init_app(app)
 
     app.register_blueprint(ops.bp)
     for blueprint in (*WEB_BLUEPRINTS, *ADMIN_BLUEPRINTS, *API_BLUEPRINTS):

@@ -2,17 +2,12 @@
 
 A WSGI server learns that a client left only when a write fails, so a client that hangs up
 during a long vendor silence would hold the upstream open until the vendor's next chunk.
-One pinger per process looks after every relayed stream and pings those silent for their
-interval (``PARLOR_STREAM_PING_SECONDS``); the failed write of a ping ends the response and
-closes the upstream.
-
-Under gevent (gunicorn's workers) the response's own greenlet reads the deltas
-(:class:`_Inline`): the pinger interrupts its wait in the upstream read, the ping goes out
-through the WSGI server's ``write`` callable from there, and the read goes on. Elsewhere
-(threads) :class:`Paced` reads them on a thread into a queue the response waits on, and the
-pinger puts :data:`PING` in the queue; per chunk that costs a queue put and get and a
-hand-over between two threads, which under gevent had delayed each relayed chunk by a turn of
-the event loop.
+:class:`Paced` reads the deltas on a thread (a greenlet under gunicorn's gevent worker) into a
+queue the response waits on; one pinger thread per process puts :data:`PING` in the queue of
+every stream silent for ``PING_SECONDS`` (the response's wait then needs no timer of its own,
+which cost a relayed chunk as much as the queue). The failed write of a ping ends the
+response, and the reader then closes the upstream (at once if it is between chunks, else as
+soon as the vendor's pending read returns). Per chunk this costs one queue put and get.
 """
 
 from __future__ import annotations
@@ -22,101 +17,19 @@ import threading
 import time
 from collections.abc import Iterator
 
-from flask import current_app, request
+from flask import current_app
 from gevent import monkey, spawn_raw
-from greenlet import getcurrent
 
 from app.process_local import ProcessLocal
-from app.vendors.transport import interrupt
 
 PING = object()  # yielded by Paced instead of a delta: send a keep-alive comment
 PING_EVENT = ": ping\n\n"
-WRITE = "parlor.write"  # the environ key of the WSGI server's write callable
-
-
-class ClientGone(GeneratorExit):
-    """A ping could not be written: the client left. It unwinds the relay from inside the
-    upstream read as closing it would (a stream left early is recorded as stopped)."""
-
-
-def init_app(app) -> None:
-    app.wsgi_app = _KeepWrite(app.wsgi_app)
-
-
-class _KeepWrite:
-    """WSGI middleware: keeps the server's ``write`` callable (``start_response``'s return) in
-    the environ, for pings sent from inside a response's iteration."""
-
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ, start_response):
-        def start(status, headers, exc_info=None):
-            environ[WRITE] = write = start_response(status, headers, exc_info)
-            return write
-        return self.wsgi_app(environ, start)
-
-
-def paced(deltas: Iterator, interval: float | None = None):
-    """The deltas with keep-alive pings (see the module's note); iterate once inside a request
-    and close when done (that closes the upstream). A ping is :data:`PING` in the iteration
-    from threads, or written at once under gevent."""
-    write = request.environ.get(WRITE)
-    if write is not None and monkey.is_module_patched("threading"):
-        return _Inline(deltas, write, interval)
-    return Paced(deltas, interval)
-
-
-def _interval(interval: float | None) -> float:
-    return interval or current_app.config["PARLOR_STREAM_PING_SECONDS"]
-
-
-class _Inline:
-    """The deltas read by the response's greenlet; a ping is written from inside its wait in
-    the upstream read (the only wait the pinger interrupts)."""
-
-    pending = False  # nothing is read ahead
-
-    def __init__(self, deltas: Iterator, write, interval: float | None):
-        self._deltas = deltas
-        self._write = write
-        self.interval = _interval(interval)
-        self.last = time.monotonic()
-        self._greenlet = None
-        self._relaying = False
-
-    def __iter__(self) -> Iterator:
-        self._greenlet, self._relaying = getcurrent(), True
-        clock, pinger = time.monotonic, _pinger()
-        pinger.watch(self)
-        try:
-            for delta in self._deltas:
-                self.last = clock()
-                yield delta
-        finally:
-            self._relaying = False
-            pinger.forget(self)
-
-    def ping(self) -> None:  # from the pinger
-        interrupt(self._greenlet, self._send_ping)
-
-    def _send_ping(self) -> None:  # in the response's greenlet, waiting in the upstream read
-        if not self._relaying:  # a ping due just as this stream ended; the greenlet moved on
-            return
-        try:
-            self._write(PING_EVENT.encode())
-        except OSError:
-            raise ClientGone from None
-
-    def close(self) -> None:
-        self._deltas.close()
-
-
+PING_SECONDS = 15.0
 _DELTA, _ERROR, _END, _PING = range(4)
 
 
 class Paced:
-    """The deltas, with :data:`PING` after each ping interval without one; iterate once
+    """The deltas, with :data:`PING` after each ``PING_SECONDS`` without one; iterate once
     inside an app context, and :meth:`close` when done (that closes the upstream)."""
 
     def __init__(self, deltas: Iterator, interval: float | None = None):
@@ -125,8 +38,9 @@ class Paced:
         self._reader: _Reader | None = None
 
     def __iter__(self) -> Iterator:
+        interval = self._interval or PING_SECONDS
         self._reader = reader = _Reader(self._deltas, current_app._get_current_object(),
-                                        _interval(self._interval))
+                                        interval)
         events = reader.events
         pinger = _pinger()
         pinger.watch(reader)
@@ -186,27 +100,24 @@ class _Reader:
     def stop(self) -> None:
         self._stopped = True
 
-    def ping(self) -> None:  # from the pinger
-        self.events.put((_PING, None))
-
 
 class _Pinger:
-    """Pings each watched stream silent for its interval."""
+    """Puts :data:`PING` in the queue of each watched stream silent for its interval."""
 
     def __init__(self) -> None:
-        self._readers: set[_Reader | _Inline] = set()
+        self._readers: set[_Reader] = set()
         self._lock = threading.Lock()
         self._woken = threading.Event()
         self._tick: float | None = None  # the current wait between rounds; None: idle
         threading.Thread(target=self._run, name="parlor-pinger", daemon=True).start()
 
-    def watch(self, reader: _Reader | _Inline) -> None:
+    def watch(self, reader: _Reader) -> None:
         with self._lock:
             self._readers.add(reader)
         if self._tick is None or reader.interval / 4 < self._tick:
             self._woken.set()  # idle, or the round is due sooner for this stream
 
-    def forget(self, reader: _Reader | _Inline) -> None:
+    def forget(self, reader: _Reader) -> None:
         with self._lock:
             self._readers.discard(reader)
 
@@ -223,7 +134,7 @@ class _Pinger:
             for reader in readers:
                 if now - reader.last >= reader.interval:
                     reader.last = now
-                    reader.ping()
+                    reader.events.put((_PING, None))
             # a ping goes out between one and one and a quarter intervals into a silence
             self._tick = min(r.interval for r in readers) / 4
             self._woken.wait(self._tick)

@@ -16,13 +16,13 @@ log = logging.getLogger(__name__)
 
 def relay(shape: str, encoder, deltas: Iterator) -> Iterator[str]:
     """The encoder's events for the deltas; a failure after the first event becomes the
-    format's in-band error event, and a silent vendor gets a ``: ping`` out every
-    ``PARLOR_STREAM_PING_SECONDS`` (a client gone is noticed only when a write fails). Closing
-    this closes the upstream.
+    format's in-band error event, and a silent vendor a ``: ping`` every
+    ``keepalive.PING_SECONDS`` (a client gone is noticed only when a write fails). Closing this
+    closes the upstream.
 
     Deltas that are already waiting when one is encoded go out with it in one write: a busy
     worker falls behind its streams, and a write a delta would cost it a syscall each."""
-    deltas = keepalive.paced(deltas)
+    deltas = keepalive.Paced(deltas)
     waiting: list[str] = []
     try:
         yield encoder.start()
@@ -36,8 +36,6 @@ def relay(shape: str, encoder, deltas: Iterator) -> Iterator[str]:
                 waiting.clear()
         if waiting:
             yield "".join(waiting)
-    except keepalive.ClientGone:
-        return  # nobody to tell
     except Exception as exc:  # the 200 is already out: only an in-band error can tell the client
         if not isinstance(exc, VendorError):
             log.exception("stream failed")

@@ -17,11 +17,13 @@ import select
 
 import httpcore2
 import httpx2
-from gevent import get_hub
-from gevent.monkey import get_original
-from greenlet import getcurrent
 
-_system_poll = get_original("select", "poll")  # the system's, also after gevent patched it
+try:  # the system's poll, also after gevent patched the select module
+    from gevent.monkey import get_original
+
+    _system_poll = get_original("select", "poll")
+except ImportError:  # pragma: no cover - gevent is a dependency; kept for plain threads
+    _system_poll = select.poll
 
 # Connections one SDK client may hold: a gevent worker relays up to 1,000 streams at once.
 MAX_CONNECTIONS = 1000
@@ -42,30 +44,6 @@ def socket_readable(stream: httpcore2.NetworkStream) -> bool:
     return bool(poller.poll(0))
 
 
-class Interruption(BaseException):
-    """Thrown into a greenlet waiting for a streamed body's next bytes: the read calls
-    ``action`` (whose errors it lets through) and goes on waiting."""
-
-    def __init__(self, action):
-        super().__init__()
-        self.action = action
-
-
-_waiting: set = set()  # the greenlets waiting in a streamed body's read, interruptible
-
-
-def interrupt(greenlet, action) -> None:
-    """Under gevent: have ``greenlet`` call ``action`` from inside the streamed body's read it
-    waits in (a keep-alive write while the vendor is silent), if it still waits there when the
-    event loop next runs its callbacks; else nothing. The read then goes on as before."""
-
-    def deliver() -> None:
-        if greenlet in _waiting:  # not running: parked in the read's wait, nowhere else
-            greenlet.throw(Interruption(action))
-
-    get_hub().loop.run_callback(deliver)
-
-
 class _Stream(httpcore2.NetworkStream):
     """A connection's stream, answering ``is_readable`` with :func:`socket_readable`."""
 
@@ -79,22 +57,12 @@ class _Stream(httpcore2.NetworkStream):
             self._blocking = False
             return self._inner.read(max_bytes, timeout)
         # A streamed body under the stall watchdog: a plain read (httpcore's wraps each in an
-        # exception map and sets the socket's timeout again; a relayed chunk pays for both),
-        # which another greenlet may interrupt (see `interrupt`).
-        current = getcurrent()
+        # exception map and sets the socket's timeout again; a relayed chunk pays for both).
         try:
             if not self._blocking:
                 self._socket.settimeout(None)
                 self._blocking = True
-            while True:
-                _waiting.add(current)
-                try:
-                    return self._socket.recv(max_bytes)
-                except Interruption as interruption:
-                    _waiting.discard(current)  # the action may wait itself: not interruptible
-                    interruption.action()
-                finally:
-                    _waiting.discard(current)
+            return self._socket.recv(max_bytes)
         except OSError as exc:
             raise httpcore2.ReadError(exc) from exc
 
