@@ -127,14 +127,15 @@ def _stream_rows(direct: load.Target, peers: dict, counts: list[int], final: dic
     for n in counts:
         targets = {"direct": direct, **peers}
         collected: dict[str, list[streams.StreamRun]] = {name: [] for name in targets}
-        for _ in range(repeats if n >= 1000 else 1):  # alternated: a slow spell hits all
+        rounds = repeats if n >= 1000 else 1
+        for _ in range(rounds):  # alternated: a slow spell hits all
             for name, target in targets.items():
                 collected[name].append(run(target, n))
         runs = {name: streams.median_run(done) for name, done in collected.items()}
         for name in PEERS:
             errors[name] += sum(r.errors for r in collected[name])
         # ok and errors over every run (as `make bench` counts them); times of the median run
-        every = f", all {len(collected['direct'])} runs" if len(collected["direct"]) > 1 else ""
+        every = f", all {rounds} runs" if rounds > 1 else ""
         values = {f"ok{every}": [min(r.ok for r in done) for done in collected.values()],
                   f"errors{every}": [sum(r.errors for r in done) for done in collected.values()],
                   "TTFT p50 ms": [r.ttft_p50_ms for r in runs.values()],
