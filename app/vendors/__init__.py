@@ -6,21 +6,26 @@ Nothing in this package knows Flask, a request or the database.
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.errors import UnknownModelError, VendorError
 from app.vendors.manager import RetryPolicy, VendorManager
-from app.vendors.registry import HANDLERS, HandlerPool
+from app.vendors.registry import HANDLERS, WIRE_FORMATS, HandlerPool
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
     Credential,
     Delta,
+    OutputFormat,
+    Part,
+    Reasoning,
     Result,
     ToolCall,
     ToolCallDelta,
     ToolSpec,
     Usage,
+    dropped_fields,
 )
 
 __all__ = [
     "HANDLERS",
+    "WIRE_FORMATS",
     "Catalog",
     "ChatMessage",
     "ChatRequest",
@@ -28,6 +33,9 @@ __all__ = [
     "Delta",
     "HandlerPool",
     "ModelInfo",
+    "OutputFormat",
+    "Part",
+    "Reasoning",
     "Result",
     "RetryPolicy",
     "Route",
@@ -38,4 +46,5 @@ __all__ = [
     "Usage",
     "VendorError",
     "VendorManager",
+    "dropped_fields",
 ]

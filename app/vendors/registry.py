@@ -19,6 +19,14 @@ ADAPTERS = {
     "anthropic": "app.vendors.anthropic:AnthropicHandler",
     "mock": "app.vendors.mock:MockHandler",
 }
+# The wire format each kind speaks natively: a client speaking the same one has its
+# uninterpreted fields forwarded unchanged (None: no native format, everything translated).
+WIRE_FORMATS: dict[str, str | None] = {
+    "openai": "openai",
+    "openai-compatible": "openai",
+    "anthropic": "anthropic",
+    "mock": None,
+}
 
 
 class _Handlers(Mapping):

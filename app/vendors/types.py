@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
+WireFormat = Literal["openai", "anthropic"]
+PartType = Literal["text", "image", "document", "thinking", "redacted_thinking", "native"]
+Effort = Literal["minimal", "low", "medium", "high", "xhigh"]
+# Reasoning effort <-> thinking budget (tokens), both ways (README, wire-protocols notes).
+BUDGET_FOR_EFFORT: dict[str, int] = {
+    "minimal": 1024, "low": 2048, "medium": 8192, "high": 16384, "xhigh": 32000}
+
+
+def budget_for_effort(effort: str) -> int:
+    """The Anthropic thinking budget that stands for an OpenAI reasoning effort."""
+    return BUDGET_FOR_EFFORT.get(effort, BUDGET_FOR_EFFORT["medium"])
+
+
+def effort_for_budget(budget_tokens: int) -> str:
+    """The OpenAI reasoning effort closest to an Anthropic thinking budget (rounded down)."""
+    effort = "minimal"
+    for name, budget in BUDGET_FOR_EFFORT.items():
+        if budget_tokens >= budget:
+            effort = name
+    return effort
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One piece of a message's content, in the order the client sent them.
+
+    ``text``: a text part's text, a thinking part's reasoning, a text document's content.
+    ``media_type`` with ``data`` (base64) or ``url``: an image or document source (Parlor never
+    fetches a URL itself; it goes to vendors that take URL sources). ``signature``: a thinking
+    block's, sent back unchanged. ``cache_control``: Anthropic's prompt-caching mark, kept for
+    Anthropic vendors. ``native``: a block Parlor does not interpret, in the request's
+    ``native_format`` wire shape, forwarded unchanged to vendors of that format and dropped
+    (and named in ``x-parlor-dropped``) for others.
+    """
+
+    type: PartType
+    text: str = ""
+    media_type: str | None = None
+    data: str | None = field(default=None, repr=False)
+    url: str | None = None
+    name: str | None = None  # a document's file name or title
+    signature: str | None = field(default=None, repr=False)
+    cache_control: Mapping[str, Any] | None = None
+    native: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,14 +66,51 @@ class ToolSpec:
     name: str
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    strict: bool | None = None
+    cache_control: Mapping[str, Any] | None = None
+    # A tool Parlor does not interpret (a vendor-hosted one such as web search), in the
+    # request's native_format: forwarded to vendors of that format, dropped for others.
+    native: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """A turn. ``content`` is always its plain text; ``parts``, when set, is the whole content
+    in order (text, images, documents, earlier thinking) and adapters send that instead."""
+
     role: Role
     content: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None  # set on role="tool"
+    parts: tuple[Part, ...] = ()
+    cache_control: Mapping[str, Any] | None = None  # on a tool result block
+    is_error: bool | None = None  # a tool result that reports a failure
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    """How much the model should think before answering.
+
+    OpenAI clients give an ``effort``; Anthropic clients a ``mode`` (``enabled`` with
+    ``budget_tokens``, ``adaptive``, ``disabled``) and a ``display``. Adapters translate with
+    :func:`budget_for_effort` / :func:`effort_for_budget`.
+    """
+
+    effort: str | None = None
+    mode: Literal["enabled", "adaptive", "disabled"] | None = None
+    budget_tokens: int | None = None
+    display: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    """Structured output: any JSON object, or one matching ``schema``."""
+
+    type: Literal["json_object", "json_schema"]
+    schema: Mapping[str, Any] | None = None
+    name: str = "response"
+    strict: bool | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +125,29 @@ class ChatRequest:
     # "auto" | "none" | "required" | a tool name that must be called
     tool_choice: str | None = None
     user: str | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning: Reasoning | None = None
+    output_format: OutputFormat | None = None
+    # The wire format the client spoke, and its fields Parlor does not interpret
+    # (context_management, service_tier, store...): forwarded unchanged to a vendor of the
+    # same format, dropped and named in x-parlor-dropped for any other.
+    native_format: WireFormat | None = None
+    native_fields: Mapping[str, Any] = field(default_factory=dict)
+    # Headers forwarded to a vendor of native_format (anthropic-beta, anthropic-version).
+    native_headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Tokens of one call. ``input_tokens`` counts every input token, cached ones included;
+    ``cache_read_tokens`` / ``cache_write_tokens`` say how many of them were read from or
+    written to the vendor's prompt cache (priced at their own rates)."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0  # part of output_tokens
 
     @property
     def total_tokens(self) -> int:
@@ -63,6 +162,9 @@ class Result:
     model: str
     tool_calls: tuple[ToolCall, ...] = ()
     id: str = ""
+    # The model's reasoning, before the text: thinking parts (text + signature) and
+    # redacted_thinking parts (data), to be sent back unchanged on the next turn.
+    thinking: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +183,11 @@ class Delta:
     tool_call: ToolCallDelta | None = None
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
+    # Reasoning as it streams: thinking text, then the block's signature once it is whole;
+    # a redacted_thinking block arrives whole, as its data.
+    thinking: str = ""
+    signature: str = ""
+    redacted_thinking: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +205,19 @@ class Credential:
 
     def option(self, key: str, default: Any = None) -> Any:
         return dict(self.options).get(key, default)
+
+
+def dropped_fields(request: ChatRequest, target: WireFormat | None) -> list[str]:
+    """What a vendor speaking ``target`` does not get of the client's request: its native
+    fields, blocks and hosted tools when the formats differ (named in ``x-parlor-dropped``)."""
+    if request.native_format is None or request.native_format == target:
+        return []
+    names = list(request.native_fields)
+    for message in request.messages:
+        for part in message.parts:
+            if part.type == "native" and part.native is not None:
+                name = str(part.native.get("type") or "block")
+                if name not in names:
+                    names.append(name)
+    names.extend(tool.name for tool in request.tools if tool.native is not None)
+    return names
