@@ -12,7 +12,7 @@ client's HTTP client, the same pool the SDK uses; the SDK still owns every other
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import httpx2
 
@@ -35,9 +35,8 @@ class Endpoint:
 
     def __init__(self, client, http: httpx2.Client, path: str, *, vendor: str,
                  secret: str | None):
-        headers = {**http.headers, **client.default_headers, **client.auth_headers}
-        self._headers = [(name, value) for name, value in headers.items()
-                         if isinstance(value, str) and name.lower() not in PER_CALL_HEADERS]
+        self._headers = merge_headers(http.headers.items(), client.default_headers.items(),
+                                      client.auth_headers.items())
         # Streams are asked for uncompressed, so their bytes can be read as they arrive.
         self._stream_headers = [(name, "identity" if name.lower() == "accept-encoding" else value)
                                 for name, value in self._headers]
@@ -46,11 +45,17 @@ class Endpoint:
         self._http = http
         self._vendor, self._secret = vendor, secret
 
-    def post(self, body: dict, *, stream: bool = False,
-             timeout: httpx2.Timeout | None = None) -> httpx2.Response:
-        """The upstream's 2xx response (unread when ``stream``; close it when done)."""
+    def post(self, body: dict, *, stream: bool = False, timeout: httpx2.Timeout | None = None,
+             headers: Mapping[str, str] | None = None) -> httpx2.Response:
+        """The upstream's 2xx response (unread when ``stream``; close it when done).
+
+        ``headers`` are forwarded on purpose (``anthropic-beta``): each replaces the client's
+        header of the same name, whatever its case."""
+        sent = self._stream_headers if stream else self._headers
+        if headers:
+            sent = merge_headers(sent, headers.items())
         request = httpx2.Request(
-            "POST", self._url, headers=self._stream_headers if stream else self._headers,
+            "POST", self._url, headers=sent,
             content=json.dumps(body, separators=(",", ":")).encode(),
             extensions={"timeout": (timeout or self._timeout).as_dict()})
         name = self._vendor
@@ -74,6 +79,23 @@ class Endpoint:
         message = scrub(error_message(response.status_code, content), self._secret)
         return error_for_status(response.status_code, message, vendor=self._vendor,
                                 retry_after=parse_retry_after(response.headers))
+
+
+def merge_headers(*layers: Iterable[tuple[str, object]]) -> list[tuple[str, str]]:
+    """Each header once: a later layer's value replaces an earlier one of the same name in any
+    case (the HTTP client's ``user-agent`` gives way to the SDK's ``User-Agent``); per-call
+    headers and values that are not strings (the SDK's "omit" markers) are left out."""
+    merged: dict[str, tuple[str, str]] = {}
+    for layer in layers:
+        for name, value in layer:
+            key = name.lower()
+            if key in PER_CALL_HEADERS:
+                continue
+            if isinstance(value, str):
+                merged[key] = (name, value)
+            else:
+                merged.pop(key, None)
+    return list(merged.values())
 
 
 def error_message(status: int, content: bytes) -> str:

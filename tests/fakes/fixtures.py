@@ -24,3 +24,15 @@ def fake_vendor_server():
 def fake_vendor(fake_vendor_server: FakeVendorServer) -> FakeVendorServer:
     fake_vendor_server.reset()
     return fake_vendor_server
+
+
+@pytest.fixture(scope="session")
+def strict_vendor_proxy(fake_vendor_server: FakeVendorServer):
+    """The fake vendor behind aiohttp's strict HTTP/1.1 parser (see tests/fakes/strict_proxy.py)."""
+    from tests.fakes.strict_proxy import StrictProxy
+
+    proxy = StrictProxy(fake_vendor_server.url).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()

@@ -9,6 +9,9 @@ Routes
     ``GET  /v1/models``             Anthropic shape when ``anthropic-version`` is sent, else OpenAI
     ``GET  /v1/models/{id}``        one model, or the protocol's 404
 
+A request that repeats a header that may appear once (``SINGLETON_HEADERS``: aiohttp's list
+plus the auth and version headers) gets the protocol's 400, as from a strict HTTP server.
+
 Auth: ``x-api-key: <key>`` (wins when present, as on the real Anthropic API) or
 ``Authorization: Bearer <key>``. A wrong or missing key gets the protocol's 401 body.
 
@@ -55,6 +58,11 @@ DEFAULT_API_KEY = "sk-fake-0123456789abcdef"
 DEFAULT_MODELS = ("fake-chat", "fake-large", "tool-call")
 CREATED = 1_700_000_000
 STREAM_PREFIX_EVENTS = 2  # deltas sent before a cut or an in-band error
+# Headers a request may carry once: aiohttp's singletons, plus the ones the vendors read.
+SINGLETON_HEADERS = frozenset({
+    "content-length", "content-location", "content-range", "content-type", "etag", "host",
+    "max-forwards", "server", "transfer-encoding", "user-agent", "accept", "authorization",
+    "x-api-key", "anthropic-version"})
 
 OPENAI_ERROR_TYPES = {
     400: ("invalid_request_error", None),
@@ -106,6 +114,7 @@ class RecordedRequest:
     headers: dict[str, str]  # names in lower case
     body: Any  # the parsed JSON body, or None
     client_port: int = 0  # the caller's side of the connection: equal ports, one connection
+    header_names: tuple[str, ...] = ()  # every header line's name in lower case, repeats kept
 
     @property
     def model(self) -> str | None:
@@ -306,7 +315,8 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 bad_json = True
         record = RecordedRequest(self.command, path, parse_qs(split.query), headers, body,
-                                 client_port=self.client_address[1])
+                                 client_port=self.client_address[1],
+                                 header_names=tuple(k.lower() for k in self.headers.keys()))
         fake._record(record)
         self.wire = record.protocol
         try:
@@ -318,6 +328,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, record: RecordedRequest, bad_json: bool) -> None:
         fake = self.server.fake
+        repeated = sorted({n for n in record.header_names if n in SINGLETON_HEADERS
+                           and record.header_names.count(n) > 1})
+        if repeated:  # as strict servers (aiohttp's parser) do
+            return self._error(400, f"Duplicate header(s): {', '.join(repeated)}")
         presented = record.headers.get("x-api-key")
         if presented is None:
             auth = record.headers.get("authorization", "")

@@ -1,4 +1,4 @@
-from tests.fakes.fixtures import fake_vendor, fake_vendor_server  # noqa: F401
+from tests.fakes.fixtures import fake_vendor, fake_vendor_server, strict_vendor_proxy  # noqa: F401
 
 
 def chat_calls_and_sdk_headers(handler, vendor, request) -> tuple[list, dict]:
