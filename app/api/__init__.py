@@ -8,9 +8,10 @@ from app.api import (
     me,
     messages,
     openai_compat,
+    openai_responses,
     usage,
 )
 from app.api.admin import BLUEPRINTS as ADMIN
 
-BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp, me.bp, conversations.bp,
-                    messages.bp, usage.bp, keys.bp, docs.bp, *ADMIN]
+BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp, openai_responses.bp, me.bp,
+                    conversations.bp, messages.bp, usage.bp, keys.bp, docs.bp, *ADMIN]

@@ -121,7 +121,7 @@ OPS = [
        {201: s.Data[s.KeyCreated]}, body=s.KeyCreate),
     Op("delete", "/api/v1/keys/{key_ref}", "Revoke one of your keys (id or prefix)", "Keys",
        {204: None}, error_statuses=(400, 401, 403, 404, 429)),
-] + [Op(**spec) for spec in openapi_admin.OPERATIONS]
+] + [Op(**spec) for spec in openapi_admin.OPERATIONS + openapi_wire.OPERATIONS]
 ERROR_REFS = {"rest": "ErrorOut", "openai": "OpenAIError", "anthropic": "AnthropicError"}
 
 def _models() -> list[type[BaseModel]]:

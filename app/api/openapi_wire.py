@@ -1,7 +1,11 @@
 """JSON Schemas of what the OpenAI- and Anthropic-compatible endpoints answer (app/formatting.py
-writes these objects); open objects, since the vendors' own APIs add fields over time."""
+and app/api/responses_objects.py write these objects); open objects, since the vendors' own
+APIs add fields over time. Also the Responses API operations, as :class:`app.api.openapi.Op`
+keyword arguments (``openapi.py`` builds them into its ``OPS``)."""
 
 from __future__ import annotations
+
+from app.api.schemas.openai_responses import ResponsesRequest
 
 STRING, INTEGER = {"type": "string"}, {"type": "integer"}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -51,9 +55,68 @@ ANTHROPIC_MODEL_LIST = obj({"data": {"type": "array", "items": ANTHROPIC_MODEL},
                             "has_more": {"type": "boolean"}, "first_id": NULLABLE_STRING,
                             "last_id": NULLABLE_STRING})
 
+RESPONSE_ITEM = obj({"type": {"enum": ["message", "function_call"]}, "id": STRING},
+                    {"status": STRING, "role": {"const": "assistant"},
+                     "content": {"type": "array", "items": obj(
+                         {"type": {"const": "output_text"}, "text": STRING},
+                         {"annotations": {"type": "array"}})},
+                     "call_id": STRING, "name": STRING, "arguments": STRING,
+                     "namespace": STRING})
+RESPONSE_USAGE = obj({"input_tokens": INTEGER, "output_tokens": INTEGER,
+                      "total_tokens": INTEGER},
+                     {"input_tokens_details": obj({"cached_tokens": INTEGER}),
+                      "output_tokens_details": obj({"reasoning_tokens": INTEGER})})
+OPENAI_RESPONSE = obj({
+    "id": STRING, "object": {"const": "response"}, "created_at": INTEGER, "model": STRING,
+    "status": {"enum": ["completed", "incomplete", "in_progress", "failed"]},
+    "output": {"type": "array", "items": RESPONSE_ITEM},
+}, {"usage": {"anyOf": [RESPONSE_USAGE, {"type": "null"}]},
+    "incomplete_details": {"anyOf": [obj({"reason": STRING}), {"type": "null"}]},
+    "previous_response_id": NULLABLE_STRING, "store": {"type": "boolean"},
+    "parallel_tool_calls": {"type": "boolean"}, "tools": {"type": "array"}})
+OPENAI_RESPONSE_DELETED = obj({"id": STRING, "object": {"const": "response"},
+                               "deleted": {"const": True}})
+
 SCHEMAS = {
     "OpenAIError": OPENAI_ERROR, "AnthropicError": ANTHROPIC_ERROR,
     "OpenAIChatCompletion": OPENAI_COMPLETION, "OpenAIModel": OPENAI_MODEL,
     "OpenAIModelList": OPENAI_MODEL_LIST, "AnthropicMessage": ANTHROPIC_MESSAGE,
     "AnthropicModel": ANTHROPIC_MODEL, "AnthropicModelList": ANTHROPIC_MODEL_LIST,
+    "OpenAIResponse": OPENAI_RESPONSE, "OpenAIResponseDeleted": OPENAI_RESPONSE_DELETED,
 }
+
+
+def _content(name: str, stream: bool = False) -> dict:
+    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+    if stream:
+        content["text/event-stream"] = {"schema": {"type": "string"}}
+    return content
+
+
+RESPONSES_TAG = "OpenAI-compatible"
+RESPONSES_ERRORS = (400, 401, 403, 404, 413, 429, 502, 504)
+STREAM_NOTE = ("Any routed model, translated for its vendor. Fields Parlor does not interpret "
+               "(metadata, include, service_tier, hosted tools...) are dropped and named in the "
+               "`x-parlor-dropped` header. `store` (default true) keeps the response for the "
+               "key's owner. With `stream: true`: `response.created`, `response.in_progress`, "
+               "per output item `response.output_item.added`, its content and argument deltas "
+               "and `.done` events, then `response.completed` (or `response.incomplete`); a "
+               "vendor failure after the start is `response.failed`.")
+OPERATIONS = [
+    {"method": "post", "path": "/v1/responses", "summary": "OpenAI Responses API",
+     "tag": RESPONSES_TAG, "ok": {200: _content("OpenAIResponse", stream=True)},
+     "body": ResponsesRequest, "errors": "openai", "error_statuses": RESPONSES_ERRORS,
+     "security": [{"bearer": []}], "description": STREAM_NOTE},
+    {"method": "post", "path": "/v1/v1/responses",
+     "summary": "OpenAI Responses API (base URL ending in /v1/v1)", "tag": RESPONSES_TAG,
+     "ok": {200: _content("OpenAIResponse", stream=True)}, "body": ResponsesRequest,
+     "errors": "openai", "error_statuses": RESPONSES_ERRORS, "security": [{"bearer": []}]},
+    {"method": "get", "path": "/v1/responses/{response_id}", "summary": "A stored response",
+     "tag": RESPONSES_TAG, "ok": {200: _content("OpenAIResponse")}, "errors": "openai",
+     "error_statuses": (401, 403, 404, 429), "security": [{"bearer": []}],
+     "description": "Only the key owner's own responses; any other id is a 404."},
+    {"method": "delete", "path": "/v1/responses/{response_id}",
+     "summary": "Delete a stored response", "tag": RESPONSES_TAG,
+     "ok": {200: _content("OpenAIResponseDeleted")}, "errors": "openai",
+     "error_statuses": (401, 403, 404, 429), "security": [{"bearer": []}]},
+]

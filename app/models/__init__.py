@@ -3,6 +3,7 @@
 from app.models.accounts import ApiKey, Role, User
 from app.models.audit import AuditEvent
 from app.models.chat import Conversation, Message, MessageStatus
+from app.models.responses import StoredResponse
 from app.models.usage import UsageDaily, UsageRecord
 from app.models.vendors import ModelRoute, VendorCredential, model_route_roles
 
@@ -14,6 +15,7 @@ __all__ = [
     "MessageStatus",
     "ModelRoute",
     "Role",
+    "StoredResponse",
     "UsageDaily",
     "UsageRecord",
     "User",
