@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from app.api import auth, errors, schemas
 from app.api.responses_objects import ResponseDraft
@@ -60,6 +60,9 @@ def create_response():
 
 @bp.get("/responses/<response_id>")
 def get_response(response_id: str):
+    if request.args.get("stream", "").lower() in ("true", "1"):
+        raise errors.ApiError(400, "Streaming a stored response again is not supported by "
+                                   "Parlor yet; retrieve it without 'stream'.", param="stream")
     answer = stored.get(auth.current_caller().user.id, response_id)
     if answer is None:
         raise _not_found(response_id)

@@ -234,3 +234,36 @@ def test_each_response_writes_one_usage_record(openai_client, usage_records, key
     assert [(r["model"], r["input_tokens"], r["output_tokens"], r["status"]) for r in records] == [
         ("openai/fake-chat", 2, 3, "complete"), ("anthropic/fake-chat", 3, 4, "complete")]
     assert all(r["api_key_id"] == key.id and r["source"] == "api" for r in records)
+
+
+def test_a_deleted_turn_leaves_the_chain_from_the_turn_after_it(openai_client, fake_vendor):
+    first = openai_client.responses.create(model="openai/fake-chat", input="one")
+    second = openai_client.responses.create(model="openai/fake-chat", input="two",
+                                            previous_response_id=first.id)
+    third = openai_client.responses.create(model="openai/fake-chat", input="three",
+                                           previous_response_id=second.id)
+    openai_client.responses.delete(second.id)
+    openai_client.responses.create(model="openai/fake-chat", input="four",
+                                   previous_response_id=third.id)
+    assert [text for _, text in _turns(fake_vendor.last_request.body["messages"])] == [
+        "three", "Echo: three", "four"]
+    with pytest.raises(openai.NotFoundError):
+        openai_client.responses.create(model="openai/fake-chat", input="five",
+                                       previous_response_id=second.id)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_offline_mock_vendor_answers_too(openai_client, stream):
+    if stream:
+        with openai_client.responses.stream(model="mock/echo", input="mock me") as events:
+            final = events.get_final_response()
+    else:
+        final = openai_client.responses.create(model="mock/echo", input="mock me")
+    assert final.output_text == "mock me" and final.status == "completed"
+
+
+def test_retrieving_a_stored_response_as_a_stream_is_refused_clearly(openai_client):
+    created = openai_client.responses.create(model="openai/fake-chat", input="hi")
+    with pytest.raises(openai.BadRequestError) as caught:
+        list(openai_client.responses.retrieve(created.id, stream=True))
+    assert caught.value.response.json()["error"]["param"] == "stream"
