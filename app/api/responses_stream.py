@@ -110,23 +110,23 @@ class ResponsesStream:
         return next(i for i, seen in enumerate(self.output) if seen is item)
 
     def _close(self, status: str) -> list[str]:
-        """The done events of the open item, if any."""
+        """The done events of the open item, if any (a message ends with ``status``; a call
+        whose arguments all arrived is always complete)."""
         item, self.open = self.open, None
         if item is None:
             return []
         index = self._index(item)
-        item["status"] = status
         if item["type"] == "message":
             text = "".join(self.text)
             self.text = []
-            item["content"] = [output_text(text)]
+            item["status"], item["content"] = status, [output_text(text)]
             events = [
                 self._event("response.output_text.done", item_id=item["id"], output_index=index,
                             content_index=0, text=text, logprobs=[]),
                 self._event("response.content_part.done", item_id=item["id"],
                             output_index=index, content_index=0, part=output_text(text))]
         else:
-            item["status"] = "completed"  # a call whose arguments all arrived
+            item["status"] = "completed"
             events = [self._event("response.function_call_arguments.done", item_id=item["id"],
                                   output_index=index, arguments=item["arguments"])]
         return events + [self._event("response.output_item.done", output_index=index,
