@@ -100,13 +100,18 @@ def openai_finish_reason(reason: str | None) -> str | None:
 
 def openai_usage(usage) -> dict:
     return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.total_tokens}
+            "total_tokens": usage.total_tokens,
+            "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens},
+            "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens}}
 
 
 def openai_completion(result, *, id: str, model: str, created: int) -> dict:
     """A normalised Result as an OpenAI ``chat.completion`` object."""
     message = {"role": "assistant", "content": result.text or (None if result.tool_calls else ""),
                "refusal": None}
+    reasoning = "".join(part.text for part in result.thinking if part.type == "thinking")
+    if reasoning:  # as OpenAI-compatible reasoning servers (vLLM, DeepSeek) send it
+        message["reasoning_content"] = reasoning
     if result.tool_calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
@@ -142,6 +147,8 @@ class OpenAIStream:
     def feed(self, delta) -> list[str]:
         """The events for one normalised delta (none, one or several)."""
         events = []
+        if delta.thinking:
+            events.append(self._chunk({"reasoning_content": delta.thinking}))
         if delta.text:
             events.append(self._text_head + _json(delta.text) + self._text_tail)
         if delta.tool_call:

@@ -14,7 +14,7 @@ from flask import Blueprint, g, jsonify, request
 from app import formatting
 from app.api import auth, errors, schemas
 from app.api.schemas.openai_chat import ChatCompletionRequest
-from app.api.streaming import relay, sse_response
+from app.api.streaming import mark_dropped, relay, sse_response
 from app.extensions import csrf
 from app.services import gateway
 
@@ -38,20 +38,22 @@ def authenticate():
 
 @bp.post("/chat/completions")
 def chat_completions():
-    body = schemas.parse(ChatCompletionRequest, schemas.read_json_object())
+    raw = schemas.read_json_object()
+    body = schemas.parse(ChatCompletionRequest, raw)
     caller = auth.current_caller().for_ledger()
-    chat_request = body.to_chat_request()
+    chat_request = body.to_chat_request(raw)
     completion_id, created = "chatcmpl-" + secrets.token_hex(12), int(time.time())
     if body.stream:
         route, deltas = gateway.open_stream(caller, body.model, chat_request)
         encoder = formatting.OpenAIStream(id=completion_id, model=body.model, created=created,
                                           include_usage=body.include_usage)
-        return sse_response(relay(errors.OPENAI, encoder, deltas), route)
+        return mark_dropped(sse_response(relay(errors.OPENAI, encoder, deltas), route),
+                            chat_request, route)
     result, route = gateway.complete(caller, body.model, chat_request)
     response = jsonify(formatting.openai_completion(result, id=completion_id, model=body.model,
                                                     created=created))
     response.headers["x-parlor-route"] = route.label
-    return response
+    return mark_dropped(response, chat_request, route)
 
 
 @bp.get("/models")

@@ -9,7 +9,7 @@ from flask import Response, stream_with_context
 
 from app import metrics
 from app.api import errors, keepalive
-from app.vendors import Route, VendorError
+from app.vendors import WIRE_FORMATS, ChatRequest, Route, VendorError, dropped_fields
 
 log = logging.getLogger(__name__)
 
@@ -52,4 +52,13 @@ def sse_response(events: Iterator[str], route: Route) -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     response.headers["x-parlor-route"] = route.label
+    return response
+
+
+def mark_dropped(response: Response, request: ChatRequest, route: Route) -> Response:
+    """Name in ``x-parlor-dropped`` what of the client's request the route's vendor did not get
+    (its own-format fields, blocks and hosted tools, when the vendor speaks another format)."""
+    dropped = dropped_fields(request, WIRE_FORMATS.get(route.credential.kind))
+    if dropped:
+        response.headers["x-parlor-dropped"] = ",".join(dropped)
     return response

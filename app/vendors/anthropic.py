@@ -7,6 +7,7 @@ through its pydantic models.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -31,10 +32,15 @@ from app.vendors.types import (
     ChatRequest,
     Credential,
     Delta,
+    OutputFormat,
+    Part,
+    Reasoning,
     Result,
     ToolCall,
     ToolCallDelta,
+    ToolSpec,
     Usage,
+    budget_for_effort,
 )
 from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
 
@@ -97,7 +103,8 @@ class AnthropicHandler(VendorHandler):
         with self._translated_errors():
             content = self.messages.post(_params(request)).content
         try:
-            return _read_message(json.loads(content), request.model)
+            return _read_message(json.loads(content), request.model,
+                                 forced=request.output_format is not None)
         except MALFORMED:
             raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
                                     vendor=self.credential.name) from None
@@ -107,7 +114,7 @@ class AnthropicHandler(VendorHandler):
         # until the headers: the first-token timeout; after them the watchdog keeps time
         timeout = anthropic.Timeout(min(limits.first_token, limits.total),
                                     connect=self.credential.connect_timeout)
-        started, state = time.monotonic(), {}
+        started, state = time.monotonic(), {"forced": request.output_format is not None}
         with stall_guard(self.credential.name) as guarded, self._translated_errors():
             params = _params(request, stream=True)
             with closing(self.messages.post(params, stream=True, timeout=timeout)) as upstream:
@@ -118,7 +125,9 @@ class AnthropicHandler(VendorHandler):
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
                                     vendor=self.credential.name)
         yield Delta(finish_reason=state["finish"],
-                    usage=Usage(state.get("input_tokens", 0), state.get("output_tokens", 0)))
+                    usage=Usage(state.get("input_tokens", 0), state.get("output_tokens", 0),
+                                cache_read_tokens=state.get("cache_read", 0),
+                                cache_write_tokens=state.get("cache_write", 0)))
 
 
 def _deltas(lines: Iterable[str], watchdog: StallWatchdog, state: dict,
@@ -184,15 +193,24 @@ def _read_event(event_name: str | None, event: dict, state: dict) -> list[Delta]
                            else "the stream failed")
     if kind == "content_block_delta":
         delta = event["delta"]
-        if delta.get("type") == "text_delta":
+        kind = delta.get("type")
+        if kind == "text_delta":
             return [Delta(text=_string(delta["text"]))]
-        if delta.get("type") == "input_json_delta" and state.get("in_tool"):
+        if kind == "input_json_delta" and state.get("in_tool"):
+            if state.get("forced"):  # a structured answer: the forced tool's input is the text
+                return [Delta(text=_string(delta["partial_json"]))]
             return [Delta(tool_call=ToolCallDelta(index=state.get("tools", 0),
                                                   arguments=_string(delta["partial_json"])))]
+        if kind == "thinking_delta":
+            return [Delta(thinking=_string(delta["thinking"]))]
+        if kind == "signature_delta":
+            return [Delta(signature=_string(delta["signature"]))]
     elif kind == "content_block_start":
         block = event["content_block"]
         state["in_tool"] = block.get("type") == "tool_use"
-        if state["in_tool"]:
+        if block.get("type") == "redacted_thinking":
+            return [Delta(redacted_thinking=_string(block["data"]))]
+        if state["in_tool"] and not state.get("forced"):
             return [Delta(tool_call=ToolCallDelta(index=state.get("tools", 0),
                                                   id=_string(block["id"]),
                                                   name=_string(block["name"])))]
@@ -200,20 +218,25 @@ def _read_event(event_name: str | None, event: dict, state: dict) -> list[Delta]
         if state.pop("in_tool", False):
             state["tools"] = state.get("tools", 0) + 1
     elif kind == "message_start":
-        state["input_tokens"] = _input_tokens(event["message"].get("usage") or {})
+        _remember_input(event["message"].get("usage") or {}, state)
     elif kind == "message_delta":
         state["finish"] = STOP_REASONS.get((event.get("delta") or {}).get("stop_reason"), "stop")
+        if state["finish"] == "tool_calls" and state.get("forced"):
+            state["finish"] = "stop"
         usage = event.get("usage") or {}
         state["output_tokens"] = int(usage.get("output_tokens") or 0)
         if usage.get("input_tokens") is not None:
-            state["input_tokens"] = _input_tokens(usage)
+            _remember_input(usage, state)
     elif kind == "message_stop":
         state["finished"] = True
     return []
 
 
-def _read_message(body: dict, model: str) -> Result:
-    """A Messages reply body as a Result (a wrong shape raises a built-in error)."""
+def _read_message(body: dict, model: str, *, forced: bool = False) -> Result:
+    """A Messages reply body as a Result (a wrong shape raises a built-in error).
+
+    ``forced``: the request asked for structured output, so the forced tool's input is the
+    answer's text."""
     blocks = body["content"]
     text = "".join(_string(block["text"]) for block in blocks if block.get("type") == "text")
     calls = tuple(
@@ -222,14 +245,26 @@ def _read_message(body: dict, model: str) -> Result:
         for block in blocks
         if block.get("type") == "tool_use"
     )
+    finish = STOP_REASONS.get(body.get("stop_reason"), "stop")
+    if forced and calls:
+        text, calls, finish = calls[0].arguments, (), "stop"
     return Result(
         text=text,
-        finish_reason=STOP_REASONS.get(body.get("stop_reason"), "stop"),
+        finish_reason=finish,
         usage=_usage(body.get("usage") or {}),
         model=str(body.get("model") or model),
         tool_calls=calls,
         id=str(body.get("id") or ""),
+        thinking=tuple(_thinking_part(b) for b in blocks
+                       if b.get("type") in ("thinking", "redacted_thinking")),
     )
+
+
+def _thinking_part(block: dict) -> Part:
+    if block["type"] == "redacted_thinking":
+        return Part("redacted_thinking", data=_string(block["data"]))
+    return Part("thinking", text=_string(block["thinking"]),
+                signature=str(block.get("signature") or ""))
 
 
 def _string(value) -> str:
@@ -243,11 +278,13 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
 
     Keys go in the order ``messages.create`` sent them, so the bytes on the wire are unchanged.
     Sampling parameters are left out: API version 2026-10-21, which SDK 2.x speaks, refuses them.
+    A client that spoke Anthropic itself has its own fields and blocks forwarded unchanged.
     """
-    system = "\n\n".join(m.content for m in request.messages if m.role == "system" and m.content)
+    native = request.native_format == "anthropic"
+    systems = [m for m in request.messages if m.role == "system"]
     params: dict = {
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-        "messages": _turns([m for m in request.messages if m.role != "system"]),
+        "messages": _turns([m for m in request.messages if m.role != "system"], native),
         "model": request.model,
     }
     if request.user:
@@ -256,26 +293,84 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
         params["stop_sequences"] = list(request.stop)
     if stream:
         params["stream"] = True
-    if system:
+    if system := _system(systems):
         params["system"] = system
-    if request.tool_choice:
+    tools = [_tool(t) for t in request.tools if t.native is None or native]
+    choice = request.tool_choice
+    if request.output_format is not None:  # structured output: one forced tool (see _forced)
+        tools = [_output_tool(request.output_format)]
+        choice = tools[0]["name"]
+    if choice:
         params["tool_choice"] = {"auto": {"type": "auto"}, "none": {"type": "none"},
                                  "required": {"type": "any"}}.get(
-            request.tool_choice, {"type": "tool", "name": request.tool_choice})
-    if request.tools:
-        params["tools"] = [
-            {"name": t.name, "description": t.description, "input_schema": t.parameters}
-            for t in request.tools
-        ]
+            choice, {"type": "tool", "name": choice})
+        if request.parallel_tool_calls is False and choice != "none":
+            params["tool_choice"]["disable_parallel_tool_use"] = True
+    if tools:
+        params["tools"] = tools
+    if (thinking := _thinking(request.reasoning)) is not None:
+        params["thinking"] = thinking
+        budget = thinking.get("budget_tokens")
+        if budget and params["max_tokens"] <= budget:  # the API wants max_tokens > budget
+            params["max_tokens"] = budget + (request.max_tokens or DEFAULT_MAX_TOKENS)
+    if native:  # the client's own fields, as it sent them: the vendor decides
+        params.update({k: v for k, v in request.native_fields.items() if k not in params})
     return params
 
 
-def _turns(messages: list[ChatMessage]) -> list[dict]:
+def _system(systems: list[ChatMessage]) -> str | list[dict] | None:
+    """The system prompt: a string, or text blocks when one carries a cache_control mark."""
+    parts = [p for m in systems for p in (m.parts or (Part("text", text=m.content),))
+             if p.type == "text" and p.text]
+    if not parts:
+        return None
+    if not any(p.cache_control for p in parts):
+        return "\n\n".join(p.text for p in parts)
+    return [_with_cache({"type": "text", "text": p.text}, p.cache_control) for p in parts]
+
+
+def _tool(tool: ToolSpec) -> dict:
+    if tool.native is not None:
+        return dict(tool.native)
+    out = {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}
+    if tool.strict is not None:
+        out["strict"] = tool.strict
+    return _with_cache(out, tool.cache_control)
+
+
+def _output_tool(output: OutputFormat) -> dict:
+    """The tool a structured answer is forced through: its input is the answer."""
+    schema = dict(output.schema or {"type": "object"})
+    if schema.get("type") != "object":  # tool inputs are objects
+        schema = {"type": "object", "properties": {"value": schema}, "required": ["value"]}
+    return {"name": output.name, "description": output.description or
+            "Answer with this tool: its input is the whole answer.", "input_schema": schema}
+
+
+def _thinking(reasoning: Reasoning | None) -> dict | None:
+    """Anthropic's thinking setting for a request's reasoning (an effort becomes a budget)."""
+    if reasoning is None:
+        return None
+    if reasoning.mode in ("adaptive", "disabled"):
+        thinking: dict = {"type": reasoning.mode}
+    elif reasoning.mode == "enabled" or reasoning.budget_tokens:
+        thinking = {"type": "enabled",
+                    "budget_tokens": reasoning.budget_tokens or budget_for_effort("medium")}
+    elif reasoning.effort and reasoning.effort != "none":
+        thinking = {"type": "enabled", "budget_tokens": budget_for_effort(reasoning.effort)}
+    else:
+        return None
+    if reasoning.display and thinking["type"] != "disabled":
+        thinking["display"] = reasoning.display
+    return thinking
+
+
+def _turns(messages: list[ChatMessage], native: bool) -> list[dict]:
     """Alternating user/assistant turns: tool results become user turns, same roles merge."""
     turns: list[dict] = []
     for message in messages:
         role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message)
+        blocks = _blocks(message, native)
         if turns and turns[-1]["role"] == role:
             if message.role == "tool":  # tool results go first in their user turn, in order
                 content = turns[-1]["content"]
@@ -289,11 +384,18 @@ def _turns(messages: list[ChatMessage]) -> list[dict]:
     return turns
 
 
-def _blocks(message: ChatMessage) -> list[dict]:
+def _blocks(message: ChatMessage, native: bool) -> list[dict]:
     if message.role == "tool":
-        return [{"type": "tool_result", "tool_use_id": message.tool_call_id,
-                 "content": message.content}]
-    blocks: list[dict] = [{"type": "text", "text": message.content}] if message.content else []
+        content = ([b for p in message.parts if (b := _block(p, native))] if message.parts
+                   else message.content)
+        result = {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": content}
+        if message.is_error is not None:
+            result["is_error"] = message.is_error
+        return [_with_cache(result, message.cache_control)]
+    if message.parts:
+        blocks = [b for p in message.parts if (b := _block(p, native))]
+    else:
+        blocks = [{"type": "text", "text": message.content}] if message.content else []
     for call in message.tool_calls:
         try:
             arguments = json.loads(call.arguments or "{}")
@@ -301,6 +403,42 @@ def _blocks(message: ChatMessage) -> list[dict]:
             raise VendorBadRequest(f"tool call {call.id} has arguments that are not JSON") from None
         blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": arguments})
     return blocks
+
+
+def _block(part: Part, native: bool) -> dict | None:
+    """One content part as a Messages block (None: nothing this vendor can take)."""
+    if part.type == "text":
+        block: dict | None = {"type": "text", "text": part.text} if part.text else None
+    elif part.type in ("image", "document"):
+        block = {"type": part.type, "source": _source(part)}
+        if part.type == "document" and part.name:
+            block["title"] = part.name
+    elif part.type == "thinking":
+        # reasoning from another vendor has no signature: Anthropic would refuse it
+        block = ({"type": "thinking", "thinking": part.text, "signature": part.signature}
+                 if part.signature else None)
+    elif part.type == "redacted_thinking":
+        block = {"type": "redacted_thinking", "data": part.data}
+    else:
+        block = dict(part.native) if native and part.native is not None else None
+    return _with_cache(block, part.cache_control) if block is not None else None
+
+
+def _source(part: Part) -> dict:
+    if part.url:
+        return {"type": "url", "url": part.url}
+    if part.data is None:  # a text document
+        return {"type": "text", "media_type": "text/plain", "data": part.text}
+    if (part.media_type or "").startswith("text/"):  # base64 sources are for PDFs alone
+        text = base64.b64decode(part.data).decode("utf-8", "replace")
+        return {"type": "text", "media_type": "text/plain", "data": text}
+    return {"type": "base64", "media_type": part.media_type, "data": part.data}
+
+
+def _with_cache(block: dict, cache_control) -> dict:
+    if cache_control:
+        block["cache_control"] = dict(cache_control)
+    return block
 
 
 def _input_tokens(usage: dict) -> int:
@@ -311,6 +449,14 @@ def _input_tokens(usage: dict) -> int:
     )
 
 
+def _remember_input(usage: dict, state: dict) -> None:
+    state["input_tokens"] = _input_tokens(usage)
+    state["cache_read"] = int(usage.get("cache_read_input_tokens") or 0)
+    state["cache_write"] = int(usage.get("cache_creation_input_tokens") or 0)
+
+
 def _usage(usage: dict) -> Usage:
     return Usage(input_tokens=_input_tokens(usage),
-                 output_tokens=int(usage.get("output_tokens") or 0))
+                 output_tokens=int(usage.get("output_tokens") or 0),
+                 cache_read_tokens=int(usage.get("cache_read_input_tokens") or 0),
+                 cache_write_tokens=int(usage.get("cache_creation_input_tokens") or 0))

@@ -20,7 +20,20 @@ from app.vendors.errors import (
 )
 from app.vendors.sender import Endpoint, error_message, sse_data
 from app.vendors.transport import http_client_options
-from app.vendors.types import ChatRequest, Delta, Result, ToolCall, ToolCallDelta, Usage
+from app.vendors.types import (
+    ChatMessage,
+    ChatRequest,
+    Delta,
+    OutputFormat,
+    Part,
+    Reasoning,
+    Result,
+    ToolCall,
+    ToolCallDelta,
+    ToolSpec,
+    Usage,
+    effort_for_budget,
+)
 from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
 
 FINISH_REASONS = {"function_call": "tool_calls"}
@@ -70,7 +83,9 @@ class OpenAIHandler(VendorHandler):
             return sorted(model.id for model in self.client.models.list())
 
     def _params(self, request: ChatRequest) -> dict:
-        params: dict = {"model": request.model, "messages": [_message(m) for m in request.messages]}
+        native = request.native_format == "openai"
+        params: dict = {"model": request.model,
+                        "messages": [_message(m, native) for m in request.messages]}
         if request.max_tokens is not None:
             # Reasoning models refuse the legacy field; compatible servers often know only it.
             field = "max_completion_tokens" if self.credential.kind == "openai" else "max_tokens"
@@ -80,17 +95,22 @@ class OpenAIHandler(VendorHandler):
                 params[name] = getattr(request, name)
         if request.stop:
             params["stop"] = list(request.stop)
-        if request.tools:
-            params["tools"] = [
-                {"type": "function", "function": {
-                    "name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in request.tools
-            ]
+        tools = [_tool(t) for t in request.tools if t.native is None or native]
+        if tools:
+            params["tools"] = tools
         if request.tool_choice:
             params["tool_choice"] = (
                 request.tool_choice if request.tool_choice in ("auto", "none", "required")
                 else {"type": "function", "function": {"name": request.tool_choice}}
             )
+        if request.parallel_tool_calls is not None and tools:
+            params["parallel_tool_calls"] = request.parallel_tool_calls
+        if (effort := _effort(request.reasoning)) is not None:
+            params["reasoning_effort"] = effort
+        if request.output_format is not None:
+            params["response_format"] = _response_format(request.output_format)
+        if native:  # the client's own fields, as it sent them: the vendor decides
+            params.update({k: v for k, v in request.native_fields.items() if k not in params})
         return params
 
     def complete(self, request: ChatRequest) -> Result:
@@ -155,6 +175,7 @@ def _read_completion(body: dict, model: str) -> Result:
                  arguments=str((c.get("function") or {}).get("arguments") or ""))
         for c in (message.get("tool_calls") or [])
     )
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
     return Result(
         text=str(message.get("content") or ""),
         finish_reason=_finish(choice.get("finish_reason")),
@@ -162,6 +183,8 @@ def _read_completion(body: dict, model: str) -> Result:
         model=str(body.get("model") or model),
         tool_calls=calls,
         id=str(body.get("id") or ""),
+        thinking=(Part("thinking", text=reasoning),) if isinstance(reasoning, str) and reasoning
+        else (),
     )
 
 
@@ -180,6 +203,9 @@ def _read_chunk(chunk: dict, state: dict) -> list[Delta]:
     deltas = []
     for choice in (chunk.get("choices") or ())[:1]:
         delta = choice.get("delta") or {}
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if reasoning and isinstance(reasoning, str):  # OpenAI-compatible servers' reasoning text
+            deltas.append(Delta(thinking=reasoning))
         if delta.get("content"):
             deltas.append(Delta(text=str(delta["content"])))
         for call in delta.get("tool_calls") or ():
@@ -193,8 +219,9 @@ def _read_chunk(chunk: dict, state: dict) -> list[Delta]:
     return deltas
 
 
-def _message(message) -> dict:
-    out: dict = {"role": message.role, "content": message.content}
+def _message(message: ChatMessage, native: bool) -> dict:
+    content = _content(message.parts, native) if message.parts else message.content
+    out: dict = {"role": message.role, "content": content}
     if message.role == "tool":
         out["tool_call_id"] = message.tool_call_id
     if message.tool_calls:
@@ -206,6 +233,66 @@ def _message(message) -> dict:
     return out
 
 
+def _content(parts: tuple[Part, ...], native: bool) -> list[dict] | str:
+    """Content parts in Chat Completions' shape; earlier thinking is Anthropic's alone."""
+    out: list[dict] = []
+    for part in parts:
+        if part.type == "text":
+            out.append({"type": "text", "text": part.text})
+        elif part.type == "image":
+            url = part.url or f"data:{part.media_type};base64,{part.data}"
+            out.append({"type": "image_url", "image_url": {"url": url}})
+        elif part.type == "document":
+            out.append(_document(part))
+        elif part.type == "native" and native and part.native is not None:
+            out.append(dict(part.native))
+    if all(p["type"] == "text" for p in out):
+        return "\n".join(p["text"] for p in out)  # what every compatible server reads
+    return out
+
+
+def _document(part: Part) -> dict:
+    """A PDF as a ``file`` part; a text document (or a URL one) as text naming its source."""
+    if part.data and part.media_type == "application/pdf":
+        file = {"file_data": f"data:{part.media_type};base64,{part.data}"}
+        if part.name:
+            file["filename"] = part.name
+        return {"type": "file", "file": file}
+    title = part.name or part.url or "document"
+    return {"type": "text", "text": f"{title}:\n{part.text}" if part.text else title}
+
+
+def _tool(tool: ToolSpec) -> dict:
+    if tool.native is not None:
+        return dict(tool.native)
+    function = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+    if tool.strict is not None:
+        function["strict"] = tool.strict
+    return {"type": "function", "function": function}
+
+
+def _effort(reasoning: Reasoning | None) -> str | None:
+    """OpenAI's reasoning effort for a request's reasoning (a thinking budget is translated)."""
+    if reasoning is None or reasoning.mode == "disabled":
+        return None
+    if reasoning.effort:
+        return reasoning.effort
+    if reasoning.budget_tokens:
+        return effort_for_budget(reasoning.budget_tokens)
+    return "medium" if reasoning.mode else None  # adaptive thinking: the model's own default
+
+
+def _response_format(output: OutputFormat) -> dict:
+    if output.type == "json_object":
+        return {"type": "json_object"}
+    spec: dict = {"name": output.name, "schema": dict(output.schema or {"type": "object"})}
+    if output.strict is not None:
+        spec["strict"] = output.strict
+    if output.description:
+        spec["description"] = output.description
+    return {"type": "json_schema", "json_schema": spec}
+
+
 def _finish(reason: str | None):
     reason = FINISH_REASONS.get(reason, reason)
     return reason if reason in ("stop", "length", "tool_calls", "content_filter") else "stop"
@@ -214,5 +301,9 @@ def _finish(reason: str | None):
 def _usage(usage: dict | None) -> Usage:
     if not usage:
         return Usage()
+    prompt = usage.get("prompt_tokens_details") or {}
+    completion = usage.get("completion_tokens_details") or {}
     return Usage(input_tokens=int(usage.get("prompt_tokens") or 0),
-                 output_tokens=int(usage.get("completion_tokens") or 0))
+                 output_tokens=int(usage.get("completion_tokens") or 0),
+                 cache_read_tokens=int(prompt.get("cached_tokens") or 0),
+                 reasoning_tokens=int(completion.get("reasoning_tokens") or 0))

@@ -141,13 +141,18 @@ def test_vendor_404_model_is_not_found(openai_client):
     ({"model": "openai/fake-chat", "messages": HI, "n": 2}, "n greater than 1 is not supported"),
     ({"model": "openai/fake-chat", "messages": HI, "logprobs": True}, "logprobs is not supported"),
     ({"model": "openai/fake-chat", "messages": HI, "temperature": 3}, "temperature: Input should"),
-    ({"model": "openai/fake-chat", "messages": HI, "bogus": 1}, "bogus: Extra inputs"),
+    ({"model": "openai/fake-chat", "messages": HI, "modalities": ["text", "audio"]},
+     "Audio output is not supported"),
     ({"model": "openai/fake-chat", "messages": [{"role": "tool", "content": "x"}]},
      "messages.0: a tool message needs 'tool_call_id'"),
     ({"model": "openai/fake-chat", "messages": [{"role": "user", "content": [
-        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}]},
-     "messages.0.content.0: Image, audio and file content is not supported by Parlor yet"),
-], ids=["no-model", "wrong-type", "n", "logprobs", "range", "unknown-field", "tool-id", "image"])
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,not base64!"}}]}]},
+     "messages.0.content.0: image_url.url holds data that is not base64"),
+    ({"model": "openai/fake-chat", "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "file:///etc/passwd"}}]}]},
+     "image_url.url must be an http(s) URL or a data URL"),
+], ids=["no-model", "wrong-type", "n", "logprobs", "range", "audio-out", "tool-id", "bad-image",
+        "file-url"])
 def test_invalid_openai_body_is_a_bad_request(openai_client, body, message):
     with pytest.raises(openai.BadRequestError) as caught:
         openai_client.post("/chat/completions", body=body, cast_to=object)

@@ -53,7 +53,27 @@ def test_system_prompt_stop_and_max_tokens_reach_the_vendor(openai_client, fake_
     sent = fake_vendor.last_request.body
     assert sent["messages"][0] == {"role": "system", "content": "Be brief."}
     assert sent["stop"] == ["zzz"] and sent["temperature"] == 0.5
-    assert "seed" not in sent and "metadata" not in sent
+    # fields Parlor does not interpret reach an OpenAI-type vendor unchanged
+    assert (sent["seed"], sent["metadata"], sent["store"]) == (7, {"team": "a"}, False)
+
+
+def test_fields_without_a_counterpart_are_dropped_for_anthropic_and_named(openai_client,
+                                                                          fake_vendor):
+    response = openai_client.chat.completions.with_raw_response.create(
+        model="anthropic/fake-chat", seed=7, metadata={"team": "a"}, store=False,
+        service_tier="auto", extra_body={"brand_new_field": 1},
+        messages=[{"role": "user", "content": "hi"}])
+    assert response.parse().choices[0].message.content == "Echo: hi"
+    assert sorted(response.headers["x-parlor-dropped"].split(",")) == sorted([
+        "seed", "metadata", "store", "service_tier", "brand_new_field"])
+    sent = fake_vendor.last_request.body
+    assert not {"seed", "metadata", "store", "service_tier", "brand_new_field"} & set(sent)
+
+
+def test_nothing_dropped_means_no_dropped_header(openai_client):
+    response = openai_client.chat.completions.with_raw_response.create(
+        model="openai/fake-chat", seed=7, messages=[{"role": "user", "content": "hi"}])
+    assert "x-parlor-dropped" not in response.headers
 
 
 def test_streamed_completion_sends_role_once_then_finish_usage_and_done(openai_client,

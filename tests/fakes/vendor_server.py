@@ -35,6 +35,10 @@ Behaviour is chosen by the requested model name, so tests need no shared switche
                             503 (OpenAI) or 529 ``overloaded_error`` (Anthropic); then echo
     ``slow-stream``         streams many words ``chunk_delay`` apart; a client that hangs up is
                             recorded in ``disconnects``
+    ``*thinking*``, ``*reasoning*``  reasoning before the text (also on request: thinking /
+                            reasoning_effort), and prompt-cache usage (tests/fakes/reasoning.py)
+    JSON output             response_format, or an Anthropic forced tool, answered with JSON
+                            fitting the schema (tests/fakes/structured.py)
 
 Streams use chunked transfer-encoding and are flushed after every event; the body ends right
 after the terminator (``data: [DONE]`` or ``message_stop``). Every request is recorded in
@@ -53,6 +57,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.fakes import reasoning, structured
 
 DEFAULT_API_KEY = "sk-fake-0123456789abcdef"
 DEFAULT_MODELS = ("fake-chat", "fake-large", "tool-call")
@@ -138,6 +144,9 @@ class _Plan:
     tool_calls: list[tuple[str, str, str]] = field(default_factory=list)  # id, name, arguments
     stop_sequence: str | None = None
     piece_delay: float = 0.0
+    reasoning: bool = False  # reasoning before the text (tests/fakes/reasoning.py)
+    cache_read: int = 0  # of input_tokens
+    cache_write: int = 0
 
     @property
     def pieces(self) -> list[str]:
@@ -212,6 +221,7 @@ class FakeVendorServer:
             self._requests: list[RecordedRequest] = []
             self._attempts: dict[str, int] = {}
             self._disconnects: list[str] = []
+            self.prompt_cache = reasoning.PromptCache()
         self.models = list(self.default_models)
         self.retry_after = "1"  # seconds, as sent by error-429
         self.slow_first_byte_delay = 1.0  # seconds, for slow-first-byte
@@ -440,7 +450,12 @@ class _Handler(BaseHTTPRequestHandler):
         if match := re.fullmatch(r"slow-first-byte(?:-(\d+(?:\.\d+)?))?", model):
             time.sleep(float(match.group(1)) if match.group(1) else fake.slow_first_byte_delay)
 
+        if anthropic and (message := reasoning.bad_signature(body)):
+            return self._error(400, message)
         plan = _plan(body, anthropic)
+        plan.reasoning = reasoning.wants_reasoning(body, anthropic)
+        plan.cache_read, plan.cache_write = fake.prompt_cache.usage(body, anthropic,
+                                                                    plan.input_tokens)
         if model == "slow-stream":
             plan.text = "tick " * 500
             plan.finish, plan.piece_delay = "stop", fake.chunk_delay
@@ -548,6 +563,11 @@ def _plan(body: dict, anthropic: bool) -> _Plan:
             return _Plan(model, text, "tool_calls", input_tokens, tool_calls=calls)
         return _Plan(model, f"Tool said: {result}", "stop", input_tokens)
 
+    if anthropic and (forced := structured.anthropic_forced_tool(body, last_user)):
+        return _Plan(model, "", "tool_calls", input_tokens,
+                     tool_calls=[("toolu_fake0", forced[0], forced[1])])
+    if not anthropic and (answer := structured.openai_json_answer(body, last_user)):
+        return _Plan(model, answer, "stop", input_tokens)
     text, finish, matched = f"Echo: {last_user}", "stop", None
     stops = body.get("stop_sequences") if anthropic else body.get("stop")
     for stop in [stops] if isinstance(stops, str) else (stops or []):
@@ -604,12 +624,14 @@ def _split(text: str, size: int = 6) -> list[str]:
 def _openai_usage(plan: _Plan) -> dict:
     return {"prompt_tokens": plan.input_tokens, "completion_tokens": plan.output_tokens,
             "total_tokens": plan.input_tokens + plan.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": plan.cache_read},
             "completion_tokens_details": {"reasoning_tokens": 0}}
 
 
 def _openai_completion(plan: _Plan) -> dict:
     message: dict = {"role": "assistant", "content": plan.text or None, "refusal": None}
+    if plan.reasoning:
+        message["reasoning_content"] = "".join(reasoning.openai_reasoning_pieces())
     if plan.tool_calls:
         message["tool_calls"] = [
             {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
@@ -637,6 +659,8 @@ def _openai_events(plan: _Plan, include_usage: bool):
         return out
 
     yield None, chunk({"role": "assistant", "content": "", "refusal": None}), "meta"
+    for piece in reasoning.openai_reasoning_pieces() if plan.reasoning else ():
+        yield None, chunk({"reasoning_content": piece}), "delta"
     for piece in plan.pieces:
         yield None, chunk({"content": piece}), "delta"
     for k, (cid, name, args) in enumerate(plan.tool_calls):
@@ -657,16 +681,23 @@ def _openai_events(plan: _Plan, include_usage: bool):
 
 
 def _anthropic_message(plan: _Plan) -> dict:
-    content: list[dict] = [{"type": "text", "text": plan.text}] if plan.text else []
+    content: list[dict] = reasoning.anthropic_thinking_blocks() if plan.reasoning else []
+    content += [{"type": "text", "text": plan.text}] if plan.text else []
     content += [{"type": "tool_use", "id": cid, "name": name, "input": json.loads(args)}
                 for cid, name, args in plan.tool_calls]
     return {
         "id": "msg_fake", "type": "message", "role": "assistant", "model": plan.model,
         "content": content, "stop_reason": ANTHROPIC_STOP[plan.finish],
         "stop_sequence": plan.stop_sequence,
-        "usage": {"input_tokens": plan.input_tokens, "output_tokens": plan.output_tokens,
-                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+        "usage": _anthropic_usage(plan, plan.output_tokens),
     }
+
+
+def _anthropic_usage(plan: _Plan, output_tokens: int) -> dict:
+    """Anthropic's input_tokens leave out the cached ones (wire-protocols §4.2)."""
+    return {"input_tokens": plan.input_tokens - plan.cache_read - plan.cache_write,
+            "output_tokens": output_tokens, "cache_creation_input_tokens": plan.cache_write,
+            "cache_read_input_tokens": plan.cache_read}
 
 
 def _anthropic_events(plan: _Plan):
@@ -674,10 +705,12 @@ def _anthropic_events(plan: _Plan):
     yield "message_start", {"type": "message_start", "message": {
         "id": "msg_fake", "type": "message", "role": "assistant", "model": plan.model,
         "content": [], "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": plan.input_tokens, "output_tokens": 1,
-                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}}, "meta"
+        "usage": _anthropic_usage(plan, 1)}}, "meta"
     yield "ping", {"type": "ping"}, "meta"
     index = 0
+    if plan.reasoning:
+        yield from reasoning.anthropic_thinking_events(index)
+        index += 1
     if plan.pieces:
         yield "content_block_start", {"type": "content_block_start", "index": index,
                                       "content_block": {"type": "text", "text": ""}}, "meta"

@@ -1,36 +1,82 @@
 """OpenAI Chat Completions request body, validated and converted to a ``ChatRequest``.
 
-Fields a client may send that cannot change Parlor's answer (``user``, ``metadata``, ``store``,
-``seed``, ``service_tier``, ``parallel_tool_calls``...) are accepted and ignored; fields whose
-effect Parlor cannot deliver (``n`` > 1, ``logprobs``, JSON output formats...) get a clear 400.
+The field policy (README, "JSON API"): fields Parlor interprets are translated for any vendor
+(messages with text, image and file parts, tools, sampling, ``response_format``,
+``reasoning_effort``...). Every other field (``seed``, ``metadata``, ``store``,
+``service_tier``, ``prompt_cache_key``, penalties, fields Parlor has never heard of) is kept as
+it came: forwarded unchanged to OpenAI-type vendors, dropped and named in ``x-parlor-dropped``
+for the others. Only what would change the answer's meaning and has no counterpart anywhere
+(``n`` > 1, ``logprobs``, audio output) is a 400.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from app.api.schemas import OpenWireModel, WireModel, unsupported
-from app.vendors import ChatMessage, ChatRequest, ToolCall, ToolSpec
+from app.api.schemas.data_urls import parse_data_url
+from app.vendors import ChatMessage, ChatRequest, OutputFormat, Part, Reasoning, ToolCall, ToolSpec
 
-TEXT_ONLY = "Image, audio and file content"
+# Fields the schema reads; the rest of a body is forwarded as native fields.
+INTERPRETED = frozenset({
+    "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens",
+    "temperature", "top_p", "stop", "n", "tools", "tool_choice", "parallel_tool_calls",
+    "response_format", "reasoning_effort", "user", "safety_identifier", "logprobs",
+    "top_logprobs", "modalities", "audio"})
+
+
+class ImageURL(OpenWireModel):
+    url: str = Field(min_length=1)
+    detail: str | None = None
+
+
+class FileData(OpenWireModel):
+    file_data: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
 
 
 class ContentPart(OpenWireModel):
+    _part: Part = PrivateAttr()
     type: str
     text: str | None = None
     refusal: str | None = None
+    image_url: ImageURL | None = None
+    file: FileData | None = None
 
     @model_validator(mode="after")
-    def _known(self) -> ContentPart:
-        if self.type in ("image_url", "input_audio", "file"):
-            raise unsupported(TEXT_ONLY)
-        if self.type == "text" and self.text is None:
-            raise ValueError("a text part needs 'text'")
-        if self.type not in ("text", "refusal"):
-            raise ValueError(f"unknown content part type {self.type!r}")
+    def _complete(self) -> ContentPart:
+        needs = {"text": "text", "image_url": "image_url", "file": "file"}.get(self.type)
+        if needs and getattr(self, needs) is None:
+            raise ValueError(f"a {self.type} part needs {needs!r}")
+        if self.type == "file" and not (self.file.file_data or self.file.file_id):
+            raise ValueError("a file part needs 'file_data' or 'file_id'")
+        self._part = self._normalise()  # a bad data URL is a validation error, so a 400
         return self
+
+    def normalised(self) -> Part:
+        return self._part
+
+    def _normalise(self) -> Part:
+        if self.type == "text":
+            return Part("text", text=self.text or "")
+        if self.type == "refusal":
+            return Part("text", text=self.refusal or "")
+        if self.type == "image_url":
+            url = self.image_url.url
+            if url.startswith("data:"):
+                media_type, data = parse_data_url(url, "image_url.url")
+                return Part("image", media_type=media_type, data=data)
+            if not url.startswith(("https://", "http://")):
+                raise ValueError("image_url.url must be an http(s) URL or a data URL")
+            return Part("image", url=url)
+        if self.type == "file" and self.file.file_data:
+            media_type, data = parse_data_url(self.file.file_data, "file.file_data")
+            return Part("document", media_type=media_type, data=data, name=self.file.filename)
+        # input_audio, file ids, kinds to come: only an OpenAI-type vendor can read them
+        return Part("native", native=self.model_dump(exclude_none=True))
 
 
 class FunctionCall(WireModel):
@@ -38,13 +84,13 @@ class FunctionCall(WireModel):
     arguments: str = ""
 
 
-class ToolCallIn(WireModel):
+class ToolCallIn(OpenWireModel):
     id: str
     type: Literal["function"] = "function"
     function: FunctionCall
 
 
-class Message(WireModel):
+class Message(OpenWireModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
     name: str | None = None
@@ -62,30 +108,47 @@ class Message(WireModel):
             raise ValueError(f"a {self.role} message needs 'content'")
         return self
 
-    @property
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return "\n".join(part.text or part.refusal or "" for part in self.content)
-        return self.content or ""
-
     def normalised(self) -> ChatMessage:
         role = "system" if self.role == "developer" else self.role
         calls = tuple(ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
                       for c in self.tool_calls or ())
-        return ChatMessage(role=role, content=self.text, tool_calls=calls,
-                           tool_call_id=self.tool_call_id)
+        parts: tuple[Part, ...] = ()
+        if isinstance(self.content, list):
+            parts = tuple(part.normalised() for part in self.content)
+            text = "\n".join(p.text for p in parts if p.type == "text")
+            if all(p.type == "text" for p in parts):
+                parts = ()  # plain text: no parts needed
+        else:
+            text = self.content or ""
+        return ChatMessage(role=role, content=text, tool_calls=calls,
+                           tool_call_id=self.tool_call_id, parts=parts)
 
 
-class FunctionSpec(WireModel):
+class FunctionSpec(OpenWireModel):
     name: str = Field(min_length=1, max_length=128)
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
 
 
-class Tool(WireModel):
-    type: Literal["function"]
-    function: FunctionSpec
+class Tool(OpenWireModel):
+    type: str
+    function: FunctionSpec | None = None
+
+    @model_validator(mode="after")
+    def _function_has_spec(self) -> Tool:
+        if self.type == "function" and self.function is None:
+            raise ValueError("a function tool needs 'function'")
+        return self
+
+    def normalised(self) -> ToolSpec:
+        if self.type != "function":  # custom or hosted tools: only OpenAI-type vendors run them
+            name = str((self.model_extra or {}).get("name") or self.type)
+            return ToolSpec(name=name, native=self.model_dump(exclude_none=True))
+        spec = self.function
+        return ToolSpec(name=spec.name, description=spec.description or "",
+                        parameters=spec.parameters or {"type": "object", "properties": {}},
+                        strict=spec.strict)
 
 
 class NamedFunction(WireModel):
@@ -97,22 +160,38 @@ class NamedToolChoice(WireModel):
     function: NamedFunction
 
 
-class StreamOptions(WireModel):
+class StreamOptions(OpenWireModel):
     include_usage: bool | None = None
-    include_obfuscation: bool | None = None
 
 
-class ResponseFormat(OpenWireModel):
-    type: str
+class JsonSchema(OpenWireModel):
+    name: str = Field(default="response", min_length=1, max_length=64)
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+    description: str | None = None
+
+
+class ResponseFormat(WireModel):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchema | None = None
 
     @model_validator(mode="after")
-    def _text_only(self) -> ResponseFormat:
-        if self.type != "text":
-            raise unsupported(f"response_format {self.type!r}")
+    def _schema_given(self) -> ResponseFormat:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("a json_schema response_format needs 'json_schema'")
         return self
 
+    def normalised(self) -> OutputFormat | None:
+        if self.type == "text":
+            return None
+        if self.type == "json_object":
+            return OutputFormat("json_object")
+        spec = self.json_schema
+        return OutputFormat("json_schema", schema=spec.schema_, name=spec.name,
+                            strict=spec.strict, description=spec.description)
 
-class ChatCompletionRequest(WireModel):
+
+class ChatCompletionRequest(OpenWireModel):
     model: str = Field(min_length=1)
     messages: list[Message] = Field(min_length=1)
     stream: bool | None = None
@@ -127,29 +206,13 @@ class ChatCompletionRequest(WireModel):
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
-    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
-    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
-    logit_bias: dict[str, float] | None = None
     modalities: list[str] | None = None
-    # Accepted and ignored: they do not change the answer Parlor can give.
+    audio: dict[str, Any] | None = None
     user: str | None = None
     safety_identifier: str | None = None
-    prompt_cache_key: str | None = None
-    prompt_cache_retention: str | None = None
-    seed: int | None = None
-    metadata: dict[str, str] | None = None
-    store: bool | None = None
-    service_tier: str | None = None
-    # Refused below when set: Parlor cannot deliver what they ask for.
-    reasoning_effort: str | None = None
-    verbosity: str | None = None
-    audio: dict[str, Any] | None = None
-    prediction: dict[str, Any] | None = None
-    web_search_options: dict[str, Any] | None = None
-    functions: list[dict[str, Any]] | None = None
-    function_call: Any = None
 
     @model_validator(mode="after")
     def _deliverable(self) -> ChatCompletionRequest:
@@ -159,17 +222,8 @@ class ChatCompletionRequest(WireModel):
             "n greater than 1": (self.n or 1) > 1,
             "logprobs": bool(self.logprobs),
             "top_logprobs": bool(self.top_logprobs),
-            "logit_bias": bool(self.logit_bias),
-            "frequency_penalty": bool(self.frequency_penalty),
-            "presence_penalty": bool(self.presence_penalty),
-            "modalities": any(m != "text" for m in self.modalities or ()),
-            "reasoning_effort": self.reasoning_effort is not None,
-            "verbosity": self.verbosity is not None,
-            "audio": self.audio is not None,
-            "prediction": self.prediction is not None,
-            "web_search_options": self.web_search_options is not None,
-            "functions (legacy; use tools)": self.functions is not None,
-            "function_call (legacy; use tool_choice)": self.function_call is not None,
+            "Audio output": (self.audio is not None
+                             or any(m != "text" for m in self.modalities or ())),
         }
         names = [name for name, set_ in refused.items() if set_]
         if names:
@@ -180,11 +234,23 @@ class ChatCompletionRequest(WireModel):
     def include_usage(self) -> bool:
         return bool(self.stream_options and self.stream_options.include_usage)
 
-    def to_chat_request(self) -> ChatRequest:
+    def native_fields(self, body: dict) -> dict[str, Any]:
+        """The body's fields Parlor does not interpret, as the client sent them."""
+        fields = {name: value for name, value in body.items() if name not in INTERPRETED}
+        extra_stream = {k: v for k, v in (body.get("stream_options") or {}).items()
+                        if k != "include_usage"} if isinstance(body.get("stream_options"),
+                                                               dict) else {}
+        if extra_stream:
+            fields["stream_options"] = extra_stream
+        return fields
+
+    def to_chat_request(self, body: dict | None = None) -> ChatRequest:
+        """The normalised request; ``body`` (the raw JSON) supplies the native fields."""
         choice = self.tool_choice
         if isinstance(choice, NamedToolChoice):
             choice = choice.function.name
         stop = [self.stop] if isinstance(self.stop, str) else self.stop or []
+        effort = self.reasoning_effort
         return ChatRequest(
             model=self.model,
             messages=tuple(message.normalised() for message in self.messages),
@@ -192,11 +258,12 @@ class ChatCompletionRequest(WireModel):
             temperature=self.temperature,
             top_p=self.top_p,
             stop=tuple(stop),
-            tools=tuple(
-                ToolSpec(name=t.function.name, description=t.function.description or "",
-                         parameters=t.function.parameters or {"type": "object", "properties": {}})
-                for t in self.tools or ()
-            ),
+            tools=tuple(tool.normalised() for tool in self.tools or ()),
             tool_choice=choice,
             user=self.user or self.safety_identifier,
+            parallel_tool_calls=self.parallel_tool_calls,
+            reasoning=Reasoning(effort=effort) if effort else None,
+            output_format=self.response_format.normalised() if self.response_format else None,
+            native_format="openai",
+            native_fields=self.native_fields(body or {}),
         )
