@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run dev serve test bench bench-compare lint audit install install-test chromium wrk clean
+.PHONY: run dev serve test test-agents bench bench-compare lint audit install install-test chromium wrk clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Parlor needs Python 3.11 or newer")'
@@ -51,6 +51,12 @@ serve: install
 
 test: install-test
 	$(PY) -m pytest
+
+# Real Claude Code and Codex CLI through Parlor against the fake vendor. The agents are
+# installed from the npm registry into PARLOR_AGENTS_CACHE (default ~/.cache/parlor-agents).
+test-agents: install-test
+	bash tests/agents/install.sh >/dev/null
+	$(PY) -m pytest -m agents tests/agents
 
 # Gateway overhead, throughput, 100/1,000 concurrent streams, memory and page speed.
 # Workers as `make serve` (one per core); BENCH_ARGS="--workers 1" for one.
