@@ -181,13 +181,25 @@ def _tool_input(arguments: str) -> dict:
 
 
 def anthropic_usage(usage) -> dict:
-    return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    """Anthropic's ``input_tokens`` leave out the cached ones, which have fields of their own."""
+    cached = usage.cache_read_tokens + usage.cache_write_tokens
+    return {"input_tokens": max(usage.input_tokens - cached, 0),
+            "output_tokens": usage.output_tokens,
+            "cache_creation_input_tokens": usage.cache_write_tokens,
+            "cache_read_input_tokens": usage.cache_read_tokens}
+
+
+def anthropic_thinking_block(part) -> dict:
+    if part.type == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": part.data}
+    return {"type": "thinking", "thinking": part.text, "signature": part.signature or ""}
 
 
 def anthropic_message(result, *, id: str, model: str) -> dict:
-    """A normalised Result as an Anthropic ``message`` object."""
-    content = [{"type": "text", "text": result.text}] if result.text else []
+    """A normalised Result as an Anthropic ``message`` object (reasoning first, as the model
+    gave it, so a client can send it back on the next turn)."""
+    content = [anthropic_thinking_block(part) for part in result.thinking]
+    content += [{"type": "text", "text": result.text}] if result.text else []
     content += [{"type": "tool_use", "id": c.id, "name": c.name, "input": _tool_input(c.arguments)}
                 for c in result.tool_calls]
     return {"id": id, "type": "message", "role": "assistant", "model": model, "content": content,
@@ -231,6 +243,17 @@ class AnthropicStream:
     def feed(self, delta) -> list[str]:
         """The events for one normalised delta (none, one or several)."""
         events = []
+        if delta.thinking:
+            if self.open != ("thinking", None):
+                events += self._block({"type": "thinking", "thinking": "", "signature": ""},
+                                      ("thinking", None))
+            events.append(self._delta({"type": "thinking_delta", "thinking": delta.thinking}))
+        if delta.signature and self.open == ("thinking", None):
+            events.append(self._delta({"type": "signature_delta",
+                                       "signature": delta.signature}))
+        if delta.redacted_thinking:
+            events += self._block({"type": "redacted_thinking", "data": delta.redacted_thinking},
+                                  ("redacted", None))
         if delta.text:
             if self.open != ("text", None):
                 events += self._block({"type": "text", "text": ""}, ("text", None))
@@ -249,8 +272,8 @@ class AnthropicStream:
                 "type": "message_delta",
                 "delta": {"stop_reason": STOP_REASONS.get(delta.finish_reason, "end_turn"),
                           "stop_sequence": None},
-                "usage": {"input_tokens": usage.input_tokens if usage else 0,
-                          "output_tokens": usage.output_tokens if usage else 0}}))
+                "usage": anthropic_usage(usage) if usage else {"input_tokens": 0,
+                                                                "output_tokens": 0}}))
             events.append(sse_event("message_stop", {"type": "message_stop"}))
         return events
 

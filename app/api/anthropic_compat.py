@@ -12,10 +12,15 @@ from flask import Blueprint, jsonify, request
 
 from app import formatting
 from app.api import auth, errors, schemas
-from app.api.schemas.anthropic_messages import MessagesRequest
-from app.api.streaming import relay, sse_response
+from app.api.schemas.anthropic_messages import (
+    FORWARDED_HEADERS,
+    CountTokensRequest,
+    MessagesRequest,
+)
+from app.api.streaming import mark_dropped, relay, sse_response
 from app.extensions import csrf
 from app.services import gateway
+from app.vendors import ChatRequest
 
 bp = Blueprint("anthropic_compat", __name__, url_prefix="/v1")
 csrf.exempt(bp)
@@ -30,16 +35,35 @@ def authenticate():
 @bp.post("/messages")
 @bp.post("/v1/messages")
 def messages():
-    body = schemas.parse(MessagesRequest, schemas.read_json_object())
-    body.check_version(request.headers.get("anthropic-version"))
+    body, chat_request = _read(MessagesRequest)
     caller = auth.current_caller().for_ledger()
-    chat_request = body.to_chat_request()
     message_id = "msg_" + secrets.token_hex(12)
     if body.stream:
         route, deltas = gateway.open_stream(caller, body.model, chat_request)
         encoder = formatting.AnthropicStream(id=message_id, model=body.model)
-        return sse_response(relay(errors.ANTHROPIC, encoder, deltas), route)
+        return mark_dropped(sse_response(relay(errors.ANTHROPIC, encoder, deltas), route),
+                            chat_request, route)
     result, route = gateway.complete(caller, body.model, chat_request)
     response = jsonify(formatting.anthropic_message(result, id=message_id, model=body.model))
     response.headers["x-parlor-route"] = route.label
+    return mark_dropped(response, chat_request, route)
+
+
+@bp.post("/messages/count_tokens")
+@bp.post("/v1/messages/count_tokens")
+def count_tokens():
+    body, chat_request = _read(CountTokensRequest)
+    tokens, route = gateway.count_tokens(auth.current_caller().for_ledger(), body.model,
+                                         chat_request)
+    response = jsonify({"input_tokens": tokens})
+    response.headers["x-parlor-route"] = route.label
     return response
+
+
+def _read(schema: type[MessagesRequest]) -> tuple[MessagesRequest, ChatRequest]:
+    """The request body, validated, and as a normalised request with its forwarded headers."""
+    raw = schemas.read_json_object()
+    body = schemas.parse(schema, raw)
+    body.check_version(request.headers.get("anthropic-version"))
+    forwarded = {name: request.headers.get(name, "") for name in FORWARDED_HEADERS}
+    return body, body.to_chat_request(raw, forwarded)

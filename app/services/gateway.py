@@ -6,6 +6,7 @@ back), and record who spent what, whether the call succeeded, failed or was cut 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -66,6 +67,19 @@ def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, 
         raise
     _record(caller, model, route, result.usage, started, MessageStatus.COMPLETE)
     return result, route
+
+
+def count_tokens(caller: Caller, model: str, request: ChatRequest) -> tuple[int, Route]:
+    """The request's input tokens: the vendor's count where it offers one (Anthropic), else
+    an estimate of about four characters a token over system, messages and tools. Not a
+    completion: nothing goes to the usage ledger."""
+    manager = vendor_manager()
+    _release_database()
+    counted, route = manager.count_tokens(model, request, caller.role)
+    if counted is None:
+        tools = "".join(t.name + t.description + json.dumps(t.parameters) for t in request.tools)
+        counted = estimate_tokens(_prompt_text(request) + tools)
+    return counted, route
 
 
 def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route, Iterator[Delta]]:

@@ -71,6 +71,8 @@ class AnthropicHandler(VendorHandler):
         )
         self.messages = Endpoint(self.client, http, "/v1/messages",
                                  vendor=credential.name, secret=credential.api_key)
+        self.token_counter = Endpoint(self.client, http, "/v1/messages/count_tokens",
+                                      vendor=credential.name, secret=credential.api_key)
 
     def close(self) -> None:
         self.client.close()
@@ -101,10 +103,21 @@ class AnthropicHandler(VendorHandler):
 
     def complete(self, request: ChatRequest) -> Result:
         with self._translated_errors():
-            content = self.messages.post(_params(request)).content
+            content = self.messages.post(_params(request), headers=_headers(request)).content
         try:
             return _read_message(json.loads(content), request.model,
                                  forced=request.output_format is not None)
+        except MALFORMED:
+            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
+                                    vendor=self.credential.name) from None
+
+    def count_tokens(self, request: ChatRequest) -> int:
+        params = {k: v for k, v in _params(request).items()
+                  if k in ("model", "messages", "system", "tools", "tool_choice", "thinking")}
+        with self._translated_errors():
+            content = self.token_counter.post(params, headers=_headers(request)).content
+        try:
+            return int(json.loads(content)["input_tokens"])
         except MALFORMED:
             raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
                                     vendor=self.credential.name) from None
@@ -117,7 +130,8 @@ class AnthropicHandler(VendorHandler):
         started, state = time.monotonic(), {"forced": request.output_format is not None}
         with stall_guard(self.credential.name) as guarded, self._translated_errors():
             params = _params(request, stream=True)
-            with closing(self.messages.post(params, stream=True, timeout=timeout)) as upstream:
+            with closing(self.messages.post(params, stream=True, timeout=timeout,
+                                            headers=_headers(request))) as upstream:
                 guarded.watchdog = StallWatchdog(upstream, limits, started)
                 yield from _deltas(sse_lines(upstream), guarded.watchdog, state,
                                    self.credential)
@@ -315,7 +329,15 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
             params["max_tokens"] = budget + (request.max_tokens or DEFAULT_MAX_TOKENS)
     if native:  # the client's own fields, as it sent them: the vendor decides
         params.update({k: v for k, v in request.native_fields.items() if k not in params})
+        if request.reasoning is not None and request.reasoning.effort:
+            params["output_config"] = {**params.get("output_config", {}),
+                                       "effort": request.reasoning.effort}
     return params
+
+
+def _headers(request: ChatRequest) -> dict[str, str] | None:
+    """An Anthropic client's ``anthropic-beta`` and ``anthropic-version``, forwarded as sent."""
+    return dict(request.native_headers) if request.native_format == "anthropic" else None
 
 
 def _system(systems: list[ChatMessage]) -> str | list[dict] | None:

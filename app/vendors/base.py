@@ -32,5 +32,10 @@ class VendorHandler(ABC):
         Closing the iterator closes the upstream request.
         """
 
+    def count_tokens(self, request: ChatRequest) -> int | None:
+        """The vendor's own count of the request's input tokens; None when it has no such
+        endpoint (the gateway then estimates)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook; handlers without a client keep it
         """Release the client's connections."""

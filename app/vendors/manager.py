@@ -124,6 +124,12 @@ class VendorManager:
 
         return self._attempt(name, role, call, request)
 
+    def count_tokens(self, name: str, request: ChatRequest,
+                     role: str | None) -> tuple[int | None, Route]:
+        """The input tokens as the first route's vendor counts them (None: it cannot)."""
+        return self._attempt(name, role, lambda handler, req, route: handler.count_tokens(req),
+                             request)
+
     def open_stream(
         self, name: str, request: ChatRequest, role: str | None
     ) -> tuple[Route, Iterator[Delta]]:

@@ -130,12 +130,14 @@ def test_base_url_with_v1_still_reaches_messages(live_server, member_key):
     assert message.content[0].text == "Echo: hello there"
 
 
-def test_image_blocks_get_a_clear_not_supported_yet(anthropic_client):
+def test_image_blocks_reach_an_openai_vendor_as_image_url_parts(anthropic_client, fake_vendor):
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                          "data": "iVBORw0KGgo="}}
-    with pytest.raises(anthropic.BadRequestError, match="not supported by Parlor yet"):
-        anthropic_client.messages.create(model="openai/fake-chat", max_tokens=10, messages=[
-            {"role": "user", "content": [image, {"type": "text", "text": "what is this"}]}])
+    anthropic_client.messages.create(model="openai/fake-chat", max_tokens=10, messages=[
+        {"role": "user", "content": [image, {"type": "text", "text": "what is this"}]}])
+    assert fake_vendor.last_request.body["messages"][0]["content"] == [
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        {"type": "text", "text": "what is this"}]
 
 
 def test_anthropic_upstream_sees_the_vendor_key(anthropic_client, fake_vendor, member_key):

@@ -8,6 +8,7 @@ Routes
     ``POST /v1/messages``           Anthropic Messages (plain and ``stream``)
     ``GET  /v1/models``             Anthropic shape when ``anthropic-version`` is sent, else OpenAI
     ``GET  /v1/models/{id}``        one model, or the protocol's 404
+    ``POST /v1/messages/count_tokens``  ``{"input_tokens": <prompt words + 3>}``
 
 A request that repeats a header that may appear once (``SINGLETON_HEADERS``: aiohttp's list
 plus the auth and version headers) gets the protocol's 400, as from a strict HTTP server.
@@ -353,6 +354,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._model_list()
         if record.method == "GET" and path.startswith("/v1/models/"):
             return self._model(unquote(path.removeprefix("/v1/models/")))
+        if record.method == "POST" and path == "/v1/messages/count_tokens":
+            body = record.body if isinstance(record.body, dict) else {}
+            return self._json(200, {"input_tokens": _plan(
+                {**body, "max_tokens": 1}, anthropic=True).input_tokens + 3})
         if record.method == "POST" and path in ("/v1/chat/completions", "/v1/messages"):
             body = record.body
             if bad_json or not isinstance(body, dict):
