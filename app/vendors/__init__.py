@@ -1,6 +1,7 @@
 """The vendor manager: normalised types, one adapter per vendor, a registry and the router.
 
-Nothing in this package knows Flask, a request or the database.
+Nothing in this package knows Flask, a request or the database. How the SDK clients' HTTP
+transport, the prepared sender and the stall watchdog work together: ``transport.py``.
 """
 
 from app.vendors.catalog import Catalog, ModelInfo, Route

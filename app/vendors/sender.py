@@ -1,12 +1,11 @@
 """Chat calls sent on an SDK client's own connection pool, with the request prepared once.
 
-The SDK client of a credential decides what its calls look like: the base URL, the auth,
-version and platform headers, the timeouts. Its ``post()`` works all of that out again on
-every call (option models copied and checked, headers merged, the URL rebuilt, the auth
-hook run): ~0.6 ms a call on this machine, a third of the gateway's added latency. An
-:class:`Endpoint` asks the client once and then sends each call as one request on the
-client's HTTP client, the same pool the SDK uses; the SDK still owns every other call
-(model listing) and its configuration.
+The SDK client's ``post()`` works a call's URL, headers and timeouts out again on every call
+(option models copied and checked, headers merged, the URL rebuilt, the auth hook run):
+~0.6 ms a call on this machine, a third of the gateway's added latency. An :class:`Endpoint`
+asks the client once; the SDK still owns every other call (model listing) and its
+configuration. How it fits with the transport and the stall watchdog: the protocol in
+``app/vendors/transport.py``.
 """
 
 from __future__ import annotations

@@ -1,13 +1,43 @@
-"""The HTTP transport under every vendor SDK client: sharded connection pools whose idle
-check does not go through gevent's ``select.poll``.
+"""The HTTP layer under every vendor SDK client, and the protocol its three modules share.
 
-httpcore's pool walks every one of its connections each time a request starts or a response
-closes, and asks each idle one whether its socket is readable (the server closed it, or sent
-something unasked). Under gevent's monkey-patching that question goes through gevent's
-cooperative ``poll``, which builds an event-loop watcher per socket: ~24 µs a connection
-against ~1 µs for the system call, and with a thousand streams in flight the pool walk was
-the largest single cost of a burst. Asking the operating system directly with a zero timeout
-never blocks, so it needs no cooperation from the event loop.
+Protocol (the one description; ``sender.py`` and ``watchdog.py`` point here)
+    1. *Transport* (this module). An adapter builds its SDK client on an httpx2 client made with
+       :func:`http_client_options`: redirects never followed, and a :class:`ShardedTransport`
+       of several ``httpx2.HTTPTransport`` whose httpcore2 pools use :class:`NetworkBackend`.
+       Its streams (:class:`_Stream`) answer httpcore's idle check with a system ``poll``, and
+       read with a plain ``recv`` whenever a read has no timeout.
+    2. *Sender* (``sender.py``). An ``Endpoint`` asks the SDK client once for its URL, headers
+       (``default_headers``, ``auth_headers``, merged case-insensitively so each is sent once)
+       and timeout, then sends each chat call with ``http.send`` on that same httpx2 client.
+       Every request gets its own ``extensions["timeout"]`` dict; streams are asked for
+       ``accept-encoding: identity`` so ``iter_raw`` yields bytes as they arrive.
+    3. *Watchdog* (``watchdog.py``). Once a streamed response's headers are in, a
+       ``StallWatchdog`` takes its socket (``response.extensions["network_stream"]``, then
+       ``get_extra_info("socket")``), hands the deadlines to one monitor thread per process,
+       and sets that request's ``extensions["timeout"]["read"]`` to None: httpcore reads it
+       when the body's reads start, so they reach :class:`_Stream` untimed and cost no timer.
+       On a deadline the monitor shuts the socket down; the blocked ``recv`` ends, httpx2
+       raises a transport error, and ``stall_guard`` turns it into ``VendorTimeout``.
+    The next request on a pooled connection writes first, and a write marks the socket's
+    timeout as set again, so its timed reads keep their timeout.
+
+What this relies on beyond the public APIs, each pinned by tests/vendors/test_transport_contract.py:
+``httpx2.HTTPTransport._pool`` (replaced, then used by its ``handle_request`` and ``close``);
+``httpcore2.ConnectionPool``'s ``ssl_context``, ``max_connections``,
+``max_keepalive_connections``, ``keepalive_expiry`` and ``network_backend`` parameters;
+``httpcore2.SyncBackend``'s ``connect_*`` methods and ``NetworkStream``'s methods, the
+stream's ``get_extra_info("socket")`` and httpcore asking it ``"is_readable"``; httpx2
+passing a request's ``extensions`` dict to httpcore2 as is, the ``"network_stream"``
+response extension, and the body's read timeout taken when its reads start; the SDKs'
+``auth_headers``; ``gevent.monkey.get_original``.
+
+Why the idle check is ours: httpcore's pool walks every one of its connections each time a
+request starts or a response closes, and asks each idle one whether its socket is readable
+(the server closed it, or sent something unasked). Under gevent's monkey-patching that
+question goes through gevent's cooperative ``poll``, which builds an event-loop watcher per
+socket: ~24 µs a connection against ~1 µs for the system call, and with a thousand streams in
+flight the pool walk was the largest single cost of a burst. Asking the operating system
+directly with a zero timeout never blocks, so it needs no cooperation from the event loop.
 """
 
 from __future__ import annotations

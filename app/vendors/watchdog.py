@@ -1,10 +1,9 @@
 """Stall timeouts for streamed replies: first token, the gap between chunks, and the total.
 
-A socket read timeout cannot tell these apart (it is fixed when the body starts), so a
-monitor thread keeps, for each stream, a deadline — the first token's, then ``idle`` after each
-chunk, never past the total — and shuts the upstream socket down when it passes. The blocked
-read then fails at once; the adapter sees :attr:`StallWatchdog.fired` and raises
-``VendorTimeout`` instead of a broken-stream error.
+A socket read timeout cannot tell these apart (it is fixed when the body starts), so each
+stream gets a deadline (the first token's, then ``idle`` after each chunk, never past the
+total) that one monitor thread enforces by cutting the socket. How that works with the
+transport and the sender: the protocol in ``app/vendors/transport.py``.
 """
 
 from __future__ import annotations
@@ -52,8 +51,7 @@ class StallWatchdog:
         if self._socket is not None:
             _monitor().watch(self)
             # The watchdog keeps time from here: the body's reads need no timeout of their own
-            # (each costs a timer on the event loop, per chunk). httpcore reads this setting
-            # when the body's first read starts, after the headers this response already has.
+            # (each costs a timer on the event loop, per chunk): transport.py, protocol step 3.
             timeouts = response.request.extensions.get("timeout")
             if isinstance(timeouts, dict):
                 timeouts["read"] = None

@@ -3,7 +3,8 @@
 Real OpenAI-compatible servers built on aiohttp answer 400 to a request that repeats a
 singleton header (``User-Agent``, ``Content-Type``, ``Host``...). Putting this proxy between
 Parlor and the fake vendor makes the tests as strict as those servers: whatever aiohttp's
-parser refuses never reaches the fake. Responses, streams included, are relayed chunk by chunk.
+parser refuses never reaches the fake. Request and response bodies, streams included, are
+relayed chunk by chunk as they arrive.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host",
               "content-encoding"}
+# A request's length is kept, so its body streams through without being re-chunked.
+REQUEST_HOP_BY_HOP = HOP_BY_HOP - {"content-length"}
 
 
 class StrictProxy:
@@ -65,8 +68,9 @@ class StrictProxy:
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
     async def _relay(self, request: web.Request) -> web.StreamResponse:
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-        body = await request.read()
+        headers = [(k, v) for k, v in request.headers.items()
+                   if k.lower() not in REQUEST_HOP_BY_HOP]
+        body = request.content if request.body_exists else None
         async with self._session.request(
                 request.method, self.upstream + request.rel_url.path_qs, headers=headers,
                 data=body, skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding",

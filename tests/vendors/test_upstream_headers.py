@@ -7,6 +7,7 @@ refuses a repeated singleton header as real aiohttp-based vendor servers do.
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -23,24 +24,65 @@ def handler_for(kind: str, base_url: str, api_key: str):
                                     base_url=base_url, timeout=10.0, connect_timeout=2.0))
 
 
+# What the SDK sends on its own calls that a prepared call leaves out: set per attempt, or
+# marking a raw-response call.
+SDK_PER_CALL = {"x-stainless-retry-count", "x-stainless-read-timeout", "x-stainless-timeout",
+                "x-stainless-raw-response"}
+
+
+def sdk_own_call(handler, kind: str):
+    """The SDK's own chat call (no Parlor code on the way), as the fake vendor received it."""
+    if kind == "anthropic":
+        handler.client.messages.with_raw_response.create(
+            model="fake-chat", max_tokens=64,
+            messages=[{"role": "user", "content": "hello there"}])
+    else:
+        handler.client.chat.completions.with_raw_response.create(
+            model="fake-chat", messages=[{"role": "user", "content": "hello there"}])
+
+
 @pytest.mark.parametrize("kind, suffix, agent", [("openai", "/v1", "OpenAI/Python"),
                                                  ("anthropic", "", "Anthropic/Python")])
-def test_calls_through_a_strict_parser_carry_each_header_once(
+def test_calls_through_a_strict_parser_carry_each_header_once_as_the_sdk_sends_it(
         fake_vendor, strict_vendor_proxy, kind, suffix, agent):
     handler = handler_for(kind, strict_vendor_proxy.url + suffix, fake_vendor.api_key)
     try:
+        sdk_own_call(handler, kind)
         result = handler.complete(REQUEST)
         deltas = list(handler.stream(REQUEST))
     finally:
         handler.close()
     assert result.text.startswith("Echo: hello there")
     assert deltas[-1].finish_reason == "stop"
-    assert len(fake_vendor.requests) == 2
-    for call in fake_vendor.requests:
-        names = [n for n in call.header_names if n not in ("host", "content-length")]
+    sdk, plain, streamed = fake_vendor.requests
+    assert len(sdk.header_names) == len(set(sdk.header_names))  # the baseline is sound
+    for call in (plain, streamed):
+        names = call.header_names
         assert len(names) == len(set(names)), f"repeated headers: {sorted(names)}"
+        assert call.headers["user-agent"] == sdk.headers["user-agent"]
         assert call.headers["user-agent"].startswith(agent)
         assert call.headers["accept"] == "application/json"
+        assert set(names) <= set(sdk.header_names), "a header the SDK would not send"
+        assert set(sdk.header_names) - set(names) <= SDK_PER_CALL
+        for name in set(names) - {"content-length"}:
+            # On purpose: a stream is asked for uncompressed, read as its bytes arrive.
+            expected = ("identity" if call is streamed and name == "accept-encoding"
+                        else sdk.headers[name])
+            assert call.headers[name] == expected, name
+
+
+def test_the_strict_proxy_relays_a_stream_as_it_arrives(fake_vendor, strict_vendor_proxy):
+    handler = handler_for("openai", strict_vendor_proxy.url + "/v1", fake_vendor.api_key)
+    started = time.monotonic()
+    deltas = handler.stream(ChatRequest(model="slow-stream",
+                                        messages=(ChatMessage("user", "go"),)))
+    try:
+        assert next(deltas).text
+        # The whole stream takes seconds (hundreds of pieces 20 ms apart); its start does not.
+        assert time.monotonic() - started < 2.0
+    finally:
+        deltas.close()
+        handler.close()
 
 
 def test_forwarded_headers_replace_the_clients_own_whatever_their_case(fake_vendor,
