@@ -8,7 +8,7 @@ Routes
     ``POST /v1/messages``           Anthropic Messages (plain and ``stream``)
     ``GET  /v1/models``             Anthropic shape when ``anthropic-version`` is sent, else OpenAI
     ``GET  /v1/models/{id}``        one model, or the protocol's 404
-    ``POST /v1/messages/count_tokens``  ``{"input_tokens": <prompt words + 3>}``
+    ``POST /v1/messages/count_tokens``  ``{"input_tokens": N}`` (tests/fakes/anthropic_features.py)
 
 A request that repeats a header that may appear once (``SINGLETON_HEADERS``: aiohttp's list
 plus the auth and version headers) gets the protocol's 400, as from a strict HTTP server.
@@ -27,8 +27,10 @@ Behaviour is chosen by the requested model name, so tests need no shared switche
                             the status line, then answers as echo
     ``cut-stream``          streams a few events, then closes the socket mid chunked body
     ``stream-error``        streams a few events, then an in-band error event, then ends the body
-    ``tool-call``           calls the first offered tool (or ``lookup``) with ``{"query": <text>}``;
-                            once the conversation holds a tool result, answers with its text
+    ``tool-call``           calls the first offered tool (or ``lookup``) with ``{"query": <text>}``
+                            (a tool that requires ``command`` / ``cmd``, a coding agent's shell,
+                            is called first, with ``echo parlor-tool-ok``); once the
+                            conversation holds a tool result, answers with its text
     ``parallel-tool-calls`` calls every offered tool
     ``length``              stops after two words (fewer with a smaller ``max_tokens``) with
                             ``length`` / ``max_tokens``
@@ -38,6 +40,7 @@ Behaviour is chosen by the requested model name, so tests need no shared switche
                             recorded in ``disconnects``
     ``*thinking*``, ``*reasoning*``  reasoning before the text (also on request: thinking /
                             reasoning_effort), and prompt-cache usage (tests/fakes/reasoning.py)
+    ``*redacted*``          a redacted_thinking block too (tests/fakes/anthropic_features.py)
     JSON output             response_format, or an Anthropic forced tool, answered with JSON
                             fitting the schema (tests/fakes/structured.py)
 
@@ -59,7 +62,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes import reasoning, structured
+from tests.fakes import anthropic_features, reasoning, structured
 
 DEFAULT_API_KEY = "sk-fake-0123456789abcdef"
 DEFAULT_MODELS = ("fake-chat", "fake-large", "tool-call")
@@ -356,8 +359,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._model(unquote(path.removeprefix("/v1/models/")))
         if record.method == "POST" and path == "/v1/messages/count_tokens":
             body = record.body if isinstance(record.body, dict) else {}
-            return self._json(200, {"input_tokens": _plan(
-                {**body, "max_tokens": 1}, anthropic=True).input_tokens + 3})
+            return self._json(200, anthropic_features.count_tokens(body))
         if record.method == "POST" and path in ("/v1/chat/completions", "/v1/messages"):
             body = record.body
             if bad_json or not isinstance(body, dict):
@@ -455,7 +457,8 @@ class _Handler(BaseHTTPRequestHandler):
         if match := re.fullmatch(r"slow-first-byte(?:-(\d+(?:\.\d+)?))?", model):
             time.sleep(float(match.group(1)) if match.group(1) else fake.slow_first_byte_delay)
 
-        if anthropic and (message := reasoning.bad_signature(body)):
+        if anthropic and (message := reasoning.bad_signature(body)
+                          or anthropic_features.bad_redacted(body)):
             return self._error(400, message)
         plan = _plan(body, anthropic)
         plan.reasoning = reasoning.wants_reasoning(body, anthropic)
@@ -564,6 +567,8 @@ def _plan(body: dict, anthropic: bool) -> _Plan:
             prefix = "toolu_fake" if anthropic else "call_fake"
             calls = [(f"{prefix}{i}", name, json.dumps({"query": last_user}))
                      for i, name in enumerate(names)]
+            if model == "tool-call" and (shell := _shell_call(tools, anthropic)):
+                calls = [(f"{prefix}0", *shell)]  # an agent's shell tool: run a command
             text = "Let me check." if anthropic else ""
             return _Plan(model, text, "tool_calls", input_tokens, tool_calls=calls)
         return _Plan(model, f"Tool said: {result}", "stop", input_tokens)
@@ -588,6 +593,25 @@ def _plan(body: dict, anthropic: bool) -> _Plan:
     if finish == "stop_sequence" and not anthropic:
         finish = "stop"
     return _Plan(model, text, finish, input_tokens, stop_sequence=matched)
+
+
+def _shell_call(tools: list, anthropic: bool) -> tuple[str, str] | None:
+    """(name, arguments) calling the first offered tool that takes a shell command (a coding
+    agent's Bash or exec_command) with ``echo parlor-tool-ok``; None when there is none."""
+    for tool in tools:
+        schema = tool.get("input_schema") if anthropic else (
+            (tool.get("function") or {}).get("parameters") if tool.get("type") == "function"
+            else tool.get("parameters"))
+        schema = schema if isinstance(schema, dict) else {}
+        for field_name in ("command", "cmd"):
+            if field_name in (schema.get("required") or ()):
+                kind = ((schema.get("properties") or {}).get(field_name) or {}).get("type")
+                value = (["bash", "-lc", "echo parlor-tool-ok"] if kind == "array"
+                         else "echo parlor-tool-ok")
+                name = tool.get("name") if anthropic or tool.get("type") != "function" else (
+                    tool.get("function") or {}).get("name")
+                return str(name), json.dumps({field_name: value})
+    return None
 
 
 def _error_message(status: int, model: str) -> str:
@@ -687,6 +711,7 @@ def _openai_events(plan: _Plan, include_usage: bool):
 
 def _anthropic_message(plan: _Plan) -> dict:
     content: list[dict] = reasoning.anthropic_thinking_blocks() if plan.reasoning else []
+    content += anthropic_features.redacted_blocks(plan.model)
     content += [{"type": "text", "text": plan.text}] if plan.text else []
     content += [{"type": "tool_use", "id": cid, "name": name, "input": json.loads(args)}
                 for cid, name, args in plan.tool_calls]
@@ -715,6 +740,9 @@ def _anthropic_events(plan: _Plan):
     index = 0
     if plan.reasoning:
         yield from reasoning.anthropic_thinking_events(index)
+        index += 1
+    for block in anthropic_features.redacted_blocks(plan.model):
+        yield from anthropic_features.block_events(block, index)
         index += 1
     if plan.pieces:
         yield "content_block_start", {"type": "content_block_start", "index": index,
