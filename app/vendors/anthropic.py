@@ -295,10 +295,18 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
     A client that spoke Anthropic itself has its own fields and blocks forwarded unchanged.
     """
     native = request.native_format == "anthropic"
-    systems = [m for m in request.messages if m.role == "system"]
+    leading = next((i for i, m in enumerate(request.messages) if m.role != "system"),
+                   len(request.messages))
+    # An Anthropic client's system turns among its messages stay where they are (the API
+    # takes them); from other clients, system and developer messages join the system prompt.
+    in_place = native
+    systems = [m for i, m in enumerate(request.messages)
+               if m.role == "system" and (i < leading or not in_place)]
+    turns = [m for i, m in enumerate(request.messages)
+             if m.role != "system" or (i >= leading and in_place)]
     params: dict = {
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-        "messages": _turns([m for m in request.messages if m.role != "system"], native),
+        "messages": _turns(turns, native),
         "model": request.model,
     }
     if request.user:
@@ -309,7 +317,7 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
         params["stream"] = True
     if system := _system(systems):
         params["system"] = system
-    tools = [_tool(t) for t in request.tools if t.native is None or native]
+    tools = [_tool(t, native) for t in request.tools if t.native is None or native]
     choice = request.tool_choice
     if request.output_format is not None:  # structured output: one forced tool (see _forced)
         tools = [_output_tool(request.output_format)]
@@ -351,12 +359,14 @@ def _system(systems: list[ChatMessage]) -> str | list[dict] | None:
     return [_with_cache({"type": "text", "text": p.text}, p.cache_control) for p in parts]
 
 
-def _tool(tool: ToolSpec) -> dict:
+def _tool(tool: ToolSpec, native: bool) -> dict:
     if tool.native is not None:
         return dict(tool.native)
     out = {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}
     if tool.strict is not None:
         out["strict"] = tool.strict
+    if native:
+        out.update(tool.native_extra)
     return _with_cache(out, tool.cache_control)
 
 
@@ -391,7 +401,7 @@ def _turns(messages: list[ChatMessage], native: bool) -> list[dict]:
     """Alternating user/assistant turns: tool results become user turns, same roles merge."""
     turns: list[dict] = []
     for message in messages:
-        role = "assistant" if message.role == "assistant" else "user"
+        role = message.role if message.role in ("assistant", "system") else "user"
         blocks = _blocks(message, native)
         if turns and turns[-1]["role"] == role:
             if message.role == "tool":  # tool results go first in their user turn, in order

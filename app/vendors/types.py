@@ -71,6 +71,9 @@ class ToolSpec:
     # A tool Parlor does not interpret (a vendor-hosted one such as web search), in the
     # request's native_format: forwarded to vendors of that format, dropped for others.
     native: Mapping[str, Any] | None = None
+    # A client tool's own fields Parlor does not interpret (defer_loading, input_examples):
+    # forwarded to vendors of the request's native_format only.
+    native_extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

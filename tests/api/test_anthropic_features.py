@@ -3,6 +3,8 @@ forwarded betas, thinking with its signature, prompt caching, count_tokens."""
 
 from __future__ import annotations
 
+import json
+
 import anthropic
 import pytest
 
@@ -63,6 +65,26 @@ def test_an_agent_request_to_an_openai_model_is_translated_and_names_what_it_dro
     assert body["tools"][0]["function"]["name"] == "Bash"
     assert "context_management" not in body and "thinking" not in body
     assert "anthropic-beta" not in fake_vendor.last_request.headers
+
+
+def test_agent_system_turns_and_tool_fields_stay_as_sent_for_an_anthropic_vendor(
+        anthropic_client, fake_vendor):
+    deferred = {**BASH, "name": "Later", "defer_loading": True}
+    messages = HELLO + [{"role": "system", "content": "<environment>cwd: /srv</environment>"}]
+    anthropic_client.beta.messages.create(
+        model="anthropic/fake-chat", max_tokens=100, betas=BETAS, messages=messages,
+        system="You are Claude Code.", tools=[BASH, deferred])
+    body = fake_vendor.last_request.body
+    assert body["system"] == "You are Claude Code."
+    assert body["messages"][1] == {"role": "system", "content": [
+        {"type": "text", "text": "<environment>cwd: /srv</environment>"}]}
+    assert body["tools"][1]["defer_loading"] is True
+    anthropic_client.beta.messages.create(
+        model="openai/fake-chat", max_tokens=100, betas=BETAS, messages=messages,
+        system="You are Claude Code.", tools=[BASH, deferred])
+    body = fake_vendor.last_request.body
+    assert [m["role"] for m in body["messages"]] == ["system", "user", "system"]
+    assert "defer_loading" not in json.dumps(body)
 
 
 def test_beta_query_string_is_accepted(live_server, member_key):

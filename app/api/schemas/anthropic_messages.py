@@ -170,7 +170,7 @@ class Tool(OpenWireModel):
             return ToolSpec(name=self.name, native=self.model_dump(exclude_none=True))
         return ToolSpec(name=self.name, description=self.description or "",
                         parameters=self.input_schema, strict=self.strict,
-                        cache_control=self.cache_control)
+                        cache_control=self.cache_control, native_extra=self.model_extra or {})
 
 
 class ToolChoice(WireModel):
