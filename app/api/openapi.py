@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.api import openapi_admin, openapi_wire
 from app.api.schemas import rest as s
-from app.api.schemas.anthropic_messages import MessagesRequest
+from app.api.schemas.anthropic_messages import CountTokensRequest, MessagesRequest
 from app.api.schemas.openai_chat import ChatCompletionRequest
 
 REF = "#/components/schemas/{model}"
@@ -64,7 +64,10 @@ OPS = [
     Op("post", "/v1/chat/completions", "OpenAI-compatible chat completion", "OpenAI-compatible",
        {200: {**_json("OpenAIChatCompletion"), **SSE}}, body=ChatCompletionRequest,
        errors="openai", error_statuses=V1_ERRORS, security=KEY_SECURITY,
-       description="With `stream: true`: `chat.completion.chunk` events, then `data: [DONE]`."),
+       description="With `stream: true`: `chat.completion.chunk` events, then `data: [DONE]`. "
+                   "Fields Parlor does not interpret are forwarded unchanged to OpenAI-type "
+                   "vendors and dropped for others, named in `x-parlor-dropped`; `n` > 1, "
+                   "`logprobs` and audio output are a 400."),
     Op("get", "/v1/models", "Models the key's role may use", "OpenAI-compatible",
        {200: {"application/json": {"schema": {"anyOf": [
            {"$ref": REF.format(model="OpenAIModelList")},
@@ -81,11 +84,21 @@ OPS = [
        {200: {**_json("AnthropicMessage"), **SSE}}, body=MessagesRequest, errors="anthropic",
        error_statuses=V1_ERRORS, security=ANTHROPIC_SECURITY, headers=(VERSION_HEADER,),
        description="With `stream: true`: message_start, content_block_*, message_delta, "
-                   "message_stop events."),
+                   "message_stop events. Fields and blocks Parlor does not interpret "
+                   "(context_management, server tools...) and the `anthropic-beta` header are "
+                   "forwarded unchanged to Anthropic vendors and dropped for others, named in "
+                   "`x-parlor-dropped`."),
     Op("post", "/v1/v1/messages", "Anthropic-compatible message (base URL ending in /v1)",
        "Anthropic-compatible", {200: {**_json("AnthropicMessage"), **SSE}},
        body=MessagesRequest, errors="anthropic", error_statuses=V1_ERRORS,
        security=ANTHROPIC_SECURITY, headers=(VERSION_HEADER,)),
+    *(Op("post", path, "Count a message's input tokens", "Anthropic-compatible",
+         {200: _json("AnthropicTokenCount")}, body=CountTokensRequest, errors="anthropic",
+         error_statuses=V1_ERRORS, security=ANTHROPIC_SECURITY, headers=(VERSION_HEADER,),
+         description="Forwarded to Anthropic vendors; for other vendors an estimate of four "
+                     "characters a token over system, messages and tools. Not in the usage "
+                     "ledger.")
+      for path in ("/v1/messages/count_tokens", "/v1/v1/messages/count_tokens")),
     Op("get", "/api/v1/me", "Your account", "Me", {200: s.Data[s.UserOut]},
        error_statuses=(401, 403, 429)),
     Op("patch", "/api/v1/me", "Change your display name", "Me", {200: s.Data[s.UserOut]},

@@ -83,6 +83,7 @@ SCHEMAS = {
     "OpenAIModelList": OPENAI_MODEL_LIST, "AnthropicMessage": ANTHROPIC_MESSAGE,
     "AnthropicModel": ANTHROPIC_MODEL, "AnthropicModelList": ANTHROPIC_MODEL_LIST,
     "OpenAIResponse": OPENAI_RESPONSE, "OpenAIResponseDeleted": OPENAI_RESPONSE_DELETED,
+    "AnthropicTokenCount": obj({"input_tokens": {"type": "integer"}}),
 }
 
 
