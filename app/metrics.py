@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from time import perf_counter
+from typing import NamedTuple
 
 from flask import Flask, g, request
 from prometheus_client import (
@@ -62,7 +63,15 @@ VENDOR_ERRORS = Counter(
     "parlor_vendor_errors_total", "Failed vendor attempts, by Parlor's error kind.",
     ["vendor", "kind"])
 
-_http_series: dict[tuple[str, str, int], tuple] = {}
+
+class _HttpSeries(NamedTuple):
+    """The two series one (method, route, status) of a request counts in."""
+
+    requests: object  # a labelled HTTP_REQUESTS counter
+    duration: object  # a labelled HTTP_DURATION histogram
+
+
+_http_series: dict[tuple[str, str, int], _HttpSeries] = {}
 _models: set[tuple[str, str]] = set()
 _children: dict[tuple, object] = {}  # labelled series, looked up once (labels() locks, copies)
 
@@ -96,13 +105,14 @@ def _observe_request(response):
     series = _http_series.get(key)
     if series is None:
         series = _http_series[key] = _http_labels(*key)
-    series[0].inc()
-    series[1].observe(perf_counter() - started)
+    series.requests.inc()
+    series.duration.observe(perf_counter() - started)
     return response
 
 
-def _http_labels(method: str, route: str, status: int) -> tuple:
-    return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_DURATION.labels(method, route)
+def _http_labels(method: str, route: str, status: int) -> _HttpSeries:
+    return _HttpSeries(HTTP_REQUESTS.labels(method, route, str(status)),
+                       HTTP_DURATION.labels(method, route))
 
 
 def model_label(vendor: str, model: str) -> str:

@@ -25,6 +25,7 @@ import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
@@ -106,12 +107,20 @@ class RedisGeneration:
                         "expire within %.0f s", type(exc).__name__, ENTRY_SECONDS)
 
 
+class _Entry(NamedTuple):
+    """One kept row, with the generation it was read under and when it expires regardless."""
+
+    generation: bytes
+    expires: float  # time.monotonic()
+    row: object
+
+
 class AccessCache:
     """Rows read by :meth:`get`, by key prefix, valid for one generation."""
 
     def __init__(self, generation: FileGeneration | RedisGeneration):
         self.generation = generation
-        self._entries: dict[str, tuple[bytes, float, object]] = {}
+        self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
     def get(self, prefix: str, read: Callable[[str], object]) -> object:
@@ -121,21 +130,21 @@ class AccessCache:
         if seen is None:
             return read(prefix)
         entry = self._entries.get(prefix)
-        if entry is not None and entry[0] == seen and entry[1] > time.monotonic():
-            return entry[2]
+        if entry is not None and entry.generation == seen and entry.expires > time.monotonic():
+            return entry.row
         row = read(prefix)
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[prefix] = (seen, time.monotonic() + ENTRY_SECONDS, row)
+            self._entries[prefix] = _Entry(seen, time.monotonic() + ENTRY_SECONDS, row)
         return row
 
     def update(self, prefix: str, change: Callable[[object], object]) -> None:
         """Replace a kept row with ``change(row)`` (this process's own write, e.g. last use)."""
         with self._lock:
             entry = self._entries.get(prefix)
-            if entry is not None and entry[2] is not None:
-                self._entries[prefix] = (entry[0], entry[1], change(entry[2]))
+            if entry is not None and entry.row is not None:
+                self._entries[prefix] = entry._replace(row=change(entry.row))
 
     def changed(self) -> None:
         """Access changed: move the generation on (every process) and drop what is kept."""

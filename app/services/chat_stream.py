@@ -14,7 +14,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
@@ -23,7 +25,7 @@ from app.repositories import conversations as repo
 from app.services import budgets, usage
 from app.services.chat import describe_error, history
 from app.services.vendors import vendor_manager
-from app.vendors import ChatRequest, Usage, VendorManager
+from app.vendors import ChatRequest, Route, Usage, VendorManager
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,23 @@ FOLLOW_POLL_SECONDS = 0.5
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 Render = Callable[[Message], str]
+
+
+class Ledger(NamedTuple):
+    """Where the reply's usage row is filed: who asked (``web`` or ``api``) and with which key."""
+
+    source: str = "web"
+    api_key_id: int | None = None
+
+
+@dataclass
+class StreamOutcome:
+    """How a generation ended, filled in as its events arrive and stored by :func:`_finish`."""
+
+    route: Route | None = None
+    usage: Usage | None = None
+    error: Exception | None = None
+    status: MessageStatus = MessageStatus.COMPLETE
 
 
 def html_text(text: str) -> str:
@@ -61,7 +80,7 @@ def stream_reply(user: User, conversation: Conversation, message: Message,
     db.session.commit()
     if claimed:
         yield from _generate(user, conversation, message.id, render, encode_delta,
-                             (source, api_key_id))
+                             Ledger(source, api_key_id))
     else:
         yield from _follow(message.id, render, follow_timeout)
 
@@ -114,19 +133,18 @@ class _VendorReader:
 
 
 def _generate(user: User, conversation: Conversation, message_id: str, render: Render,
-              encode_delta: Callable[[str], str] = html_text,
-              ledger: tuple[str, int | None] = ("web", None)) -> Iterator[str]:
+              encode_delta: Callable[[str], str], ledger: Ledger) -> Iterator[str]:
     placeholder = db.session.get(Message, message_id)
     request = ChatRequest(model=conversation.model,
                           messages=tuple(history(conversation, placeholder.seq)))
     model, role, user_id = conversation.model, user.role.name, user.id
-    refusal = _over_budget(user, ledger[1])
+    refusal = _over_budget(user, ledger.api_key_id)
     reader = _VendorReader(vendor_manager(), model, request, role, refusal)
     db.session.commit()  # no transaction stays open while the vendor talks
     parts: list[str] = []
-    outcome = {"route": None, "usage": None, "error": None, "status": MessageStatus.COMPLETE}
+    outcome = StreamOutcome()
     if refusal is not None:
-        outcome["usage"] = Usage()  # nothing was spent
+        outcome.usage = Usage()  # nothing was spent
     started = last_sent = last_check = time.monotonic()
     try:
         while True:
@@ -137,12 +155,12 @@ def _generate(user: User, conversation: Conversation, message_id: str, render: R
             if kind == "end":
                 break
             if kind == "route":
-                outcome["route"] = payload
+                outcome.route = payload
             elif kind == "error":
-                outcome["error"] = payload
+                outcome.error = payload
             elif kind == "delta":
                 if payload.usage is not None:
-                    outcome["usage"] = payload.usage
+                    outcome.usage = payload.usage
                 if payload.text:
                     parts.append(payload.text)
                     last_sent = time.monotonic()
@@ -151,13 +169,13 @@ def _generate(user: User, conversation: Conversation, message_id: str, render: R
             if now - last_check >= CANCEL_CHECK_SECONDS:
                 last_check = now
                 if _stop_requested(message_id):
-                    outcome["status"] = MessageStatus.STOPPED
+                    outcome.status = MessageStatus.STOPPED
                     break
             if now - last_sent >= PING_SECONDS:
                 last_sent = now
                 yield ": ping\n\n"
     except GeneratorExit:  # the page went away: keep what was written
-        outcome["status"] = MessageStatus.INCOMPLETE
+        outcome.status = MessageStatus.INCOMPLETE
         raise
     finally:
         reader.stop()
@@ -183,15 +201,14 @@ def _stop_requested(message_id: str) -> bool:
 
 
 def _finish(message_id: str, user_id: int, model: str, request: ChatRequest, text: str,
-            outcome: dict, latency_ms: int,
-            ledger: tuple[str, int | None] = ("web", None)) -> None:
+            outcome: StreamOutcome, latency_ms: int, ledger: Ledger) -> None:
     """Store the reply and its usage, whatever way the generation ended."""
     try:
         message = db.session.get(Message, message_id)
         if message is None:  # the conversation was deleted meanwhile
             db.session.rollback()
             return
-        error = outcome["error"]
+        error = outcome.error
         if isinstance(error, budgets.BudgetExceeded):
             message.status, message.error = MessageStatus.ERROR, str(error)
         elif error is not None:
@@ -200,17 +217,17 @@ def _finish(message_id: str, user_id: int, model: str, request: ChatRequest, tex
             message.status = MessageStatus.INCOMPLETE if text else MessageStatus.ERROR
             message.error = describe_error(error)
         elif message.status == MessageStatus.STOPPED:
-            outcome["status"] = MessageStatus.STOPPED
+            outcome.status = MessageStatus.STOPPED
         else:
-            message.status = outcome["status"]
-        spent = outcome["usage"] or _estimate(request, text)
+            message.status = outcome.status
+        spent = outcome.usage or _estimate(request, text)
         message.content = text
         message.input_tokens, message.output_tokens = spent.input_tokens, spent.output_tokens
         message.latency_ms = latency_ms
         message.conversation.updated_at = datetime.now(UTC)
-        usage.record(user_id=user_id, model=model, route=outcome["route"], usage=spent,
-                     latency_ms=latency_ms, status=message.status, source=ledger[0],
-                     api_key_id=ledger[1])
+        usage.record(user_id=user_id, model=model, route=outcome.route, usage=spent,
+                     latency_ms=latency_ms, status=message.status, source=ledger.source,
+                     api_key_id=ledger.api_key_id)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from app.extensions import db
 from app.models import ApiKey, User
@@ -69,6 +70,13 @@ class VerifiedKey:
                    revoked_at=row.revoked_at, last_used_at=row.last_used_at, user=owner)
 
 
+class StoredKey(NamedTuple):
+    """What the access cache keeps of a key: its hash, to compare, and what requests need."""
+
+    key_hash: str
+    key: VerifiedKey
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -96,20 +104,20 @@ def verify_key(secret: str) -> VerifiedKey | None:
     if len(parts) < 3 or parts[0] != KEY_MARK or len(secret) > 200:
         return None
     stored_key = access_cache.cache().get(f"{parts[0]}-{parts[1]}", _read_key)
-    if stored_key is None or not hmac.compare_digest(stored_key[0], _hash(secret)):
+    if stored_key is None or not hmac.compare_digest(stored_key.key_hash, _hash(secret)):
         return None
-    key = stored_key[1]
+    key = stored_key.key
     now = datetime.now(UTC)
     if key.revoked_at or (key.expires_at and key.expires_at <= now) or not key.user.is_enabled:
         return None
     return key
 
 
-def _read_key(prefix: str) -> tuple[str, VerifiedKey] | None:
+def _read_key(prefix: str) -> StoredKey | None:
     """The key's hash and what a request needs of it, read in one query (kept by the
     access cache until a key, user or role changes)."""
     row = repo.key_row_by_prefix(prefix)
-    return None if row is None else (row.key_hash, VerifiedKey.from_row(row))
+    return None if row is None else StoredKey(row.key_hash, VerifiedKey.from_row(row))
 
 
 def stored(key: VerifiedKey) -> ApiKey | None:
@@ -137,4 +145,4 @@ def touch_last_used(key: VerifiedKey) -> None:
         repo.touch_key(key.id, now)
         db.session.commit()
         access_cache.cache().update(
-            key.prefix, lambda kept: (kept[0], replace(kept[1], last_used_at=now)))
+            key.prefix, lambda kept: kept._replace(key=replace(kept.key, last_used_at=now)))

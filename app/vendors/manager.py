@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from app import metrics
 from app.vendors.catalog import Catalog, ModelInfo, Route
@@ -51,6 +52,13 @@ class RetryPolicy:
     budget: float = 20.0  # seconds of waiting one call may spend on retries, all routes together
 
 
+class _Discovered(NamedTuple):
+    """A vendor's own model list, kept until ``expires`` (time.monotonic())."""
+
+    expires: float
+    models: list[str]
+
+
 class VendorManager:
     """Routes normalised requests to vendor handlers (factory + strategy)."""
 
@@ -68,7 +76,7 @@ class VendorManager:
         self.policy = policy or RetryPolicy()
         self.discovery_ttl = discovery_ttl
         self.sleep = sleep  # injectable: tests record the waits
-        self._discovered: dict[str, tuple[float, list[str]]] = {}
+        self._discovered: dict[str, _Discovered] = {}
         self._lock = threading.Lock()
 
     def load(self, catalog: Catalog) -> None:
@@ -84,8 +92,8 @@ class VendorManager:
         """The vendor's own model list, cached; an unreachable vendor lists nothing for a while."""
         now = time.monotonic()
         cached = self._discovered.get(vendor)
-        if cached and cached[0] > now:
-            return cached[1]
+        if cached and cached.expires > now:
+            return cached.models
         credential = self.catalog.credentials[vendor]
         try:
             models, ttl = self.pool.get(credential).models(), self.discovery_ttl
@@ -93,7 +101,7 @@ class VendorManager:
             log.warning("could not list models of vendor %s: %s", vendor, exc.message)
             models, ttl = [], min(60.0, self.discovery_ttl)
         with self._lock:
-            self._discovered[vendor] = (now + ttl, models)
+            self._discovered[vendor] = _Discovered(now + ttl, models)
         return models
 
     def models(self, role: str | None) -> list[ModelInfo]:
