@@ -99,6 +99,16 @@ def main() -> int:
                 if n == 1000:
                     final["streams_1000_ok"] = str(min(r.ok for r in vias))
                     final["ttft_1000_p50_ms"] = _fmt(via.ttft_p50_ms)
+            n = max([int(x) for x in args.streams.split(",") if x] or [0])
+            if n:  # the Responses API (Codex CLI, the Agents SDK), translated to chat upstream
+                run = streams.run_streams("127.0.0.1", port, "/v1/responses", headers, n,
+                                          "openai/bench-model", responses=True)
+                errors += run.errors
+                rows.append((f"{n} /v1/responses streams: ok, errors, TTFT p50 / p99 (ms), "
+                             "wall (s)", f"{run.ok}, {run.errors}, {_fmt(run.ttft_p50_ms)} / "
+                                         f"{_fmt(run.ttft_ms(0.99))}, {run.wall:.2f}"))
+                final["responses_streams_ok"] = str(run.ok)
+                final["responses_ttft_p50_ms"] = _fmt(run.ttft_p50_ms)
             rss_after = servers.worker_rss_mb(parlor.pid)
             rows.append(("RSS per worker before / after streams (MB)",
                          f"{', '.join(f'{x:.0f}' for x in rss_before)} / "
@@ -120,7 +130,8 @@ def main() -> int:
     for label, value in rows:
         print(f"| {label} | {value} |")
     keys = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors",
-            "streams_1000_ok", "ttft_1000_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms"]
+            "streams_1000_ok", "ttft_1000_p50_ms", "responses_streams_ok",
+            "responses_ttft_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms"]
     print(" ".join(f"{k}={final.get(k, 'n/a')}" for k in keys))
     return 0
 

@@ -1,4 +1,6 @@
-"""Open N concurrent streamed chat completions and time them (asyncio, raw HTTP/1.1)."""
+"""Open N concurrent streams and time them (asyncio, raw HTTP/1.1): Chat Completions by
+default, or the Responses API (``responses=True``: its first text delta, then
+``response.completed``)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,13 @@ class StreamRun:
         return 1000 * statistics.median(self.ttft) if self.ttft else float("nan")
 
 
-async def _one(host: str, port: int, path: str, headers: dict, body: bytes, start: float):
+CHAT_MARKERS = (b'"content":"w', b"[DONE]")
+RESPONSES_MARKERS = (b'"delta":"w', b"response.completed")
+
+
+async def _one(host: str, port: int, path: str, headers: dict, body: bytes, start: float,
+               markers: tuple[bytes, bytes] = CHAT_MARKERS):
+    first_marker, end_marker = markers
     reader, writer = await asyncio.open_connection(host, port)
     try:
         head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
@@ -39,27 +47,34 @@ async def _one(host: str, port: int, path: str, headers: dict, body: bytes, star
         status = await reader.readline()
         if b" 200 " not in status:
             return None, False
-        seen, first = b"", None
+        seen, first, ended = b"", None, False
         while True:
             data = await reader.read(65536)
             if not data:
                 break
-            if first is None and b'"content":"w' in data:
+            if first is None and first_marker in data:
                 first = time.perf_counter() - start
-            seen = (seen + data)[-64:]
-            if b"[DONE]" in seen:
+            window = seen + data  # a marker cut between two reads is still found
+            if end_marker in window:
+                ended = True
                 break
-        return first, b"[DONE]" in seen
+            seen = window[-64:]
+        return first, ended
     finally:
         writer.close()
 
 
-async def _run(host, port, path, headers, n, model) -> StreamRun:
-    body = json.dumps({"model": model, "stream": True,
-                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+async def _run(host, port, path, headers, n, model, responses=False) -> StreamRun:
+    if responses:
+        body = json.dumps({"model": model, "stream": True, "input": "hi",
+                           "store": False}).encode()
+    else:
+        body = json.dumps({"model": model, "stream": True,
+                           "messages": [{"role": "user", "content": "hi"}]}).encode()
+    markers = RESPONSES_MARKERS if responses else CHAT_MARKERS
     start = time.perf_counter()
     results = await asyncio.gather(
-        *[_one(host, port, path, headers, body, start) for _ in range(n)],
+        *[_one(host, port, path, headers, body, start, markers) for _ in range(n)],
         return_exceptions=True)
     wall = time.perf_counter() - start
     ttft = [r[0] for r in results if isinstance(r, tuple) and r[0] is not None and r[1]]
@@ -67,8 +82,9 @@ async def _run(host, port, path, headers, n, model) -> StreamRun:
     return StreamRun(n=n, ok=ok, errors=n - ok, ttft=ttft, wall=wall)
 
 
-def run_streams(host: str, port: int, path: str, headers: dict, n: int, model: str) -> StreamRun:
-    return asyncio.run(_run(host, port, path, headers, n, model))
+def run_streams(host: str, port: int, path: str, headers: dict, n: int, model: str,
+                responses: bool = False) -> StreamRun:
+    return asyncio.run(_run(host, port, path, headers, n, model, responses))
 
 
 def median_run(runs: list[StreamRun]) -> StreamRun:
