@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import Blueprint, render_template, request
 
 from app.admin.access import page_number, require_admin
-from app.repositories import audit as repo
+from app.services import audit
 
 bp = Blueprint("admin_audit", __name__, url_prefix="/admin/audit")
 bp.before_request(require_admin)
@@ -25,8 +25,8 @@ def _day(text: str | None, shift: int = 0) -> datetime | None:
 def index():
     args = request.args
     filters = {k: args.get(k, "").strip()[:255] for k in ("action", "actor", "start", "end")}
-    events = repo.search(action=filters["action"], actor=filters["actor"],
+    events = audit.search(action=filters["action"], actor=filters["actor"],
                          start=_day(filters["start"]), end=_day(filters["end"], 1),
                          page=page_number())
     return render_template("admin/audit.html", events=events, filters=filters,
-                           actions=repo.actions())
+                           actions=audit.actions())

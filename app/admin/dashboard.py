@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, render_template
 
 from app.admin.access import require_admin
-from app.repositories import accounts
-from app.services import usage_reports
+from app.services import admin_keys, admin_users, usage_reports
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_admin)
@@ -18,7 +15,7 @@ bp.before_request(require_admin)
 def dashboard():
     return render_template(
         "admin/dashboard.html",
-        user_count=accounts.count_users(),
-        key_count=accounts.count_live_keys(datetime.now(UTC)),
+        user_count=admin_users.count(),
+        key_count=admin_keys.count_live(),
         month=usage_reports.month_totals(),
     )

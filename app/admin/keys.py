@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from app.admin.access import actor, page_number, require_admin
 from app.admin.forms import ActionForm, BudgetForm, NewKeyForm, show_error
-from app.repositories import accounts as repo
 from app.services import admin_keys, budgets
 
 bp = Blueprint("admin_keys", __name__, url_prefix="/admin/keys")
@@ -16,7 +15,8 @@ bp.before_request(require_admin)
 
 def _page(form: NewKeyForm, status: int = 200, created=None, secret: str | None = None):
     owner = request.args.get("owner", "").strip()[:255]
-    response = render_template("admin/keys.html", keys=repo.all_keys(owner, page=page_number()),
+    response = render_template("admin/keys.html",
+                               keys=admin_keys.listing(owner, page=page_number()),
                                owner=owner, form=form, action_form=ActionForm(),
                                created=created, secret=secret)
     # The page holding a fresh secret must not be cached anywhere.
@@ -54,13 +54,13 @@ def _detail(key, form: BudgetForm | None = None, status: int = 200):
 
 @bp.get("/<int:key_id>")
 def show(key_id: int):
-    return _detail(repo.key_by_id(key_id) or abort(404))
+    return _detail(admin_keys.find(key_id) or abort(404))
 
 
 @bp.post("/<int:key_id>/budget")
 def set_budget(key_id: int):
     """Cap the tokens spent through the key a month; empty: no cap of its own."""
-    key = repo.key_by_id(key_id) or abort(404)
+    key = admin_keys.find(key_id) or abort(404)
     form = BudgetForm()
     if form.validate_on_submit():
         try:
@@ -77,7 +77,7 @@ def set_budget(key_id: int):
 
 @bp.post("/<int:key_id>/revoke")
 def revoke(key_id: int):
-    key = repo.key_by_id(key_id) or abort(404)
+    key = admin_keys.find(key_id) or abort(404)
     if ActionForm().validate_on_submit():
         admin_keys.revoke(actor(), key)
         flash(f"Revoked {key.prefix}.")

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from app.admin.access import actor, require_admin
 from app.admin.forms import ActionForm, RoleForm, show_error
 from app.models.accounts import PERMISSIONS
-from app.repositories import accounts as repo
 from app.services import roles
 from app.services.vendors import vendor_manager
 
@@ -50,7 +49,7 @@ def _list(form: RoleForm, status: int = 200):
 
 
 def _role_or_404(role_id: int):
-    return repo.role_by_id(role_id) or abort(404)
+    return roles.find(role_id) or abort(404)
 
 
 @bp.get("/")

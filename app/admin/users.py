@@ -13,8 +13,7 @@ from app.admin.forms import (
     RoleChangeForm,
     show_error,
 )
-from app.repositories import accounts as repo
-from app.services import admin_users, budgets
+from app.services import admin_keys, admin_users, budgets, roles
 from app.services.accounts import AccountError
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -22,11 +21,11 @@ bp.before_request(require_admin)
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    return [(r.name, r.name) for r in repo.all_roles()]
+    return [(r.name, r.name) for r in roles.all_roles()]
 
 
 def _user_or_404(user_id: int):
-    return repo.user_by_id(user_id) or abort(404)
+    return admin_users.find(user_id) or abort(404)
 
 
 def _list(form: NewUserForm, status: int = 200):
@@ -70,7 +69,7 @@ def _detail(user, status=200, role_form=None, password_form=None, budget_form=No
     return render_template("admin/user.html", user=user, role_form=role_form,
                            password_form=password_form or PasswordResetForm(),
                            budget_form=budget_form, budget=budgets.status(user),
-                           action_form=ActionForm(), keys=repo.keys_of_user(user.id)), status
+                           action_form=ActionForm(), keys=admin_keys.keys_of(user)), status
 
 
 @bp.get("/<int:user_id>")

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from app.admin.access import actor, require_admin
 from app.admin.forms import ActionForm, RotateKeyForm, VendorForm, show_error
-from app.repositories import vendors as repo
 from app.services import vendor_credentials as credentials
 from app.vendors import VendorError
 
@@ -15,7 +14,7 @@ bp.before_request(require_admin)
 
 
 def _row_or_404(credential_id: int):
-    row = repo.credential_by_id(credential_id)
+    row = credentials.find(credential_id)
     if row is None or row.from_environment:  # environment vendors are read-only
         abort(404)
     return row

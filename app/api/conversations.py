@@ -18,7 +18,7 @@ from app.api.schemas.rest import (
     PageMeta,
 )
 from app.models import Conversation
-from app.services import chat, chat_queries
+from app.services import chat
 
 bp = rest.blueprint("rest_conversations", __name__)
 CHAT_PERMISSION = "chat"
@@ -30,7 +30,7 @@ def require_chat():
 
 
 def owned_or_404(conversation_id: str) -> Conversation:
-    conversation = chat_queries.conversation(rest_auth.current().user, conversation_id)
+    conversation = chat.conversation_of(rest_auth.current().user, conversation_id)
     if conversation is None:
         raise ApiError(404, "There is no such conversation.")
     return conversation
@@ -45,7 +45,7 @@ def detail(conversation: Conversation) -> ConversationDetail:
     return ConversationDetail.model_validate(
         {**ConversationOut.model_validate(conversation).model_dump(),
          "messages": [MessageOut.model_validate(m)
-                      for m in chat_queries.messages(conversation)]})
+                      for m in chat.messages(conversation)]})
 
 
 @bp.get("/conversations")
@@ -54,13 +54,13 @@ def index():
     query = rest.parse_query(ConversationQuery)
     user = rest_auth.current().user
     if query.q and query.q.strip():
-        hits, more = chat_queries.search(user, query.q, query.page, query.per_page)
+        hits, more = chat.search_page(user, query.q, query.page, query.per_page)
         items = [ConversationListItem.model_validate(
             {**ConversationOut.model_validate(c).model_dump(), "snippet": text})
             for c, text in hits]
         meta = PageMeta(page=query.page, per_page=query.per_page, total=None, has_more=more)
         return rest.listing(items, meta)
-    found = chat_queries.page(user, query.page, query.per_page, query.order_by)
+    found = chat.conversations_page(user, query.page, query.per_page, query.order_by)
     # An out-of-range page is empty rather than the last page again.
     rows = found.items if found.number == query.page else []
     items = [ConversationListItem.model_validate(c) for c in rows]

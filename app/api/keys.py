@@ -46,9 +46,8 @@ def create():
 @bp.delete("/keys/<key_ref>")
 def revoke(key_ref: str):
     """Revoke one of your keys, by id or prefix (another user's key: 404)."""
-    caller = rest_auth.current()
-    key = own_keys.find(caller.user, key_ref)
-    if key is None:
-        raise ApiError(404, "There is no such key.")
-    own_keys.revoke(caller.user, key)
+    try:
+        own_keys.revoke(rest_auth.current().user, key_ref)
+    except own_keys.NoSuchKey as exc:
+        raise ApiError(404, str(exc)) from None
     return rest.no_content()

@@ -19,7 +19,7 @@ from app.api.conversations import CHAT_PERMISSION, owned_or_404, refused
 from app.api.errors import ApiError
 from app.api.schemas.rest import MessageCreate, MessageOut, SentMessages, StopResult
 from app.models import Conversation, Message
-from app.services import chat, chat_queries, chat_stream
+from app.services import chat, chat_stream
 
 bp = rest.blueprint("rest_messages", __name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -60,7 +60,7 @@ def send(conversation_id: str):
                         reply=MessageOut.model_validate(reply))
     events = _reply_events(conversation, reply)
     if body.stream:
-        chat_queries.load_for_stream(rest_auth.current().user, conversation)
+        chat.load_for_stream(rest_auth.current().user, conversation)
         start = chat_stream.sse("start", sent.model_dump_json())
 
         def stream():
@@ -72,7 +72,7 @@ def send(conversation_id: str):
                         headers=SSE_HEADERS)
     for _event in events:  # the generation runs here; the reply is stored when it ends
         pass
-    reply = chat_queries.message(conversation, sent.reply.id)
+    reply = chat.message(conversation, sent.reply.id)
     return rest.data(SentMessages(message=sent.message, reply=MessageOut.model_validate(reply)),
                      201)
 
@@ -81,8 +81,8 @@ def send(conversation_id: str):
 def stop(conversation_id: str, message_id: str):
     """Stop a reply being written; its stream stores the text so far (status ``stopped``)."""
     conversation = owned_or_404(conversation_id)
-    if chat_queries.message(conversation, message_id) is None:
+    if chat.message(conversation, message_id) is None:
         raise ApiError(404, "There is no such message in this conversation.")
     stopped = chat.stop(conversation, message_id)
-    reply = chat_queries.message(conversation, message_id)
+    reply = chat.message(conversation, message_id)
     return rest.data(StopResult(stopped=stopped, reply=MessageOut.model_validate(reply)))

@@ -10,13 +10,6 @@ from app.services import own_usage
 bp = rest.blueprint("rest_usage", __name__)
 
 
-def line_out(line) -> UsageLine:
-    return UsageLine(label=line.label, requests=line.requests, input_tokens=line.input_tokens,
-                     output_tokens=line.output_tokens, tokens=line.tokens,
-                     cost=float(line.cost), errors=line.errors,
-                     avg_latency_ms=line.avg_latency_ms)
-
-
 @bp.get("/usage")
 def show():
     """Requests, tokens, cost and errors: in total, per day and per model."""
@@ -28,5 +21,5 @@ def show():
     found = own_usage.report(rest_auth.current().user, flt)
     return rest.data(UsageOut(
         start=flt.start.isoformat(), end=flt.end.isoformat(), source=flt.source,
-        totals=line_out(found.totals), days=[line_out(d) for d in found.days],
-        models=[line_out(m) for m in found.models]))
+        totals=UsageLine.of(found.totals), days=[UsageLine.of(d) for d in found.days],
+        models=[UsageLine.of(m) for m in found.models]))

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import Role, User
 from app.repositories import accounts as repo
+from app.services import audit
 
 BUILTIN_ROLES = {
     "admin": ("Manages users, keys, vendors and models", ["chat", "api", "own_keys", "admin"]),
@@ -77,6 +78,12 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = datetime.now(UTC)
     db.session.commit()
     return user
+
+
+def record_failed_login(email: str | None, ip: str | None = None) -> None:
+    """Leave a ``login.failed`` audit event naming the e-mail tried (never the password)."""
+    audit.record("login.failed", target=(email or "")[:255], ip=ip)
+    db.session.commit()
 
 
 def load_session_user(session_id: str) -> User | None:

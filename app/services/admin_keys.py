@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from app.extensions import db
-from app.models import ApiKey
+from app.models import ApiKey, User
 from app.repositories import accounts as repo
+from app.repositories.pages import Page
 from app.services import audit, keys
 from app.services.actor import Actor
 from app.services.roles import MAX_BUDGET, RATE_LIMIT
@@ -20,6 +22,26 @@ class KeyRequestError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+def listing(owner: str = "", *, page: int = 1, per_page: int = 25) -> Page[ApiKey]:
+    """Every key, newest first; ``owner`` matches a part of the owner's e-mail."""
+    return repo.all_keys(owner, page=page, per_page=per_page)
+
+
+def find(key_id: int) -> ApiKey | None:
+    """The key with this id (with its owner), or None."""
+    return repo.key_by_id(key_id)
+
+
+def keys_of(user: User) -> list[ApiKey]:
+    """Every key of ``user``, revoked and expired ones included."""
+    return repo.keys_of_user(user.id)
+
+
+def count_live(now: datetime | None = None) -> int:
+    """How many keys are neither revoked nor expired."""
+    return repo.count_live_keys(now or datetime.now(UTC))
 
 
 def parse_scopes(text: str | None) -> list[str]:

@@ -20,7 +20,18 @@ from app.services.roles import MAX_BUDGET
 
 
 def search(query: str = "", page: int = 1, per_page: int = 25) -> Page[User]:
+    """Users whose e-mail or name contains ``query``, a page at a time."""
     return repo.search_users(query, page=page, per_page=per_page)
+
+
+def find(user_id: int) -> User | None:
+    """The user with this id, or None."""
+    return repo.user_by_id(user_id)
+
+
+def count() -> int:
+    """How many users there are."""
+    return repo.count_users()
 
 
 def create(actor: Actor, *, email: str, password: str, role: str,

@@ -1,4 +1,8 @@
-"""Chat: conversations, the user's messages and reply placeholders (streamed by chat_stream)."""
+"""Chat: a user's conversations and messages — reading them, sending, editing and the reply
+placeholders (streamed by chat_stream).
+
+Every lookup is scoped to the owner: another user's id reads exactly like a missing one.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import UTC, datetime
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import conversations as repo
+from app.repositories.pages import Page
 from app.services.vendors import vendor_manager
 from app.vendors import ChatMessage, ModelInfo, UnknownModelError
 from app.vendors import errors as vendor_errors
@@ -15,6 +20,8 @@ MAX_MESSAGE_CHARS = 100_000
 MAX_SYSTEM_PROMPT_CHARS = 20_000
 MAX_TITLE_CHARS = 200
 NEW_TITLE = "New chat"
+SEARCH_LIMIT = 30  # hits on the search page
+MAX_SEARCH_RESULTS = 500  # the furthest the paged (API) search reaches
 
 USER_FACING_ERRORS = [
     (vendor_errors.VendorRateLimited, "The model's vendor is rate limiting requests. "
@@ -39,6 +46,58 @@ def describe_error(exc: Exception) -> str:
         if isinstance(exc, cls):
             return text
     return "The reply failed."
+
+
+def conversation_of(user: User, conversation_id: str) -> Conversation | None:
+    """The user's conversation with this id, or None (also for another user's id)."""
+    return repo.owned(conversation_id, user.id)
+
+
+def recent_conversations(user: User, *, limit: int, offset: int = 0) -> list[Conversation]:
+    """The user's conversations, most recently updated first."""
+    return repo.recent(user.id, limit=limit, offset=offset)
+
+
+def conversations_page(user: User, number: int, per_page: int,
+                       order_by: str) -> Page[Conversation]:
+    """One page of the user's conversations in ``order_by`` (``-`` first for descending)."""
+    return repo.page_of(user.id, page=number, per_page=per_page, order_by=order_by)
+
+
+def search(user: User, query: str, limit: int = SEARCH_LIMIT) -> list[tuple[Conversation, str]]:
+    """The user's conversations matching ``query``, newest first, with a matching text."""
+    return repo.search(user.id, query, limit=limit)
+
+
+def search_page(user: User, query: str, number: int,
+                per_page: int) -> tuple[list[tuple[Conversation, str]], bool]:
+    """One page of search hits (conversation, matching text) and whether more follow."""
+    start = (number - 1) * per_page
+    wanted = min(start + per_page + 1, MAX_SEARCH_RESULTS)
+    hits = search(user, query, limit=wanted) if start < wanted else []
+    return hits[start:start + per_page], len(hits) > start + per_page
+
+
+def messages(conversation: Conversation) -> list[Message]:
+    """The conversation's messages, oldest first."""
+    return repo.messages(conversation.id)
+
+
+def messages_to_show(conversation: Conversation) -> list:
+    """The conversation's messages as light rows of what the chat page shows."""
+    return repo.messages_to_show(conversation.id)
+
+
+def message(conversation: Conversation, message_id: str) -> Message | None:
+    """The message with this id if it belongs to ``conversation``."""
+    return repo.message_in(conversation.id, message_id)
+
+
+def load_for_stream(*objects) -> None:
+    """Load ``objects`` afresh: a streamed response runs after this request's session has
+    closed, and must not find them expired by the commit that stored the message."""
+    for obj in objects:
+        db.session.refresh(obj)
 
 
 def available_models(user: User) -> list[ModelInfo]:

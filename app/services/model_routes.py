@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import ModelRoute, VendorCredential
+from app.models.vendors import ROUTE_CAPABILITIES
 from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
 from app.services import audit
@@ -39,10 +40,16 @@ class RouteSpec:
     output_price: Decimal = Decimal(0)
     fallback_group: str | None = None
     priority: int = 0
+    capabilities: list[str] = field(default_factory=list)  # of ROUTE_CAPABILITIES
 
 
 def all_routes() -> list[ModelRoute]:
     return repo.all_routes()
+
+
+def find(route_id: int) -> ModelRoute | None:
+    """The route with this id, or None."""
+    return repo.route_by_id(route_id)
 
 
 def create(actor: Actor, spec: RouteSpec) -> ModelRoute:
@@ -103,6 +110,11 @@ def _checked(spec: RouteSpec) -> RouteSpec:
         raise RouteError("Use up to 64 letters, digits and . _ - : @ +.", "fallback_group")
     if not -1000 <= spec.priority <= 1000:
         raise RouteError("Priority is between -1000 and 1000 (lower goes first).", "priority")
+    unknown = sorted(set(spec.capabilities or ()) - set(ROUTE_CAPABILITIES))
+    if unknown:
+        raise RouteError(f"Unknown capability {unknown[0]!r}; a route can be marked "
+                         f"{', '.join(ROUTE_CAPABILITIES)}.", "capabilities")
+    spec.capabilities = [c for c in ROUTE_CAPABILITIES if c in (spec.capabilities or ())]
     return spec
 
 
@@ -117,6 +129,7 @@ def _assign(route: ModelRoute, spec: RouteSpec) -> None:
     route.enabled = spec.enabled
     route.input_price, route.output_price = spec.input_price, spec.output_price
     route.fallback_group, route.priority = spec.fallback_group, spec.priority
+    route.capabilities = list(spec.capabilities)
     route.roles = [r for r in accounts_repo.all_roles() if r.id in set(spec.role_ids)]
 
 
@@ -132,4 +145,5 @@ def _record(actor: Actor, action: str, route: ModelRoute) -> None:
                  upstream_model=route.upstream_model, enabled=route.enabled,
                  roles=sorted(r.name for r in route.roles),
                  input_price=str(route.input_price), output_price=str(route.output_price),
-                 fallback_group=route.fallback_group, priority=route.priority)
+                 fallback_group=route.fallback_group, priority=route.priority,
+                 capabilities=list(route.capabilities or ()))

@@ -1,7 +1,9 @@
-"""A user's own API keys as the REST API manages them: scopes within the role, expiry, revoke.
+"""A user's own API keys to Parlor, as the Settings page and ``/api/v1/keys`` manage them:
+list, create (the secret returned once), revoke.
 
-Scopes are permission names; a key can only be narrowed, never given a permission its owner's
-role lacks.
+Scopes are permission names. A key's scopes only narrow its owner's role, never widen it:
+asking for a permission the role lacks is refused (REST 403, an inline error on the form).
+No scopes means all of the role's permissions.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ OWN_KEYS_PERMISSION = "own_keys"
 
 
 class ScopeError(AccountError):
-    """Asked for a scope the owner's role does not hold."""
+    """Asked for a key the owner's role does not allow (no own_keys, or a scope beyond it)."""
+
+
+class NoSuchKey(AccountError):
+    """The key is not the user's (another user's key reads exactly like a missing one)."""
 
 
 def status(key: ApiKey, now: datetime | None = None) -> str:
+    """``active``, ``expired`` or ``revoked``."""
     now = now or datetime.now(UTC)
     if key.revoked_at:
         return "revoked"
@@ -30,6 +37,7 @@ def status(key: ApiKey, now: datetime | None = None) -> str:
 
 
 def list_keys(user: User) -> list[ApiKey]:
+    """Every key of ``user``, revoked and expired ones included."""
     return repo.keys_of_user(user.id)
 
 
@@ -41,16 +49,20 @@ def create(user: User, *, name: str = "", scopes: list[str] | None = None,
     beyond = sorted(set(scopes or ()) - set(user.role.permissions or ()))
     if beyond:
         raise ScopeError(f"Your role does not hold the scope {beyond[0]!r}.")
-    return keys.create_key(user, name=name, expires_days=expires_days,
+    return keys.create_key(user, name=name or "", expires_days=expires_days,
                            scopes=sorted(set(scopes or ())))
 
 
-def find(user: User, key_ref: str) -> ApiKey | None:
+def find(user: User, key_ref: str | int) -> ApiKey | None:
     """The user's key by id or prefix; another user's key reads like a missing one."""
     return next((k for k in repo.keys_of_user(user.id)
-                 if key_ref in (str(k.id), k.prefix)), None)
+                 if str(key_ref) in (str(k.id), k.prefix)), None)
 
 
-def revoke(user: User, key: ApiKey) -> None:
-    if key.user_id == user.id:
-        keys.revoke_key(key.prefix)
+def revoke(user: User, key_ref: str | int) -> ApiKey:
+    """Revoke the user's key with this id or prefix (revoking twice changes nothing)."""
+    key = find(user, key_ref)
+    if key is None:
+        raise NoSuchKey("There is no such key.")
+    keys.revoke_key(key.prefix)
+    return key

@@ -1,19 +1,19 @@
-"""A user's own settings: display name, password and their API keys to Parlor."""
+"""A user's own settings: display name and password (their API keys: services/own_keys.py)."""
 
 from __future__ import annotations
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import ApiKey, User
-from app.repositories import accounts as repo
-from app.services import audit, keys
+from app.models import User
+from app.services import audit
 from app.services.accounts import MIN_PASSWORD, AccountError
 
 MAX_DISPLAY_NAME = 120
 
 
 def rename(user: User, display_name: str) -> None:
+    """Set the display name (spaces collapsed, at most 120 characters)."""
     name = " ".join((display_name or "").split())
     if not name:
         raise AccountError("Enter a display name.")
@@ -32,20 +32,3 @@ def change_password(user: User, current: str, new: str, ip: str | None = None) -
     audit.record("password.changed", actor_id=user.id, target=user.email, ip=ip)
     db.session.commit()
 
-
-def own_keys(user: User) -> list[ApiKey]:
-    return repo.keys_of_user(user.id)
-
-
-def create_key(user: User, name: str) -> tuple[ApiKey, str]:
-    if not user.role.can("own_keys"):
-        raise AccountError("Your role may not create API keys.")
-    return keys.create_key(user, name=name or "")
-
-
-def revoke_key(user: User, key_id: int) -> ApiKey:
-    """Revoke one of the user's own keys; another user's key looks like a missing one."""
-    key = next((k for k in repo.keys_of_user(user.id) if k.id == key_id), None)
-    if key is None:
-        raise AccountError("There is no such key.")
-    return keys.revoke_key(key.prefix)

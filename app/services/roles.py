@@ -45,6 +45,11 @@ def all_roles() -> list[Role]:
     return repo.all_roles()
 
 
+def find(role_id: int) -> Role | None:
+    """The role with this id, or None."""
+    return repo.role_by_id(role_id)
+
+
 def user_counts() -> dict[int, int]:
     return repo.users_per_role()
 

@@ -1,4 +1,8 @@
-"""Usage reports for admins: totals, per day / user / key / model, in SQL GROUP BYs."""
+"""Usage reports: totals, per day / user / key / model, in SQL GROUP BYs.
+
+Admins see everyone's (here); a user sees their own (services/own_usage.py). Both build their
+lines with :func:`line` and :func:`day_lines`, so the figures are the same on every screen.
+"""
 
 from __future__ import annotations
 
@@ -88,12 +92,10 @@ def make_filter(start: str | None, end: str | None, source: str | None,
 
 def report(flt: UsageFilter, top: int = TOP) -> UsageReport:
     args = (flt.start_at, flt.end_at, flt.source)
-    by_day = {row.key: _line(str(row.key), row) for row in repo.aggregate("day", *args)}
-    days = [by_day.get(d.isoformat(), Line(d.isoformat())) for d in flt.days()]
     return UsageReport(
         filter=flt,
-        totals=_line("Total", repo.totals(*args)),
-        days=days,
+        totals=line("Total", repo.totals(*args)),
+        days=day_lines(flt, repo.aggregate("day", *args)),
         users=_labelled("user", repo.aggregate("user", *args, limit=top)),
         keys=_labelled("key", repo.aggregate("key", *args, limit=top)),
         models=_labelled("model", repo.aggregate("model", *args, limit=top)),
@@ -104,7 +106,7 @@ def month_totals(now: datetime | None = None) -> Line:
     """This calendar month (UTC) so far."""
     now = now or datetime.now(UTC)
     start = datetime(now.year, now.month, 1, tzinfo=UTC)
-    return _line("This month", repo.totals(start, now + timedelta(seconds=1)))
+    return line("This month", repo.totals(start, now + timedelta(seconds=1)))
 
 
 CSV_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost", "errors", "avg_latency_ms")
@@ -119,15 +121,16 @@ def breakdown(flt: UsageFilter, group: str) -> list[Line]:
 
 
 def totals(flt: UsageFilter) -> Line:
-    return _line("Total", repo.totals(flt.start_at, flt.end_at, flt.source))
+    """Everyone's usage over the range, as one line."""
+    return line("Total", repo.totals(flt.start_at, flt.end_at, flt.source))
 
 
 def csv_lines(flt: UsageFilter, group: str) -> Iterator[str]:
     """The report grouped by ``group`` (day, user, key, model, source) as CSV text lines."""
     lines = breakdown(flt, group)
     yield _csv_row([group, *CSV_COLUMNS])
-    for line in lines:
-        yield _csv_row([line.label, *(getattr(line, c) for c in CSV_COLUMNS)])
+    for group_line in lines:
+        yield _csv_row([group_line.label, *(getattr(group_line, c) for c in CSV_COLUMNS)])
 
 
 def _csv_row(values) -> str:
@@ -141,16 +144,23 @@ def _csv_row(values) -> str:
 def _labelled(group: str, rows) -> list[Line]:
     if group == "user":
         names = accounts_repo.emails_by_id(r.key for r in rows)
-        return [_line(names.get(r.key, "(deleted user)") if r.key else "(no user)", r)
+        return [line(names.get(r.key, "(deleted user)") if r.key else "(no user)", r)
                 for r in rows]
     if group == "key":
         names = accounts_repo.key_labels_by_id(r.key for r in rows)
-        return [_line(names.get(r.key, "(deleted key)") if r.key else "(web, no key)", r)
+        return [line(names.get(r.key, "(deleted key)") if r.key else "(web, no key)", r)
                 for r in rows]
-    return [_line(str(r.key), r) for r in rows]
+    return [line(str(r.key), r) for r in rows]
 
 
-def _line(label: str, row) -> Line:
+def day_lines(flt: UsageFilter, rows) -> list[Line]:
+    """A line for every day of the range, in order; days without usage are empty lines."""
+    by_day = {str(row.key): line(str(row.key), row) for row in rows}
+    return [by_day.get(d.isoformat(), Line(d.isoformat())) for d in flt.days()]
+
+
+def line(label: str, row) -> Line:
+    """The line of one aggregated row (cost rounded to a millionth of a unit)."""
     return Line(label=label, requests=int(row.requests or 0),
                 input_tokens=int(row.input_tokens or 0), output_tokens=int(row.output_tokens or 0),
                 cost=Decimal(str(row.cost or 0)).quantize(Decimal("0.000001")),

@@ -78,6 +78,16 @@ def route_targets() -> list[VendorCredential]:
     return repo.all_credentials()
 
 
+def find(credential_id: int) -> VendorCredential | None:
+    """The stored vendor with this id, or None."""
+    return repo.credential_by_id(credential_id)
+
+
+def find_named(name: str) -> VendorCredential | None:
+    """The stored vendor named ``name``, or None."""
+    return repo.credential_by_name(name)
+
+
 def route_target(name: str) -> VendorCredential | None:
     """The vendor named ``name`` as a route target (see :func:`route_targets`)."""
     return next((row for row in route_targets() if row.name == name), None)

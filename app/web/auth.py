@@ -8,8 +8,8 @@ from flask import Blueprint, Flask, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import limits
-from app.extensions import db, login_manager
-from app.services import accounts, audit
+from app.extensions import login_manager
+from app.services import accounts
 from app.web.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -50,9 +50,7 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(target)
         limits.rate_limits().count_failed_login(form.email.data)
-        audit.record("login.failed", target=(form.email.data or "")[:255],
-                     ip=request.remote_addr)
-        db.session.commit()
+        accounts.record_failed_login(form.email.data, ip=request.remote_addr)
         error = "Wrong e-mail or password."
     elif request.method == "POST":
         error = "Enter your e-mail and password."

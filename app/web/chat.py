@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from app.formatting import to_html
-from app.repositories import conversations as repo
 from app.services import chat
 from app.web.access import (
     htmx_error,
@@ -37,7 +36,8 @@ def model_choices() -> dict[str, list[tuple[str, str]]]:
 
 
 def sidebar(page: int = 1) -> dict:
-    rows = repo.recent(current_user.id, limit=SIDEBAR_PAGE + 1, offset=(page - 1) * SIDEBAR_PAGE)
+    rows = chat.recent_conversations(current_user, limit=SIDEBAR_PAGE + 1,
+                                     offset=(page - 1) * SIDEBAR_PAGE)
     return {"conversations": rows[:SIDEBAR_PAGE],
             "next_page": page + 1 if len(rows) > SIDEBAR_PAGE else None}
 
@@ -78,7 +78,7 @@ def _conversation_page(conversation, form: MessageForm | None = None, status: in
     form.model.choices = model_choices()
     return render_template(
         "chat/conversation.html", conversation=conversation,
-        messages=repo.messages_to_show(conversation.id), form=form,
+        messages=chat.messages_to_show(conversation), form=form,
         edit_form=EditMessageForm(), rename_form=RenameForm(title=conversation.title),
         **sidebar(),
     ), status
@@ -88,7 +88,7 @@ def _messages(conversation):
     """The message list: the fragment for htmx, the whole page otherwise."""
     if request.htmx:
         return render_template("chat/_messages.html", conversation=conversation,
-                               messages=repo.messages_to_show(conversation.id),
+                               messages=chat.messages_to_show(conversation),
                                edit_form=EditMessageForm())
     return redirect(url_for("chat.show", conversation_id=conversation.id, _anchor="composer"))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.repositories import conversations as repo
 from app.services import chat, chat_export
 from app.web.access import owned_conversation_or_404, require_chat_permission
 from app.web.chat import sidebar
@@ -28,7 +27,7 @@ def page():
 @bp.get("/search")
 def search():
     query = (request.args.get("q") or "").strip()[:MAX_QUERY]
-    results = repo.search(current_user.id, query) if query else None
+    results = chat.search(current_user, query) if query else None
     if request.htmx:
         if results is None:
             return render_template("chat/_conversation_items.html", **sidebar())
@@ -60,7 +59,7 @@ def delete(conversation_id: str):
 @bp.get("/c/<conversation_id>/export.<any(md, json):extension>")
 def export(conversation_id: str, extension: str):
     conversation = owned_conversation_or_404(conversation_id)
-    messages = repo.messages(conversation.id)
+    messages = chat.messages(conversation)
     if extension == "md":
         body, mimetype = chat_export.to_markdown(conversation, messages), "text/markdown"
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from app.services import budgets, profile
+from app.services import budgets, own_keys, profile
 from app.services.accounts import AccountError
 from app.web.forms import KeyForm, PasswordForm, ProfileForm
 
@@ -22,7 +22,7 @@ def _page(status: int = 200, new_secret: str | None = None, **forms):
     forms.setdefault("profile_form", ProfileForm(display_name=current_user.display_name))
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("key_form", KeyForm())
-    keys = profile.own_keys(current_user)
+    keys = own_keys.list_keys(current_user)
     return render_template("auth/settings.html", keys=keys,
                            budget=budgets.status(current_user),
                            key_budgets=budgets.key_statuses(current_user, keys),
@@ -72,8 +72,8 @@ def create_key():
     if not form.validate_on_submit():
         return _page(400, key_form=form)
     try:
-        _key, secret = profile.create_key(current_user, form.name.data or "")
-    except AccountError as exc:
+        _key, secret = own_keys.create(current_user, name=form.name.data or "")
+    except own_keys.ScopeError as exc:
         form.name.errors = [str(exc)]
         return _page(403, key_form=form)
     html, status = _page(new_secret=secret, key_form=KeyForm(formdata=None))
@@ -83,8 +83,8 @@ def create_key():
 @bp.post("/keys/<int:key_id>/revoke")
 def revoke_key(key_id: int):
     try:
-        key = profile.revoke_key(current_user, key_id)
-    except AccountError:
+        key = own_keys.revoke(current_user, key_id)
+    except own_keys.NoSuchKey:
         abort(404)
     flash(f"Key {key.prefix} revoked.")
     return redirect(url_for("settings.show"))

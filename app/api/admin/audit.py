@@ -8,7 +8,7 @@ from app.api import rest
 from app.api.admin.shared import page_items
 from app.api.errors import ApiError
 from app.api.schemas.admin import AuditOut, AuditQuery
-from app.repositories import audit as repo
+from app.services import audit
 
 bp = rest.admin_blueprint("rest_admin_audit", __name__)
 
@@ -31,7 +31,7 @@ def index():
     start, end = _day(query.start, "start"), _day(query.end, "end")
     if start and end and start > end:
         raise ApiError(400, "The start date is after the end date.", param="start")
-    found = repo.search(action=query.action.strip(), actor=query.actor.strip(),
+    found = audit.search(action=query.action.strip(), actor=query.actor.strip(),
                         start=_midnight(start), end=_midnight(end, 1),
                         page=query.page, per_page=query.per_page)
     rows, meta = page_items(found, query)

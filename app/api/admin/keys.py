@@ -13,8 +13,7 @@ from app.api.schemas.admin import (
     KeyQuery,
 )
 from app.models import ApiKey
-from app.repositories import accounts as repo
-from app.services import admin_keys, own_keys
+from app.services import admin_keys, admin_users, own_keys
 
 bp = rest.admin_blueprint("rest_admin_keys", __name__)
 
@@ -31,8 +30,8 @@ def key_out(key: ApiKey) -> dict:
 def index():
     """Every key, newest first; ``owner`` matches a part of the owner's e-mail."""
     query = rest.parse_query(KeyQuery)
-    rows, meta = page_items(repo.all_keys(query.owner.strip(), page=query.page,
-                                          per_page=query.per_page), query)
+    rows, meta = page_items(admin_keys.listing(query.owner.strip(), page=query.page,
+                                               per_page=query.per_page), query)
     return rest.listing([AdminKeyOut.model_validate(key_out(k)) for k in rows], meta)
 
 
@@ -40,7 +39,7 @@ def index():
 def create():
     """A new key for a user; its secret is in this answer only."""
     body = rest.parse_body(AdminKeyCreate)
-    owner = repo.user_by_id(body.user_id)
+    owner = admin_users.find(body.user_id)
     if owner is None:
         raise refused(admin_keys.KeyRequestError("There is no user with that id.", "user_id"))
     try:
@@ -70,7 +69,7 @@ def update(key_id: int):
 
 
 def key_or_404(key_id: int) -> ApiKey:
-    key = repo.key_by_id(key_id)
+    key = admin_keys.find(key_id)
     if key is None:
         raise not_found("key")
     return key

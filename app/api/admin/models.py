@@ -9,7 +9,6 @@ from app.api.errors import ApiError
 from app.api.schemas.admin import RouteCreate, RouteImport, RouteImported, RouteOut, RouteUpdate
 from app.api.schemas.rest import PageMeta
 from app.models import ModelRoute, VendorCredential
-from app.repositories import vendors as repo
 from app.services import model_routes, vendor_credentials
 
 bp = rest.admin_blueprint("rest_admin_models", __name__)
@@ -23,11 +22,11 @@ def route_out(route: ModelRoute) -> RouteOut:
                     input_price=float(route.input_price or 0),
                     output_price=float(route.output_price or 0),
                     fallback_group=route.fallback_group, priority=route.priority,
-                    created_at=route.created_at)
+                    capabilities=list(route.capabilities or ()), created_at=route.created_at)
 
 
 def route_or_404(route_id: int) -> ModelRoute:
-    route = repo.route_by_id(route_id)
+    route = model_routes.find(route_id)
     if route is None:
         raise not_found("model route")
     return route
@@ -77,7 +76,7 @@ def update(route_id: int):
                "upstream_model": route.upstream_model, "enabled": route.enabled,
                "role_ids": [r.id for r in route.roles], "input_price": route.input_price,
                "output_price": route.output_price, "fallback_group": route.fallback_group,
-               "priority": route.priority}
+               "priority": route.priority, "capabilities": list(route.capabilities or ())}
     sent = {name: getattr(body, name) for name in body.model_fields_set}
     nulled = [n for n, v in sent.items() if v is None and n != "fallback_group"]
     if nulled:

@@ -9,7 +9,6 @@ from app.api.errors import ApiError
 from app.api.schemas.admin import RoleCreate, RoleOut, RoleUpdate
 from app.api.schemas.rest import PageMeta
 from app.models import Role
-from app.repositories import accounts as repo
 from app.services import roles
 
 bp = rest.admin_blueprint("rest_admin_roles", __name__)
@@ -26,7 +25,7 @@ def role_out(role: Role, counts: dict[int, int]) -> RoleOut:
 
 
 def role_or_404(role_id: int) -> Role:
-    role = repo.role_by_id(role_id)
+    role = roles.find(role_id)
     if role is None:
         raise not_found("role")
     return role

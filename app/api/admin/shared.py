@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 
 from app.api import rest_auth
 from app.api.errors import ApiError
 from app.api.schemas.admin import PageQuery
 from app.api.schemas.rest import PageMeta
-from app.repositories.pages import Page
 from app.services.actor import Actor
+
+if TYPE_CHECKING:  # the page a service returns; views never call the repositories
+    from app.repositories.pages import Page
 
 
 def actor() -> Actor:

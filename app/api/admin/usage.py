@@ -12,13 +12,6 @@ from app.services import usage_reports
 bp = rest.admin_blueprint("rest_admin_usage", __name__)
 
 
-def line_out(line: usage_reports.Line) -> UsageLine:
-    return UsageLine(label=line.label, requests=line.requests, input_tokens=line.input_tokens,
-                     output_tokens=line.output_tokens, tokens=line.tokens,
-                     cost=float(line.cost), errors=line.errors,
-                     avg_latency_ms=line.avg_latency_ms)
-
-
 @bp.get("/usage")
 def show():
     """Requests, tokens, cost and errors in total and per ``group`` (days in order, other
@@ -31,5 +24,5 @@ def show():
         raise ApiError(400, str(exc)) from None
     return rest.data(AdminUsageOut(
         start=flt.start.isoformat(), end=flt.end.isoformat(), source=flt.source,
-        group=query.group, totals=line_out(usage_reports.totals(flt)),
-        lines=[line_out(line) for line in lines]))
+        group=query.group, totals=UsageLine.of(usage_reports.totals(flt)),
+        lines=[UsageLine.of(line) for line in lines]))

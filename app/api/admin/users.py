@@ -13,7 +13,6 @@ from app.api.schemas.admin import (
     UserQuery,
 )
 from app.models import User
-from app.repositories import accounts as repo
 from app.services import admin_users
 from app.services.accounts import AccountError
 
@@ -28,7 +27,7 @@ def user_out(user: User) -> AdminUserOut:
 
 
 def user_or_404(user_id: int) -> User:
-    user = repo.user_by_id(user_id)
+    user = admin_users.find(user_id)
     if user is None:
         raise not_found("user")
     return user

@@ -13,7 +13,6 @@ from app.api.errors import ApiError
 from app.api.schemas.admin import VendorCreate, VendorModels, VendorOut, VendorUpdate
 from app.api.schemas.rest import PageMeta
 from app.models import VendorCredential
-from app.repositories import vendors as repo
 from app.services import vendor_credentials as credentials
 
 bp = rest.admin_blueprint("rest_admin_vendors", __name__)
@@ -28,7 +27,7 @@ def view_of(name: str) -> VendorOut:
 
 def stored_or_error(name: str) -> VendorCredential:
     """The stored credential; an environment vendor is read-only (409), another name 404."""
-    row = repo.credential_by_name(name)
+    row = credentials.find_named(name)
     if row is None or row.from_environment:
         view_of(name)  # 404 when there is no such vendor at all
         raise ApiError(409, f"{name!r} is configured from the environment; change it there.",

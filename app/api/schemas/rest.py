@@ -178,6 +178,13 @@ class UsageLine(BaseModel):
     errors: int
     avg_latency_ms: int
 
+    @classmethod
+    def of(cls, line) -> UsageLine:
+        """The wire form of a usage report's line (services/usage_reports.Line)."""
+        return cls(label=line.label, requests=line.requests, input_tokens=line.input_tokens,
+                   output_tokens=line.output_tokens, tokens=line.tokens, cost=float(line.cost),
+                   errors=line.errors, avg_latency_ms=line.avg_latency_ms)
+
 
 class UsageOut(BaseModel):
     start: str
