@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from app.formatting import to_html
+from app.formatting.markdown import to_html
 
 XSS = [
     "<img src=x onerror=alert(1)>",

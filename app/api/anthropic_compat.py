@@ -10,7 +10,6 @@ import secrets
 
 from flask import Blueprint, jsonify, request
 
-from app import formatting
 from app.api import auth, errors, schemas
 from app.api.schemas.anthropic_messages import (
     FORWARDED_HEADERS,
@@ -19,6 +18,7 @@ from app.api.schemas.anthropic_messages import (
 )
 from app.api.streaming import mark_dropped, relay, sse_response
 from app.extensions import csrf
+from app.formatting import wire
 from app.services import gateway
 from app.vendors import ChatRequest
 
@@ -40,11 +40,11 @@ def messages():
     message_id = "msg_" + secrets.token_hex(12)
     if body.stream:
         route, deltas = gateway.open_stream(caller, body.model, chat_request)
-        encoder = formatting.AnthropicStream(id=message_id, model=body.model)
+        encoder = wire.AnthropicStream(id=message_id, model=body.model)
         return mark_dropped(sse_response(relay(errors.ANTHROPIC, encoder, deltas), route),
                             chat_request, route)
     result, route = gateway.complete(caller, body.model, chat_request)
-    response = jsonify(formatting.anthropic_message(result, id=message_id, model=body.model))
+    response = jsonify(wire.anthropic_message(result, id=message_id, model=body.model))
     response.headers["x-parlor-route"] = route.label
     return mark_dropped(response, chat_request, route)
 

@@ -11,11 +11,11 @@ import time
 
 from flask import Blueprint, g, jsonify, request
 
-from app import formatting
 from app.api import auth, errors, schemas
 from app.api.schemas.openai_chat import ChatCompletionRequest
 from app.api.streaming import mark_dropped, relay, sse_response
 from app.extensions import csrf
+from app.formatting import wire
 from app.services import gateway
 
 bp = Blueprint("openai_compat", __name__, url_prefix="/v1")
@@ -45,13 +45,13 @@ def chat_completions():
     completion_id, created = "chatcmpl-" + secrets.token_hex(12), int(time.time())
     if body.stream:
         route, deltas = gateway.open_stream(caller, body.model, chat_request)
-        encoder = formatting.OpenAIStream(id=completion_id, model=body.model, created=created,
-                                          include_usage=body.include_usage)
+        encoder = wire.OpenAIStream(id=completion_id, model=body.model, created=created,
+                                    include_usage=body.include_usage)
         return mark_dropped(sse_response(relay(errors.OPENAI, encoder, deltas), route),
                             chat_request, route)
     result, route = gateway.complete(caller, body.model, chat_request)
-    response = jsonify(formatting.openai_completion(result, id=completion_id, model=body.model,
-                                                    created=created))
+    response = jsonify(wire.openai_completion(result, id=completion_id, model=body.model,
+                                              created=created))
     response.headers["x-parlor-route"] = route.label
     return mark_dropped(response, chat_request, route)
 
@@ -60,8 +60,8 @@ def chat_completions():
 def list_models():
     models = gateway.models(auth.current_caller().role)
     if _anthropic_client():
-        return jsonify(formatting.anthropic_model_list(models))
-    return jsonify(formatting.openai_model_list(models))
+        return jsonify(wire.anthropic_model_list(models))
+    return jsonify(wire.openai_model_list(models))
 
 
 @bp.get("/models/<path:model_id>")
@@ -72,5 +72,5 @@ def get_model(model_id: str):
             404, f"The model {model_id!r} does not exist or you do not have access to it.",
             kind="model_not_found", param="model")
     if _anthropic_client():
-        return jsonify(formatting.anthropic_model(model))
-    return jsonify(formatting.openai_model(model))
+        return jsonify(wire.anthropic_model(model))
+    return jsonify(wire.openai_model(model))

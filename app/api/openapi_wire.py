@@ -1,4 +1,4 @@
-"""JSON Schemas of what the OpenAI- and Anthropic-compatible endpoints answer (app/formatting.py
+"""JSON Schemas of what the OpenAI- and Anthropic-compatible endpoints answer (app.formatting.wire
 and app/api/responses_objects.py write these objects); open objects, since the vendors' own
 APIs add fields over time. Also the Responses API operations, as :class:`app.api.openapi.Op`
 keyword arguments (``openapi.py`` builds them into its ``OPS``)."""

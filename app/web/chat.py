@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.formatting import to_html
+from app.formatting.markdown import to_html
 from app.services import chat
 from app.web.access import (
     htmx_error,

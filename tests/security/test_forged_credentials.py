@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from app.formatting.markdown import to_html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.formatting import to_html
 from app.models import User
 from tests.conftest import log_in
 
