@@ -62,13 +62,21 @@ class Line:
 
 
 @dataclass(frozen=True)
-class UsageReport:
+class Report:
+    """A range's totals, every day of it (empty days included) and the models used."""
+
     filter: UsageFilter
     totals: Line
-    days: list[Line]  # every day of the range, empty days included
+    days: list[Line]
+    models: list[Line]
+
+
+@dataclass(frozen=True)
+class UsageReport(Report):
+    """Everyone's report, with the top users and keys too."""
+
     users: list[Line]
     keys: list[Line]
-    models: list[Line]
 
 
 def make_filter(start: str | None, end: str | None, source: str | None,

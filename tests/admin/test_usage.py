@@ -112,3 +112,13 @@ def test_deleted_user_usage_stays_in_the_totals(ledger):
         db.session.commit()
     html = client.get("/admin/usage/").get_data(as_text=True)
     assert "1,675" in html and "(deleted user)" in html
+
+
+def test_every_usage_report_rounds_cost_to_a_millionth_with_one_line_builder():
+    from types import SimpleNamespace
+
+    from app.services import own_usage
+    row = SimpleNamespace(requests=2, input_tokens=1, output_tokens=1, cost=0.1 + 0.2, errors=0,
+                          avg_latency_ms=10)  # a float sum, as a database may hand it back
+    assert usage_reports.line("x", row).cost == Decimal("0.300000")
+    assert own_usage.line is usage_reports.line  # the user's own report builds the same lines

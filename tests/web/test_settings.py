@@ -78,3 +78,19 @@ def test_another_users_key_cannot_be_revoked(member_client, app, make_user):
     assert "theirs" not in member_client.get("/settings/").get_data(as_text=True)
     with app.app_context():
         assert keys.verify_key(secret) is not None
+
+
+def test_a_role_without_own_keys_is_offered_no_key_form_and_a_post_gets_403(client, app,
+                                                                          make_user):
+    from app.extensions import db
+    from app.models import Role
+    with app.app_context():
+        db.session.add(Role(name="chatter", description="", permissions=["chat"]))
+        db.session.commit()
+    make_user("chatter@example.com", role="chatter")
+    log_in(client, "chatter@example.com")
+    assert ">Key name</label>" not in client.get("/settings/").get_data(as_text=True)
+    refused = client.post("/settings/keys", data={"csrf_token": _token(client), "name": "x"})
+    assert refused.status_code == 403
+    with app.app_context():
+        assert repo.keys_of_user(repo.user_by_email("chatter@example.com").id) == []
