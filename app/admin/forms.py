@@ -111,6 +111,7 @@ class RouteForm(FlaskForm):
     fallback_group = StringField("Fallback group", validators=[Length(max=64)])
     priority = IntegerField("Priority", default=0,
                             validators=[Optional(), NumberRange(min=-1000, max=1000)])
+    capabilities = CheckboxesField("Capabilities", choices=[("embeddings", "Embedding model")])
 
 
 def show_error(form: FlaskForm, exc: Exception, field: str | None = None,

@@ -4,6 +4,7 @@ from app.api import (
     anthropic_compat,
     conversations,
     docs,
+    embeddings,
     keys,
     me,
     messages,
@@ -13,5 +14,5 @@ from app.api import (
 )
 from app.api.admin import BLUEPRINTS as ADMIN
 
-BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp, openai_responses.bp, me.bp,
-                    conversations.bp, messages.bp, usage.bp, keys.bp, docs.bp, *ADMIN]
+BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp, openai_responses.bp, embeddings.bp,
+                    me.bp, conversations.bp, messages.bp, usage.bp, keys.bp, docs.bp, *ADMIN]

@@ -5,6 +5,7 @@ keyword arguments (``openapi.py`` builds them into its ``OPS``)."""
 
 from __future__ import annotations
 
+from app.api.schemas.openai_embeddings import EmbeddingsRequest
 from app.api.schemas.openai_responses import ResponsesRequest
 
 STRING, INTEGER = {"type": "string"}, {"type": "integer"}
@@ -77,6 +78,14 @@ OPENAI_RESPONSE = obj({
 OPENAI_RESPONSE_DELETED = obj({"id": STRING, "object": {"const": "response"},
                                "deleted": {"const": True}})
 
+OPENAI_EMBEDDINGS = obj({
+    "object": {"const": "list"}, "model": STRING,
+    "data": {"type": "array", "items": obj({
+        "object": {"const": "embedding"}, "index": INTEGER,
+        "embedding": {"anyOf": [{"type": "array", "items": {"type": "number"}}, STRING]}})},
+    "usage": obj({"prompt_tokens": INTEGER, "total_tokens": INTEGER}),
+})
+
 SCHEMAS = {
     "OpenAIError": OPENAI_ERROR, "AnthropicError": ANTHROPIC_ERROR,
     "OpenAIChatCompletion": OPENAI_COMPLETION, "OpenAIModel": OPENAI_MODEL,
@@ -84,6 +93,7 @@ SCHEMAS = {
     "AnthropicModel": ANTHROPIC_MODEL, "AnthropicModelList": ANTHROPIC_MODEL_LIST,
     "OpenAIResponse": OPENAI_RESPONSE, "OpenAIResponseDeleted": OPENAI_RESPONSE_DELETED,
     "AnthropicTokenCount": obj({"input_tokens": {"type": "integer"}}),
+    "OpenAIEmbeddings": OPENAI_EMBEDDINGS,
 }
 
 
@@ -103,6 +113,10 @@ STREAM_NOTE = ("Any routed model, translated for its vendor. Fields Parlor does 
                "per output item `response.output_item.added`, its content and argument deltas "
                "and `.done` events, then `response.completed` (or `response.incomplete`); a "
                "vendor failure after the start is `response.failed`.")
+EMBEDDINGS_NOTE = ("Models of OpenAI-type vendors (a route may be marked as an embedding "
+                   "model); another vendor's model is a 400. `encoding_format: base64` sends "
+                   "each vector as base64 float32, as OpenAI does; other fields are forwarded "
+                   "unchanged. In the usage ledger, as input tokens.")
 OPERATIONS = [
     {"method": "post", "path": "/v1/responses", "summary": "OpenAI Responses API",
      "tag": RESPONSES_TAG, "ok": {200: _content("OpenAIResponse", stream=True)},
@@ -120,4 +134,9 @@ OPERATIONS = [
      "summary": "Delete a stored response", "tag": RESPONSES_TAG,
      "ok": {200: _content("OpenAIResponseDeleted")}, "errors": "openai",
      "error_statuses": (401, 403, 404, 429), "security": [{"bearer": []}]},
+    *({"method": "post", "path": path, "summary": "OpenAI-compatible embeddings",
+       "tag": RESPONSES_TAG, "ok": {200: _content("OpenAIEmbeddings")},
+       "body": EmbeddingsRequest, "errors": "openai", "error_statuses": RESPONSES_ERRORS,
+       "security": [{"bearer": []}], "description": EMBEDDINGS_NOTE}
+      for path in ("/v1/embeddings", "/v1/v1/embeddings")),
 ]

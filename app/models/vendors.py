@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, LargeBinary, Numeric, String, Table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Table,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.accounts import Role
 from app.models.columns import UTCDateTime, utcnow
+
+# The capabilities a route can be marked with (the admin Models screen, the REST API).
+ROUTE_CAPABILITIES = ("embeddings",)
 
 model_route_roles = Table(
     "model_route_roles",
@@ -58,6 +71,8 @@ class ModelRoute(db.Model):
     # Routes that share a fallback group are tried in priority order when one fails.
     fallback_group: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # What the upstream model does besides chat (ROUTE_CAPABILITIES): "embeddings".
+    capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     credential: Mapped[VendorCredential] = relationship(back_populates="routes")

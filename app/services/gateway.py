@@ -10,7 +10,7 @@ import json
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.extensions import db
 from app.models import ApiKey, MessageStatus, User
@@ -27,6 +27,7 @@ from app.vendors import (
     Usage,
     VendorError,
 )
+from app.vendors.embeddings import EmbeddingRequest, Embeddings
 
 CHARS_PER_TOKEN = 4  # a rough estimate, used only when a vendor reported no usage
 
@@ -65,6 +66,25 @@ def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, 
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
+    _record(caller, model, route, result.usage, started, MessageStatus.COMPLETE)
+    return result, route
+
+
+def embed(caller: Caller, model: str, request: EmbeddingRequest) -> tuple[Embeddings, Route]:
+    """Embeddings of the request's input; the ledger gets one row (input tokens only), with
+    an estimate when the vendor reported no usage."""
+    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
+    manager = vendor_manager()
+    _release_database()
+    started = time.monotonic()
+    try:
+        result, route = manager.embed(model, request, caller.role)
+    except (VendorError, UnknownModelError):
+        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
+        raise
+    if not result.usage.input_tokens:
+        estimated = request.token_count() + estimate_tokens("".join(request.texts()))
+        result = replace(result, usage=Usage(input_tokens=estimated))
     _record(caller, model, route, result.usage, started, MessageStatus.COMPLETE)
     return result, route
 

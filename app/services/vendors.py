@@ -63,6 +63,7 @@ def build_catalog(config) -> Catalog:
             priority=row.priority,
             input_price=row.input_price,
             output_price=row.output_price,
+            capabilities=frozenset(row.capabilities or ()),
         )
         for row in repo.enabled_routes()
         if row.credential.name in credentials

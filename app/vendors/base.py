@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
+from app.vendors.embeddings import EmbeddingRequest, Embeddings
+from app.vendors.errors import VendorBadRequest
 from app.vendors.types import ChatRequest, Credential, Delta, Result
 
 
@@ -36,6 +38,13 @@ class VendorHandler(ABC):
         """The vendor's own count of the request's input tokens; None when it has no such
         endpoint (the gateway then estimates)."""
         return None
+
+    def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """One vector per input; vendors without an embeddings API refuse with a 400."""
+        raise VendorBadRequest(
+            f"The model {self.credential.name}/{request.model} does not make embeddings: "
+            f"{self.credential.name} is a {self.credential.kind} vendor, and only OpenAI-type "
+            "vendors do.", vendor=self.credential.name)
 
     def close(self) -> None:  # noqa: B027 - optional hook; handlers without a client keep it
         """Release the client's connections."""

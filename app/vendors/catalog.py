@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ class Route:
     priority: int = 0
     input_price: Decimal = Decimal(0)  # per million tokens
     output_price: Decimal = Decimal(0)
+    capabilities: frozenset[str] = frozenset()  # "embeddings": an embedding model
 
     @property
     def label(self) -> str:
@@ -38,6 +40,17 @@ class ModelInfo:
     id: str
     vendor: str
     upstream_model: str
+    embeddings: bool = False  # an embedding model (marked on its route), not a chat model
+
+
+class AmbiguousModelError(UnknownModelError):
+    """A bare upstream model id that more than one vendor offers: the client must choose."""
+
+    def __init__(self, model: str, candidates: list[str]):
+        super().__init__(model)
+        self.candidates = candidates
+        self.args = (f"The model {model!r} is offered by more than one vendor; name one of "
+                     f"them: {', '.join(candidates)}.",)
 
 
 @dataclass(frozen=True)
@@ -59,8 +72,18 @@ class Catalog:
         vendor, _, _ = name.partition("/")
         return name in allowed or f"{vendor}/*" in allowed
 
-    def routes_for(self, name: str, role: str | None) -> list[Route]:
-        """Routes to try for ``name``, in order: the named ones, then their fallback group."""
+    def routes_for(self, name: str, role: str | None,
+                   offered: Callable[[str], list[str]] | None = None) -> list[Route]:
+        """Routes to try for ``name``, in order: the named ones, then their fallback group.
+
+        A name no route serves and that is not ``vendor/model`` of a known vendor may be a bare
+        upstream id (``gpt-4o-mini``: some SDKs and agents strip the prefix); with ``offered``
+        (a vendor's own model list) it resolves when exactly one vendor offers it.
+        """
+        if offered is not None and not self._served(name):
+            resolved = self._bare(name, role, offered)
+            if resolved is not None:
+                return self.routes_for(resolved, role)
         if not self.role_may_use(role, name):
             raise UnknownModelError(name)
         named = [r for r in self.routes if r.public_name == name]
@@ -88,8 +111,40 @@ class Catalog:
             if (route.allows(role) and route.public_name not in seen
                     and self.role_may_use(role, route.public_name)):
                 seen[route.public_name] = ModelInfo(
-                    route.public_name, route.credential.name, route.upstream_model)
+                    route.public_name, route.credential.name, route.upstream_model,
+                    embeddings="embeddings" in route.capabilities)
         return list(seen.values())
 
     def restricted_names(self) -> set[str]:
         return {r.public_name for r in self.routes}
+
+    def _served(self, name: str) -> bool:
+        """A route has this public name, or it is ``vendor/model`` of a known vendor (or it
+        cannot be an upstream id: empty, or an empty part around a slash)."""
+        vendor, _, model = name.partition("/")
+        if not name or name.startswith("/") or name.endswith("/"):
+            return True  # not a model id at all: nothing to look up
+        return bool(model and vendor in self.credentials) or any(
+            r.public_name == name for r in self.routes)
+
+    def _bare(self, name: str, role: str | None,
+              offered: Callable[[str], list[str]]) -> str | None:
+        """The one public name the role may use that serves upstream model ``name``: an
+        explicit route's (lowest priority first), else ``vendor/name`` of the one vendor that
+        lists it; None when nothing offers it; AmbiguousModelError when several vendors do."""
+        by_vendor: dict[str, list[str]] = {}
+        for route in sorted(self.routes, key=lambda r: (r.priority, r.public_name)):
+            if (route.upstream_model == name and route.allows(role)
+                    and self.role_may_use(role, route.public_name)):
+                names = by_vendor.setdefault(route.credential.name, [])
+                if route.public_name not in names:
+                    names.append(route.public_name)
+        restricted = self.restricted_names()
+        for vendor in sorted(self.credentials):
+            direct = f"{vendor}/{name}"
+            if (vendor not in by_vendor and direct not in restricted
+                    and self.role_may_use(role, direct) and name in offered(vendor)):
+                by_vendor[vendor] = [direct]
+        if len(by_vendor) > 1:
+            raise AmbiguousModelError(name, [n for names in by_vendor.values() for n in names])
+        return next(iter(by_vendor.values()))[0] if by_vendor else None

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from app import metrics
 from app.vendors.catalog import Catalog, ModelInfo, Route
+from app.vendors.embeddings import EmbeddingRequest, Embeddings
 from app.vendors.errors import (
     VendorAuthError,
     VendorBadRequest,
@@ -116,7 +117,9 @@ class VendorManager:
         return listed
 
     def routes_for(self, name: str, role: str | None) -> list[Route]:
-        return self.catalog.routes_for(name, role)
+        """The routes for ``name``; a bare upstream id resolves through the vendors' own model
+        lists (``discover``) when exactly one vendor offers it."""
+        return self.catalog.routes_for(name, role, offered=self.discover)
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -126,6 +129,20 @@ class VendorManager:
         def call(handler, req, route):
             started = time.perf_counter()
             result = handler.complete(req)
+            metrics.observe_upstream(route.credential.name, route.upstream_model,
+                                     time.perf_counter() - started)
+            return result
+
+        return self._attempt(name, role, call, request)
+
+    def embed(self, name: str, request: EmbeddingRequest,
+              role: str | None) -> tuple[Embeddings, Route]:
+        """Embeddings from the first route that answers (retries and fallbacks as for
+        ``complete``; a vendor kind without embeddings refuses, so no other route is tried)."""
+
+        def call(handler, req, route):
+            started = time.perf_counter()
+            result = handler.embed(req)
             metrics.observe_upstream(route.credential.name, route.upstream_model,
                                      time.perf_counter() - started)
             return result
@@ -162,7 +179,7 @@ class VendorManager:
         return route, deltas
 
     def _attempt(self, name, role, call, request):
-        routes = self.catalog.routes_for(name, role)
+        routes = self.routes_for(name, role)
         last_error: VendorError | None = None
         waited = 0.0
         for index, route in enumerate(routes):

@@ -11,6 +11,7 @@ import httpx2
 import openai
 
 from app.vendors.base import VendorHandler
+from app.vendors.embeddings import EmbeddingRequest, Embeddings, encoded
 from app.vendors.errors import (
     VendorTimeout,
     VendorUnavailable,
@@ -52,6 +53,8 @@ class OpenAIHandler(VendorHandler):
         )
         self.completions = Endpoint(self.client, http, "/chat/completions",
                                     vendor=credential.name, secret=credential.api_key)
+        self.embeddings = Endpoint(self.client, http, "/embeddings",
+                                   vendor=credential.name, secret=credential.api_key)
 
     def close(self) -> None:
         self.client.close()
@@ -140,6 +143,22 @@ class OpenAIHandler(VendorHandler):
                                     vendor=self.credential.name)
         yield Delta(finish_reason=finish, usage=usage or Usage())
 
+    def embed(self, request: EmbeddingRequest) -> Embeddings:
+        params: dict = {"model": request.model, "input": request.input,
+                        "encoding_format": request.encoding_format}
+        if request.dimensions is not None:
+            params["dimensions"] = request.dimensions
+        if request.user is not None:
+            params["user"] = request.user
+        params.update({k: v for k, v in request.native_fields.items() if k not in params})
+        with self._translated_errors():
+            body = json.loads(self.embeddings.post(params).content)
+        try:
+            return _read_embeddings(body, request)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError):
+            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
+                                    vendor=self.credential.name) from None
+
     def _deltas(self, fields: Iterator[bytes], watchdog: StallWatchdog,
                 state: dict) -> Iterator[Delta]:
         """The upstream's SSE data fields as deltas; the finish reason and usage go to ``state``.
@@ -186,6 +205,23 @@ def _read_completion(body: dict, model: str) -> Result:
         thinking=(Part("thinking", text=reasoning),) if isinstance(reasoning, str) and reasoning
         else (),
     )
+
+
+def _read_embeddings(body: dict, request: EmbeddingRequest) -> Embeddings:
+    """A ``list`` of ``embedding`` objects, in input order (a wrong shape raises a built-in
+    error), each in the encoding the client asked for."""
+    items = sorted(body["data"], key=lambda item: int(item.get("index", 0)))
+    vectors = []
+    for item in items:
+        vector = item["embedding"]
+        if not isinstance(vector, str | list):
+            raise ValueError("an embedding is a list of numbers or a base64 string")
+        vectors.append(encoded(vector, request.encoding_format))
+    if len(vectors) != request.input_count():
+        raise ValueError("one embedding per input")
+    usage = body.get("usage") or {}
+    return Embeddings(vectors=tuple(vectors), model=str(body.get("model") or request.model),
+                      usage=Usage(input_tokens=int(usage.get("prompt_tokens") or 0)))
 
 
 class _StreamError(Exception):

@@ -9,6 +9,7 @@ Routes
     ``GET  /v1/models``             Anthropic shape when ``anthropic-version`` is sent, else OpenAI
     ``GET  /v1/models/{id}``        one model, or the protocol's 404
     ``POST /v1/messages/count_tokens``  ``{"input_tokens": N}`` (tests/fakes/anthropic_features.py)
+    ``POST /v1/embeddings``         deterministic vectors (tests/fakes/embeddings.py)
 
 A request that repeats a header that may appear once (``SINGLETON_HEADERS``: aiohttp's list
 plus the auth and version headers) gets the protocol's 400, as from a strict HTTP server.
@@ -62,7 +63,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes import anthropic_features, reasoning, structured
+from tests.fakes import anthropic_features, embeddings, reasoning, structured
 
 DEFAULT_API_KEY = "sk-fake-0123456789abcdef"
 DEFAULT_MODELS = ("fake-chat", "fake-large", "tool-call")
@@ -360,6 +361,9 @@ class _Handler(BaseHTTPRequestHandler):
         if record.method == "POST" and path == "/v1/messages/count_tokens":
             body = record.body if isinstance(record.body, dict) else {}
             return self._json(200, anthropic_features.count_tokens(body))
+        if record.method == "POST" and path == "/v1/embeddings":
+            status, answer = embeddings.answer(record.body)
+            return self._json(200, answer) if status == 200 else self._error(status, answer)
         if record.method == "POST" and path in ("/v1/chat/completions", "/v1/messages"):
             body = record.body
             if bad_json or not isinstance(body, dict):

@@ -190,6 +190,8 @@ class VendorModels(Out):
 
 # Model routes
 
+RouteCapability = Literal["embeddings"]  # app.models.vendors.ROUTE_CAPABILITIES
+
 
 class RouteCreate(RequestBody):
     public_name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -201,6 +203,8 @@ class RouteCreate(RequestBody):
     output_price: Price = Decimal(0)
     fallback_group: Annotated[str, Field(max_length=64)] | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
+    capabilities: list[RouteCapability] = Field(
+        default_factory=list, description="`embeddings` marks an embedding model")
 
 
 class RouteUpdate(RequestBody):
@@ -215,6 +219,7 @@ class RouteUpdate(RequestBody):
     output_price: Price | None = None
     fallback_group: Annotated[str, Field(max_length=64)] | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] | None = None
+    capabilities: list[RouteCapability] | None = None
 
 
 class RouteImport(RequestBody):
@@ -233,6 +238,7 @@ class RouteOut(Out):
     output_price: float
     fallback_group: str | None
     priority: int
+    capabilities: list[str]
     created_at: datetime
 
 
