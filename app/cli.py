@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.extensions import db
 from app.repositories import accounts as accounts_repo
 from app.repositories import usage as usage_repo
-from app.services import accounts, keys, vendor_credentials
+from app.services import access_cache, accounts, backups, keys, vendor_credentials
 from app.services.vendors import vendor_manager
 from app.vendors import VendorError
 
@@ -113,6 +115,43 @@ def rebuild_daily_usage() -> None:
     click.echo("Rebuilt the daily usage rollup.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@with_appcontext
+def backup(path: Path, force: bool) -> None:
+    """Write a consistent copy of the database to PATH (SQLite file or pg_dump archive)."""
+    try:
+        done = backups.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {done.database} to {done.path} ({done.size_text})")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore(path: Path, yes: bool) -> None:
+    """Replace everything in the database with the backup at PATH (best with the app stopped)."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        backups.check(url, path)
+        if not yes:
+            click.confirm(f"Replace everything in {backups.describe(url)} with {path}?",
+                          abort=True)
+        # This process's pooled connections would hold the tables the restore replaces.
+        db.session.remove()
+        db.engine.dispose()
+        done = backups.restore(url, path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    # Keys, users and roles may all differ now: every process reads them afresh.
+    access_cache.cache().changed()
+    revision = f", schema {done.revision}" if done.revision else ""
+    click.echo(f"Restored {done.database} from {done.path} ({done.size_text}{revision})")
+
+
 def init_app(app: Flask) -> None:
-    for command in (users_cli, keys_cli, vendors_cli, usage_cli, bootstrap):
+    for command in (users_cli, keys_cli, vendors_cli, usage_cli, bootstrap, backup, restore):
         app.cli.add_command(command)
