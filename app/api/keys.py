@@ -35,7 +35,7 @@ def create():
     try:
         key, secret = own_keys.create(caller.user, name=body.name,
                                       scopes=list(body.scopes),
-                                      expires_days=body.expires_in_days)
+                                      expires_days=body.expires_in_days, via=caller.key)
     except own_keys.ScopeError as exc:
         raise ApiError(403, str(exc), kind="permission") from None
     response = rest.data(KeyCreated.model_validate({**key_out(key), "secret": secret}), 201)

@@ -42,15 +42,25 @@ def list_keys(user: User) -> list[ApiKey]:
 
 
 def create(user: User, *, name: str = "", scopes: list[str] | None = None,
-           expires_days: int | None = None) -> tuple[ApiKey, str]:
-    """A new key for ``user``; the secret is returned this once."""
+           expires_days: int | None = None,
+           via: ApiKey | None = None) -> tuple[ApiKey, str]:
+    """A new key for ``user``; the secret is returned this once.
+
+    ``via``: the key the request came with. A key made through a scoped key is scoped within
+    it (no scopes asked for: the same scopes), so a narrowed key can never mint a wider one."""
     if not user.role.can(OWN_KEYS_PERMISSION):
         raise ScopeError("Your role may not create API keys.")
-    beyond = sorted(set(scopes or ()) - set(user.role.permissions or ()))
+    wanted = set(scopes or ())
+    beyond = sorted(wanted - set(user.role.permissions or ()))
     if beyond:
         raise ScopeError(f"Your role does not hold the scope {beyond[0]!r}.")
+    if via is not None and via.scopes:
+        wanted = wanted or set(via.scopes)
+        wider = sorted(wanted - set(via.scopes))
+        if wider:
+            raise ScopeError(f"The key you called with does not hold the scope {wider[0]!r}.")
     return keys.create_key(user, name=name or "", expires_days=expires_days,
-                           scopes=sorted(set(scopes or ())))
+                           scopes=sorted(wanted))
 
 
 def find(user: User, key_ref: str | int) -> ApiKey | None:

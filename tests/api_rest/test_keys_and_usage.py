@@ -42,6 +42,19 @@ def test_a_key_scoped_without_chat_cannot_reach_conversations(client, alice):
     assert_error(client.post("/api/v1/keys", json={}, headers=headers), 403, "permission")
 
 
+def test_a_scoped_key_cannot_mint_a_wider_key(client, alice):
+    narrowed = client.post("/api/v1/keys", json={"scopes": ["api", "own_keys"]}, headers=alice)
+    headers = bearer(narrowed.get_json()["data"]["secret"])
+    # no scopes asked for: the new key gets the calling key's, not the whole role's
+    unscoped = client.post("/api/v1/keys", json={}, headers=headers)
+    assert unscoped.status_code == 201
+    assert sorted(unscoped.get_json()["data"]["scopes"]) == ["api", "own_keys"]
+    assert_error(client.post("/api/v1/keys", json={"scopes": ["api", "chat"]}, headers=headers),
+                 403, "permission")
+    minted = bearer(unscoped.get_json()["data"]["secret"])
+    assert_error(client.get("/api/v1/conversations", headers=minted), 403, "permission")
+
+
 def test_revoke_by_prefix_or_id_and_the_key_stops_working(client, alice):
     first = client.post("/api/v1/keys", json={}, headers=alice).get_json()["data"]
     second = client.post("/api/v1/keys", json={}, headers=alice).get_json()["data"]
