@@ -129,20 +129,29 @@ class Config:
         self.PARLOR_MOCK_DELAY_MS = int(_env("PARLOR_MOCK_DELAY_MS", self.MOCK_DELAY_DEFAULT))
         self.PARLOR_ADMIN_EMAIL = _env("PARLOR_ADMIN_EMAIL")
         self.PARLOR_ADMIN_PASSWORD = _env("PARLOR_ADMIN_PASSWORD")
+        # Request bodies: the browser and /api/v1, and the vendor-compatible /v1, where coding
+        # agents send whole repositories' worth of context and images (app/security.py).
         self.MAX_CONTENT_LENGTH = int(_env("PARLOR_MAX_REQUEST_BYTES", str(1024 * 1024)))
+        self.PARLOR_MAX_API_REQUEST_BYTES = int(
+            _env("PARLOR_MAX_API_REQUEST_BYTES", str(32 * 1024 * 1024)))
         self.PARLOR_RATE_LIMIT = _env("PARLOR_RATE_LIMIT", "60/minute")
         self.PARLOR_LOGIN_RATE_LIMIT = _env("PARLOR_LOGIN_RATE_LIMIT", "10/minute")  # per account
         self.PARLOR_LOGIN_IP_RATE_LIMIT = _env("PARLOR_LOGIN_IP_RATE_LIMIT", "30/minute")
         # Reverse proxies in front of Parlor whose X-Forwarded-For / -Proto are trusted.
         self.PARLOR_TRUSTED_PROXIES = int(_env("PARLOR_TRUSTED_PROXIES", "0"))
         self.PARLOR_DEFAULT_MODEL = _env("PARLOR_DEFAULT_MODEL")
-        self.PARLOR_VENDOR_TIMEOUT = float(_env("PARLOR_VENDOR_TIMEOUT", "120"))
+        # A reasoning model may think ten minutes before its first token (the official SDKs
+        # wait 600 s too), then write its answer: a call may take 15 minutes in all.
+        self.PARLOR_VENDOR_TIMEOUT = float(_env("PARLOR_VENDOR_TIMEOUT", "900"))
         self.PARLOR_VENDOR_CONNECT_TIMEOUT = float(_env("PARLOR_VENDOR_CONNECT_TIMEOUT", "5"))
         self.PARLOR_VENDOR_RETRIES = int(_env("PARLOR_VENDOR_RETRIES", "2"))
         # A stream's first token, the longest gap between two chunks, and the whole call.
+        # Between chunks: Anthropic sends only a ping every 15-30 s while a model thinks with
+        # its thinking display omitted (as Claude Code asks), so a gap of two minutes is
+        # still a live stream.
         self.PARLOR_VENDOR_FIRST_TOKEN_TIMEOUT = float(
-            _env("PARLOR_VENDOR_FIRST_TOKEN_TIMEOUT", "60"))
-        self.PARLOR_VENDOR_IDLE_TIMEOUT = float(_env("PARLOR_VENDOR_IDLE_TIMEOUT", "30"))
+            _env("PARLOR_VENDOR_FIRST_TOKEN_TIMEOUT", "600"))
+        self.PARLOR_VENDOR_IDLE_TIMEOUT = float(_env("PARLOR_VENDOR_IDLE_TIMEOUT", "120"))
         self.PARLOR_VENDOR_TOTAL_TIMEOUT = float(
             _env("PARLOR_VENDOR_TOTAL_TIMEOUT", str(self.PARLOR_VENDOR_TIMEOUT)))
         self.PARLOR_RETRY_BUDGET = float(_env("PARLOR_RETRY_BUDGET", "20"))

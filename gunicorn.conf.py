@@ -16,6 +16,9 @@ wsgi_app = "app:create_app(migrations=False)"
 workers = serve_workers()
 worker_class = "gevent"
 worker_connections = 1000
+# A gevent worker's heartbeat is beaten by its own loop every second, so ``timeout`` kills
+# only a worker whose loop is blocked, never a stream that waits minutes for a reasoning
+# model (those limits are PARLOR_VENDOR_*_TIMEOUT; tests/api/test_request_limits.py).
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

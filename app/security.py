@@ -1,11 +1,12 @@
-"""Security headers on every response, the trusted-proxy set-up, and secrets kept out of logs."""
+"""Security headers on every response, the trusted-proxy set-up, request body limits by
+audience, and secrets kept out of logs."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-from flask import Flask
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -71,6 +72,13 @@ def init_app(app: Flask) -> None:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     install_log_redaction()
+
+    @app.before_request
+    def body_limit():
+        # Before any view reads the body: agents send large contexts to the vendor-compatible
+        # API; the browser and /api/v1 keep MAX_CONTENT_LENGTH.
+        if request.path.startswith(KEY_ONLY_PREFIX):
+            request.max_content_length = app.config["PARLOR_MAX_API_REQUEST_BYTES"]
 
     @app.after_request
     def harden(response):

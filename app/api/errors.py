@@ -100,7 +100,7 @@ def from_exception(exc: BaseException) -> ApiError:
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         if status == 413:
-            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            limit = request.max_content_length  # this path's limit (app/security.py)
             return ApiError(413, f"The request body is larger than the limit of {limit} bytes.")
         if status >= 500:
             return ApiError(500, "The server had an error while processing your request.")
