@@ -9,6 +9,7 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -226,9 +227,9 @@ def _check_pg_archive(path: Path) -> None:
                           f"{MIGRATIONS_TABLE} table.")
 
 
-def _pg_connection(url: URL) -> tuple[list[str], dict[str, str]]:
-    """The tools' arguments for the database of ``url``, and their environment (the password
-    goes only there, never on a command line)."""
+def _pg_connection(url: URL, passfile: str | None) -> tuple[list[str], str | None]:
+    """The tools' arguments for the database of ``url``, and its password. The password goes
+    only into ``passfile`` (libpq's password file, owner-only), never on a command line."""
     query = {key: value if isinstance(value, str) else value[-1]
              for key, value in url.query.items()}
     args = []
@@ -240,15 +241,21 @@ def _pg_connection(url: URL) -> tuple[list[str], dict[str, str]]:
         args.append(f"--port={port}")
     if url.username:
         args.append(f"--username={url.username}")
-    settings = {"dbname": url.database or "", **{key: value for key, value in query.items()
-                                                  if key in PG_QUERY_SETTINGS}}
-    args.append("--dbname=" + " ".join(f"{key}={_conninfo_value(value)}"
-                                       for key, value in settings.items()))
-    env = {"PGCONNECT_TIMEOUT": query.get("connect_timeout", CONNECT_TIMEOUT_SECONDS)}
+    settings = {"dbname": url.database or "",
+                "connect_timeout": query.get("connect_timeout", CONNECT_TIMEOUT_SECONDS),
+                **{key: value for key, value in query.items() if key in PG_QUERY_SETTINGS}}
     password = url.password or query.get("password")
-    if password:
-        env["PGPASSWORD"] = str(password)
-    return args, env
+    if password and passfile:
+        settings["passfile"] = passfile
+    args.append("--dbname=" + " ".join(f"{key}={_conninfo_value(str(value))}"
+                                       for key, value in settings.items()))
+    return args, str(password) if password else None
+
+
+def _passfile_line(password: str) -> str:
+    """A libpq password file line matching any server for ``password`` (``:`` and ``\\``
+    escaped)."""
+    return "*:*:*:*:" + password.replace("\\", "\\\\").replace(":", "\\:") + "\n"
 
 
 def _conninfo_value(value: str) -> str:
@@ -262,14 +269,19 @@ def _run_pg_tool(tool: str, url: URL | None, args: list[str], *, failure: str = 
     if executable is None:
         raise BackupError(f"{tool} is not installed: install the {PG_CLIENT_PACKAGE} package "
                           "(its major version at least the server's).")
-    connection_args, env = _pg_connection(url) if url is not None else ([], {})
-    # An argument list, no shell: the configured URL's parts cannot become commands.
-    completed = subprocess.run([executable, *connection_args, *args],  # noqa: S603
-                               env={**os.environ, **env}, capture_output=True, text=True,
-                               check=False)
+    with tempfile.TemporaryDirectory(prefix="parlor-pg-") as folder:
+        passfile = str(Path(folder) / "pgpass")
+        connection_args, password = (_pg_connection(url, passfile) if url is not None
+                                     else ([], None))
+        if password:
+            descriptor = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(_passfile_line(password))
+        # An argument list, no shell: the configured URL's parts cannot become commands.
+        completed = subprocess.run([executable, *connection_args, *args],  # noqa: S603
+                                   capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         detail = completed.stderr.strip() or f"exit status {completed.returncode}"
-        password = env.get("PGPASSWORD")
         if password:
             detail = detail.replace(password, "***")
         raise BackupError(f"{failure or tool + ' failed'}:\n{detail}")
