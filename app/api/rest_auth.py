@@ -8,9 +8,7 @@ redirects to the login page: an anonymous caller gets a JSON 401.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 
 from flask import g, request
 from flask_login import current_user
@@ -20,7 +18,7 @@ from app.api import auth
 from app.api.errors import ApiError
 from app.extensions import csrf
 from app.models import ApiKey, User
-from app.services import gateway, keys
+from app.services import keys
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -35,10 +33,6 @@ class RestCaller:
     def can(self, permission: str) -> bool:
         return auth.key_allows(self.key, permission) if self.key else \
             self.user.role.can(permission)
-
-    def for_ledger(self) -> gateway.Caller:
-        return gateway.Caller(user_id=self.user.id, role=self.user.role.name,
-                              api_key_id=self.key.id if self.key else None)
 
 
 def authenticate() -> RestCaller:
@@ -73,18 +67,3 @@ def require(permission: str) -> RestCaller:
     if not caller.can(permission):
         raise ApiError(403, f"This requires the {permission!r} permission.", kind="permission")
     return caller
-
-
-def requires(permission: str) -> Callable:
-    """A view decorator: ``@requires("admin")`` makes an admin-only route (member: 403)."""
-
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def guarded(*args, **kwargs):
-            require(permission)
-            return view(*args, **kwargs)
-
-        guarded.required_permission = permission  # read by the OpenAPI document
-        return guarded
-
-    return decorate

@@ -128,10 +128,5 @@ def check_caller(user_id: int, api_key_id: int | None = None, *,
     check(user, key)
 
 
-def check_user_id(user_id: int) -> None:
-    """:func:`check` for the user with this id (a missing user has nothing to spend)."""
-    check_caller(user_id)
-
-
 def _seconds_until(moment: datetime) -> int:
     return int((moment - datetime.now(UTC)).total_seconds()) + 1
