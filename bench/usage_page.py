@@ -1,9 +1,10 @@
 """Time /admin/usage over a million usage rows on SQLite and PostgreSQL (not a test).
 
-    .venv/bin/python -m tests.admin.bench_usage [ROWS]
+    .venv/bin/python -m bench.usage_page [ROWS]
 
 Rows are spread over a year; the page is timed for its default range (30 days) and for the
-whole year. PostgreSQL is skipped when it is not reachable on 127.0.0.1:5432.
+whole year. PostgreSQL is skipped when it is not reachable on 127.0.0.1:5432. Not part of
+``make bench`` (its page figures come from bench/pages.py).
 """
 
 from __future__ import annotations
@@ -20,21 +21,25 @@ import config
 from app import create_app
 from app.extensions import db
 from app.services import accounts, keys
-from tests.admin.usage_rows import insert_usage_rows
-from tests.conftest import POSTGRES_ADMIN_URL, log_in
+from bench.usage_rows import insert_usage_rows
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PASSWORD = "correct horse battery"
 
 
 def bench(url: str, rows: int) -> None:
-    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", PARLOR_ENCRYPTION_KEYS=
-                      Fernet.generate_key().decode(), PARLOR_INSTANCE_PATH=tempfile.mkdtemp())
-    app = create_app(config.TestingConfig())
+    """Seed ``rows`` usage rows into the database at ``url`` and print the page's timings."""
+    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", LOG_LEVEL="WARNING",
+                      PARLOR_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+                      PARLOR_INSTANCE_PATH=tempfile.mkdtemp())
+    app = create_app(config.TestingConfig(WTF_CSRF_ENABLED=False))
     with app.app_context():
         db.drop_all()
         db.create_all()
         accounts.ensure_builtin_roles()
-        admin = accounts.create_user("admin@example.com", "correct horse battery", role="admin")
-        users = [admin.id] + [accounts.create_user(f"u{i}@example.com", "correct horse battery")
-                              .id for i in range(20)]
+        admin = accounts.create_user("admin@example.com", PASSWORD, role="admin")
+        users = [admin.id] + [accounts.create_user(f"u{i}@example.com", PASSWORD).id
+                              for i in range(20)]
         key_ids = [None] + [keys.create_key(db.session.get(type(admin), u))[0].id
                             for u in users[:5]]
         started = time.perf_counter()
@@ -48,7 +53,7 @@ def bench(url: str, rows: int) -> None:
             with db.engine.connect() as connection:
                 connection.exec_driver_sql("ANALYZE")
     client = app.test_client()
-    log_in(client, "admin@example.com")
+    client.post("/login", data={"email": "admin@example.com", "password": PASSWORD})
     for label, query in [("default 30 days", ""), ("whole year", "?start=" + _year_ago()),
                          ("whole year, api only", "?source=api&start=" + _year_ago()),
                          ("CSV per day, whole year", None)]:
@@ -73,6 +78,7 @@ def _year_ago() -> str:
 
 
 def main() -> None:
+    """Time the page on SQLite, then on the shared PostgreSQL if it is reachable."""
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with tempfile.TemporaryDirectory() as folder:
         bench(f"sqlite:///{folder}/bench.db", rows)

@@ -1,4 +1,4 @@
-"""Bulk usage rows for tests and the /admin/usage benchmark (executemany, one transaction)."""
+"""Bulk usage rows for the /admin/usage benchmark (executemany, one transaction)."""
 
 from __future__ import annotations
 

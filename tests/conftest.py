@@ -1,22 +1,29 @@
-"""Shared fixtures: a fresh app and database per test, users, logins and the fake vendor."""
+"""Shared fixtures: a fresh app and database per test, users, keys, logins and the fake vendor.
+
+PostgreSQL, served apps, Redis and gunicorn processes come from the plugin modules below.
+"""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import threading
+import time
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from werkzeug.serving import make_server
 
 import config
 from app import create_app
 from app.extensions import db
-from app.services import accounts
-from tests.fakes.fixtures import fake_vendor, fake_vendor_server  # noqa: F401
+from app.models import UsageRecord
+from app.repositories import accounts as accounts_repo
+from app.services import accounts, keys
+
+# Fixtures of their own modules: the fake vendor server and the stalling upstream, served apps
+# and Redis, every PostgreSQL one, gunicorn processes.
+pytest_plugins = ["tests.fakes.fixtures", "tests.stalling_vendor", "tests.servers",
+                  "tests.postgres", "tests.processes"]
 
 # Every variable config.py reads; tests start from none of them so the host cannot leak in.
 CONFIG_VARIABLES = sorted(set(re.findall(r'_(?:env|flag)\("([A-Z0-9_]+)"',
@@ -24,7 +31,6 @@ CONFIG_VARIABLES = sorted(set(re.findall(r'_(?:env|flag)\("([A-Z0-9_]+)"',
 TEST_FERNET_KEY = Fernet.generate_key().decode()
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,26 +48,6 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "test-" + secrets.token_hex(8))
     monkeypatch.setenv("PARLOR_ENCRYPTION_KEYS", TEST_FERNET_KEY)
     monkeypatch.setenv("PARLOR_VENDOR_RETRIES", "0")
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throw-away PostgreSQL database for the session, dropped at the end."""
-    import psycopg
-
-    name = "parlor_test_" + secrets.token_hex(4)
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must be reachable in CI: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture
@@ -89,12 +75,21 @@ def make_app(monkeypatch, tmp_path):
             db.engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request, tmp_path):
-    """Run a test once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/parlor.db"
-    return request.getfixturevalue("postgres_url")
+def fake_vendor_env(vendor, *names: str) -> dict:
+    """The environment pointing each vendor of ``names`` ("openai", "anthropic") at the fake
+    vendor server ``vendor``, under its key."""
+    urls = {"openai": vendor.openai_base_url, "anthropic": vendor.anthropic_base_url}
+    env = {}
+    for name in names:
+        env[f"{name.upper()}_BASE_URL"] = urls[name]
+        env[f"{name.upper()}_API_KEY"] = vendor.api_key
+    return env
+
+
+@pytest.fixture
+def vendor_env(fake_vendor) -> dict:
+    """Both environment vendors (``openai/…``, ``anthropic/…``) pointed at the fake vendor."""
+    return fake_vendor_env(fake_vendor, "openai", "anthropic")
 
 
 @pytest.fixture
@@ -125,6 +120,30 @@ def make_user(app):
     return factory
 
 
+@pytest.fixture
+def usage_rows(app):
+    """Read the ledger's rows, oldest first (detached from the session)."""
+
+    def read() -> list[UsageRecord]:
+        with app.app_context():
+            rows = list(db.session.scalars(db.select(UsageRecord).order_by(UsageRecord.id)))
+            db.session.expunge_all()
+            return rows
+
+    return read
+
+
+def eventually(read, timeout: float = 10.0):
+    """``read()`` once it returns something truthy, or its last value after ``timeout``
+    (for what the server writes after the response, or after the client left)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)
+
+
 def csrf_token(html: str) -> str:
     match = CSRF.search(html)
     assert match, "no CSRF token on the page"
@@ -136,21 +155,29 @@ def log_in(client, email: str, password: str = PASSWORD):
     return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
 
 
+def new_key(app, email="member@example.com", role="member", **key_fields) -> str:
+    """A user (made once per e-mail) with ``role`` and a new API key of theirs in ``app``;
+    returns the key."""
+    with app.app_context():
+        user = accounts_repo.user_by_email(email) or accounts.create_user(
+            email, PASSWORD, role=role)
+        _, secret = keys.create_key(user, name="test", **key_fields)
+        return secret
+
+
 @pytest.fixture
 def make_key(app):
-    """A user (made once per e-mail) with ``role`` and a new API key; returns the key."""
+    """:func:`new_key` in the test's app."""
 
     def factory(email="member@example.com", role="member", **key_fields) -> str:
-        from app.repositories import accounts as accounts_repo
-        from app.services import keys
-
-        with app.app_context():
-            user = accounts_repo.user_by_email(email) or accounts.create_user(
-                email, PASSWORD, role=role)
-            _, secret = keys.create_key(user, name="test", **key_fields)
-            return secret
+        return new_key(app, email, role, **key_fields)
 
     return factory
+
+
+def bearer(key: str) -> dict:
+    """The ``Authorization`` header of an API key."""
+    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture
@@ -164,21 +191,6 @@ def member_client(client, make_user):
 def browser_type_launch_args(browser_type_launch_args):
     """Playwright drives Debian's Chromium: `playwright install` cannot download here."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture
-def live_server(app):
-    """The test app served by a real threaded WSGI server; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short shutdown poll: each test that serves ends quickly.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -1,16 +1,13 @@
-"""Hardening, part 2: real gunicorn processes (the repo's gunicorn.conf.py, gevent worker).
+"""Parlor as ``make serve`` runs it: real gunicorn processes (the repo's gunicorn.conf.py,
+gevent worker), and a browser-like ``requests`` session against one (loaded by tests/conftest.py).
 
-Reuses the first pass's fixtures (the app wired to the fake vendor, a redis-server of the
-test's own). A :class:`ParlorProcess` serves the app as ``make serve`` does, with the test's
-environment, so it shares the test app's database; ``own_postgres_url`` is a throw-away
-database on the shared PostgreSQL, a copy of one migrated with ``flask db upgrade`` like a
-deployment.
+A :class:`ParlorProcess` gets the test's environment, so it shares the test app's database
+(``own_postgres_url`` in tests/postgres.py is a migrated one for the module).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -20,20 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import POSTGRES_ADMIN_URL, TEST_FERNET_KEY, csrf_token
-from tests.hardening.conftest import (  # noqa: F401 - fixtures reused here
-    app,
-    free_port,
-    live_server,
-    make_key,
-    new_key,
-    redis_server,
-    usage_rows,
-    vendor_env,
-    wait_for_port,
-)
+from tests.conftest import csrf_token
+from tests.servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -53,6 +40,7 @@ class ParlorProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def spawn(self) -> ParlorProcess:
+        """Start gunicorn (its output goes to the log file); does not wait."""
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", str(self.workers),
@@ -62,6 +50,7 @@ class ParlorProcess:
         return self
 
     def wait_ready(self) -> ParlorProcess:
+        """Wait until ``/healthz`` answers; raises with the log if gunicorn exits first."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -75,6 +64,7 @@ class ParlorProcess:
         raise TimeoutError(f"gunicorn did not answer: {self.log()}")
 
     def stop(self) -> None:
+        """SIGINT (quick shutdown), then a kill if it does not exit in time."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # quick shutdown: no graceful wait
             try:
@@ -85,6 +75,7 @@ class ParlorProcess:
         self.process = None
 
     def log(self) -> str:
+        """The end of the process's log, for failure messages."""
         return self.log_path.read_text(errors="replace")[-3000:]
 
 
@@ -102,50 +93,6 @@ def parlor_process(tmp_path):
     yield start
     for process in started:
         process.stop()
-
-
-def _admin_connection():
-    import psycopg
-
-    try:
-        return psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must be reachable in CI: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
-
-
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory):
-    """A database on the shared PostgreSQL migrated once with ``flask db upgrade``; tests get
-    copies of it (``CREATE DATABASE ... TEMPLATE``)."""
-    admin = _admin_connection()
-    name = "parlor_h2_template_" + secrets.token_hex(4)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    instance = tmp_path_factory.mktemp("instance")
-    env = {**os.environ, "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-           "PARLOR_INSTANCE_PATH": str(instance), "SECRET_KEY": "template",
-           "PARLOR_ENCRYPTION_KEYS": TEST_FERNET_KEY}
-    try:
-        subprocess.run([str(VENV_BIN / "flask"), "--app", "run", "db", "upgrade"], cwd=ROOT,
-                       env=env, check=True, capture_output=True, timeout=120)
-        yield name
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-@pytest.fixture(scope="module")
-def own_postgres_url(migrated_template):
-    """A fresh, migrated database on the shared PostgreSQL server for the module's tests."""
-    admin = _admin_connection()
-    name = "parlor_h2_" + secrets.token_hex(4)
-    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def web_session(base_url: str, email: str, password: str) -> requests.Session:
@@ -168,13 +115,3 @@ def start_chat(session: requests.Session, base_url: str, model: str, message: st
     assert response.status_code == 302, response.text[:500]
     location = response.headers["Location"]
     return location if location.startswith("http") else base_url + location
-
-
-def eventually(read, timeout: float = 10.0):
-    """``read()`` once it returns something truthy (the server writes after the client left)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := read():
-            return value
-        time.sleep(0.05)
-    return read()

@@ -1,40 +1,33 @@
-"""Hardening tests: Parlor wired to the fake vendor, plus Redis and PostgreSQL the tests own.
+"""Servers the tests run: the app on a real threaded WSGI server, and a ``redis-server`` of a
+test's own (loaded by tests/conftest.py); free ports, and a raw client that hangs up mid-read.
 
-The outage tests start their own ``redis-server`` and PostgreSQL cluster on free ports, stop
-them mid-test and start them again; the shared instances (6379, 5432) are never touched.
+The outage tests stop their own Redis mid-test and start it again; the shared instance on
+6379 is never touched.
 """
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
-from glob import glob
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
 from werkzeug.serving import make_server
-
-from app.extensions import db
-from app.models import UsageRecord
-from app.repositories import accounts as accounts_repo
-from app.services import accounts, keys
-from tests.conftest import PASSWORD
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, up: bool = True, timeout: float = 15.0) -> None:
+    """Wait until ``port`` accepts connections (or, with ``up=False``, refuses them)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -48,59 +41,39 @@ def wait_for_port(port: int, up: bool = True, timeout: float = 15.0) -> None:
     raise TimeoutError(f"port {port} did not come {'up' if up else 'down'}")
 
 
-@pytest.fixture
-def vendor_env(fake_vendor) -> dict:
-    return {"OPENAI_BASE_URL": fake_vendor.openai_base_url, "OPENAI_API_KEY": fake_vendor.api_key,
-            "ANTHROPIC_BASE_URL": fake_vendor.anthropic_base_url,
-            "ANTHROPIC_API_KEY": fake_vendor.api_key}
-
-
-@pytest.fixture
-def app(make_app, vendor_env):
-    return make_app(**vendor_env)
-
-
-def serve(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    return server, thread
+def read_until_then_hang_up(url: str, marker: bytes, method: str = "GET", body: bytes = b"",
+                            headers: dict | None = None) -> bytes:
+    """Send one HTTP/1.1 request on a raw socket, read until ``marker``, then close it."""
+    parts = urlsplit(url)
+    lines = [f"{method} {parts.path} HTTP/1.1", f"Host: {parts.netloc}",
+             f"Content-Length: {len(body)}",
+             *(f"{name}: {value}" for name, value in (headers or {}).items())]
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    try:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        received = b""
+        while marker not in received:
+            chunk = sock.recv(4096)
+            assert chunk, f"the stream ended before {marker!r}: {received[-500:]!r}"
+            received += chunk
+        return received
+    finally:
+        sock.close()
 
 
 @pytest.fixture
 def live_server(app):
-    server, thread = serve(app)
+    """The test app served by a real threaded WSGI server; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short shutdown poll: each test that serves ends quickly.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=5)
-
-
-def new_key(app, email="member@example.com", role="member") -> str:
-    """A user (made once per e-mail) and a fresh API key of theirs."""
-    with app.app_context():
-        user = accounts_repo.user_by_email(email) or accounts.create_user(
-            email, PASSWORD, role=role)
-        _, secret = keys.create_key(user, name="test")
-        return secret
-
-
-@pytest.fixture
-def make_key(app):
-    return lambda email="member@example.com", role="member": new_key(app, email, role)
-
-
-@pytest.fixture
-def usage_rows(app):
-    def read() -> list[UsageRecord]:
-        with app.app_context():
-            rows = list(db.session.scalars(select(UsageRecord).order_by(UsageRecord.id)))
-            db.session.expunge_all()
-            return rows
-
-    return read
 
 
 class RedisServer:
@@ -116,6 +89,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        """Start it and wait until it accepts connections."""
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.workdir)],
@@ -123,6 +97,7 @@ class RedisServer:
         wait_for_port(self.port)
 
     def stop(self) -> None:
+        """Kill it, as an outage would, and wait until the port is closed."""
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)
@@ -132,6 +107,7 @@ class RedisServer:
 
 @pytest.fixture
 def redis_server(tmp_path):
+    """A running ``redis-server`` of the test's own, which the test may stop and start."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     server = RedisServer(tmp_path)
@@ -140,57 +116,3 @@ def redis_server(tmp_path):
         yield server
     finally:
         server.stop()
-
-
-class PostgresServer:
-    """A PostgreSQL cluster of the test's own (initdb into a temp dir), run as ``postgres``."""
-
-    def __init__(self):
-        self.bindir = sorted(glob("/usr/lib/postgresql/*/bin"))[-1]
-        self.port = free_port()
-        self.datadir = Path(tempfile.mkdtemp(prefix="parlor-pg-")) / "data"
-        self._as_postgres = os.geteuid() == 0
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *args: str) -> None:
-        command = [f"{self.bindir}/{args[0]}", *args[1:]]
-        if self._as_postgres:  # PostgreSQL refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=60)
-
-    def init(self) -> None:
-        if self._as_postgres:
-            user = pwd.getpwnam("postgres")
-            os.chown(self.datadir.parent, user.pw_uid, user.pw_gid)
-        self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U", "postgres")
-
-    def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.datadir), "-w", "-l", str(self.datadir / "log"),
-                  "-o", f"-p {self.port} -h 127.0.0.1 -k {self.datadir}", "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.datadir), "-w", "-m", "immediate", "stop")
-
-    def remove(self) -> None:
-        shutil.rmtree(self.datadir.parent, ignore_errors=True)
-
-
-@pytest.fixture
-def postgres_server():
-    if not glob("/usr/lib/postgresql/*/bin/initdb"):
-        pytest.skip("PostgreSQL server binaries are not installed")
-    server = PostgresServer()
-    server.init()
-    server.start()
-    try:
-        yield server
-    finally:
-        try:
-            server.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped by the test
-        server.remove()

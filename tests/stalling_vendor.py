@@ -2,7 +2,8 @@
 
 The fake vendor's ``slow-stream`` delays every word alike; this one stalls after a good start,
 so the idle timeout (not the first-token one) is what must end the reply. It records when
-Parlor hangs up on it.
+Parlor hangs up on it. Loaded by tests/conftest.py: ``stalling`` is one, ``stall_app`` the
+test app with the ``openai`` vendor pointed at it and short timeouts.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 WORDS = ("one ", "two ", "three ")
 
@@ -60,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class StallingVendor:
+    """The stalling upstream on a free port (a context manager: served while inside)."""
+
     def __init__(self):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
@@ -72,6 +77,7 @@ class StallingVendor:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
     def hung_up(self, timeout: float = 5.0) -> bool:
+        """Whether Parlor closed its connection (waits up to ``timeout``)."""
         return self.server.hung_up.wait(timeout)
 
     def __enter__(self) -> StallingVendor:
@@ -81,3 +87,18 @@ class StallingVendor:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def stalling():
+    """A running :class:`StallingVendor`."""
+    with StallingVendor() as vendor:
+        yield vendor
+
+
+@pytest.fixture
+def stall_app(make_app, stalling):
+    """The app with ``openai/stall`` served by ``stalling``: the first token may take 5 s, a
+    pause after it 0.3 s."""
+    return make_app(OPENAI_BASE_URL=stalling.base_url, OPENAI_API_KEY="sk-stall",
+                    PARLOR_VENDOR_FIRST_TOKEN_TIMEOUT=5, PARLOR_VENDOR_IDLE_TIMEOUT=0.3)

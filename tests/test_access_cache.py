@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Role, User
 from app.services import keys
 from app.services.access_cache import FileGeneration
-from tests.hardening.conftest import redis_server  # noqa: F401
+from tests.conftest import fake_vendor_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAT = {"model": "openai/fake-chat", "messages": [{"role": "user", "content": "hello there"}]}
@@ -27,8 +27,8 @@ MEMBER = "member@example.com"
 
 @pytest.fixture
 def vendor_env(fake_vendor):
-    return {"OPENAI_BASE_URL": fake_vendor.openai_base_url,
-            "OPENAI_API_KEY": fake_vendor.api_key}
+    """Only the ``openai`` vendor, at the fake."""
+    return fake_vendor_env(fake_vendor, "openai")
 
 
 def call(app, secret: str) -> int:

@@ -10,15 +10,14 @@ import re
 import pytest
 
 from app import logs
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, fake_vendor_env, log_in
 
 REQUEST_ID = re.compile(r"req_[0-9a-f]{24}")
 
 
 @pytest.fixture
 def app(make_app, fake_vendor):
-    return make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                    OPENAI_API_KEY=fake_vendor.api_key)
+    return make_app(**fake_vendor_env(fake_vendor, "openai"))
 
 
 def json_lines(capsys) -> list[dict]:

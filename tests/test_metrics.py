@@ -20,8 +20,8 @@ from app import metrics
 from app.extensions import db
 from app.models import ModelRoute, VendorCredential
 from app.services import accounts
-from tests.conftest import PASSWORD, log_in
-from tests.hardening2.conftest import ParlorProcess
+from tests.conftest import PASSWORD, fake_vendor_env, log_in
+from tests.processes import ParlorProcess
 
 TOKEN = "metrics-" + secrets.token_hex(8)
 CHAT = "/v1/chat/completions"
@@ -29,8 +29,8 @@ CHAT = "/v1/chat/completions"
 
 @pytest.fixture
 def app(make_app, fake_vendor):
-    app = make_app(PARLOR_METRICS_TOKEN=TOKEN, OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                   OPENAI_API_KEY=fake_vendor.api_key, PARLOR_VENDOR_RETRIES=2)
+    app = make_app(PARLOR_METRICS_TOKEN=TOKEN, PARLOR_VENDOR_RETRIES=2,
+                   **fake_vendor_env(fake_vendor, "openai"))
     app.extensions["parlor.vendors"].manager.sleep = lambda seconds: None  # retry at once
     return app
 

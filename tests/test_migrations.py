@@ -65,3 +65,50 @@ def test_models_and_migrations_describe_the_same_schema(backend_url, monkeypatch
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()
     assert diff == []
+
+
+# -- migration 0007: users' and keys' monthly budgets -------------------------------------------
+
+
+def _columns(table: str) -> set[str]:
+    return {c["name"] for c in inspect(db.engine).get_columns(table)}
+
+
+def test_migration_0007_adds_and_drops_the_budget_columns(backend_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", backend_url)
+    app = create_app(config.TestingConfig())
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        flask_migrate.upgrade(revision="0006")
+        assert "monthly_token_budget" not in _columns("users") | _columns("api_keys")
+        with db.engine.begin() as connection:  # a row from before, to carry over
+            connection.execute(text(
+                "INSERT INTO roles (name, description, builtin, permissions, created_at) "
+                "VALUES ('member', '', true, '[]', CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO users (email, display_name, password_hash, role_id, is_enabled, "
+                "session_version, created_at) SELECT 'old@example.com', '', 'x', id, true, 1, "
+                "CURRENT_TIMESTAMP FROM roles"))
+
+        flask_migrate.upgrade(revision="0007")
+        assert "monthly_token_budget" in _columns("users")
+        assert "monthly_token_budget" in _columns("api_keys")
+        with db.engine.begin() as connection:
+            assert connection.execute(text(
+                "SELECT monthly_token_budget FROM users")).scalar_one() is None
+            connection.execute(text("UPDATE users SET monthly_token_budget = 5"))
+
+        flask_migrate.downgrade(revision="0006")
+        assert "monthly_token_budget" not in _columns("users") | _columns("api_keys")
+        with db.engine.begin() as connection:
+            assert connection.execute(text("SELECT email FROM users")).scalar_one() == \
+                "old@example.com"
+        flask_migrate.upgrade()
+        assert "monthly_token_budget" in _columns("users")
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM users"))
+            connection.execute(text("DELETE FROM roles"))
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()

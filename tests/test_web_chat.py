@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, UsageRecord
-from tests.conftest import PASSWORD, csrf_token, log_in
+from tests.conftest import PASSWORD, csrf_token, fake_vendor_env, log_in
 
 
 def _start_chat(client, model="mock/echo", message="Hello Parlor", system_prompt=""):
@@ -93,7 +93,7 @@ def test_follow_up_message_sends_the_whole_history(member_client):
 
 
 def test_reply_through_openai_vendor_from_environment(make_app, fake_vendor):
-    app = make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url, OPENAI_API_KEY=fake_vendor.api_key)
+    app = make_app(**fake_vendor_env(fake_vendor, "openai"))
     client = app.test_client()
     with app.app_context():
         from app.services import accounts
@@ -110,7 +110,7 @@ def test_reply_through_openai_vendor_from_environment(make_app, fake_vendor):
 
 
 def test_vendor_failure_shows_inline_error_and_keeps_the_users_message(make_app, fake_vendor):
-    app = make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url, OPENAI_API_KEY=fake_vendor.api_key)
+    app = make_app(**fake_vendor_env(fake_vendor, "openai"))
     client = app.test_client()
     with app.app_context():
         from app.services import accounts

@@ -9,13 +9,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import VendorCredential
 from app.services import accounts, keys
-from tests.conftest import PASSWORD, csrf_token, log_in
+from tests.conftest import PASSWORD, csrf_token, fake_vendor_env, log_in
 
 
 @pytest.fixture
 def app(make_app, fake_vendor):
-    return make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                    OPENAI_API_KEY=fake_vendor.api_key)
+    return make_app(**fake_vendor_env(fake_vendor, "openai"))
 
 
 def test_alias_to_an_environment_vendor_answers_through_its_key(app, client, live_server,

@@ -14,13 +14,9 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 
 @pytest.fixture
-def app(make_app, fake_vendor):
+def app(make_app, vendor_env):
     """Served by ``live_server``: both vendors point at the fake, under their own key."""
-    return make_app(
-        OPENAI_BASE_URL=fake_vendor.openai_base_url, OPENAI_API_KEY=fake_vendor.api_key,
-        ANTHROPIC_BASE_URL=fake_vendor.anthropic_base_url, ANTHROPIC_API_KEY=fake_vendor.api_key,
-        PARLOR_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES,
-    )
+    return make_app(PARLOR_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES, **vendor_env)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,23 +19,15 @@ from app.extensions import db
 from app.models import UsageDaily, UsageRecord
 from app.services import usage, usage_writer
 from app.vendors import Credential, Route, Usage
+from tests.conftest import eventually, fake_vendor_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def eventually(read, *, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def app(make_app, fake_vendor, postgres_url):
-    return make_app(postgres_url, OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                    OPENAI_API_KEY=fake_vendor.api_key, PARLOR_USAGE_FLUSH_MS=20)
+    return make_app(postgres_url, PARLOR_USAGE_FLUSH_MS=20,
+                    **fake_vendor_env(fake_vendor, "openai"))
 
 
 def _ledger(app) -> list[UsageRecord]:

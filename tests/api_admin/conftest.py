@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 from app.repositories import accounts as accounts_repo
+from tests.conftest import bearer, fake_vendor_env
 
 ADMIN_EMAIL = "root@example.com"
 API = "/api/v1/admin"
@@ -16,8 +17,7 @@ API = "/api/v1/admin"
 
 @pytest.fixture
 def app(make_app, fake_vendor):
-    return make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                    OPENAI_API_KEY=fake_vendor.api_key)
+    return make_app(**fake_vendor_env(fake_vendor, "openai"))
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def make_key(make_key):
     """tests/conftest.py's key factory, answering the key's headers."""
 
     def factory(email: str, role: str = "member", **key_fields) -> dict:
-        return {"Authorization": f"Bearer {make_key(email, role, **key_fields)}"}
+        return bearer(make_key(email, role, **key_fields))
 
     return factory
 

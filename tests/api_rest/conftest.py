@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import Conversation, Message
 from app.repositories import accounts as accounts_repo
-from tests.conftest import csrf_token, log_in
+from tests.conftest import bearer, csrf_token, fake_vendor_env, log_in
 
 MAX_REQUEST_BYTES = 64 * 1024
 
@@ -15,9 +15,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 @pytest.fixture
 def app(make_app, fake_vendor):
     fake_vendor.models = [*fake_vendor.models, "slow-stream", "error-429"]  # routed as openai/…
-    return make_app(OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                    OPENAI_API_KEY=fake_vendor.api_key,
-                    PARLOR_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES)
+    return make_app(PARLOR_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES,
+                    **fake_vendor_env(fake_vendor, "openai"))
 
 
 @pytest.fixture
@@ -28,10 +27,6 @@ def make_key(make_key):
         return make_key(email, role, **key_fields)
 
     return factory
-
-
-def bearer(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture

@@ -10,12 +10,8 @@ import config
 from app import create_app, limits
 from app.extensions import db
 from app.services import accounts
-from tests.conftest import PASSWORD, csrf_token
-from tests.hardening.conftest import new_key
-
-
-def bearer(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
+from tests.conftest import PASSWORD, bearer, csrf_token, new_key
+from tests.servers import free_port
 
 
 def sign_in(client, email: str, password: str):
@@ -64,8 +60,6 @@ def test_case21_redis_outage_limits_fall_back_login_fails_closed_and_recover(
 
 
 def test_case21_unreachable_redis_at_start_never_fails_a_request(make_app, quick_recheck):
-    from tests.hardening.conftest import free_port
-
     app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     key = new_key(app)
 

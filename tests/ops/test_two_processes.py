@@ -17,9 +17,9 @@ from app import create_app
 from app.extensions import db
 from app.models import VendorCredential
 from app.services import accounts
-from tests.conftest import CONFIG_VARIABLES, PASSWORD, TEST_FERNET_KEY, csrf_token
-from tests.hardening.conftest import RedisServer
-from tests.hardening2.conftest import ParlorProcess, eventually, start_chat, web_session
+from tests.conftest import CONFIG_VARIABLES, PASSWORD, TEST_FERNET_KEY, csrf_token, eventually
+from tests.processes import ParlorProcess, start_chat, web_session
+from tests.servers import RedisServer
 from tests.web.conftest import stored_messages, stream_urls
 
 

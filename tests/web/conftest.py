@@ -13,7 +13,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Conversation, Message
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, fake_vendor_env
 
 MOCK_DELAY_MS = 40
 STREAM_URL = re.compile(r'sse-connect="([^"]+)"')
@@ -22,8 +22,7 @@ STREAM_URL = re.compile(r'sse-connect="([^"]+)"')
 @pytest.fixture
 def app(make_app, fake_vendor):
     fake_vendor.models = [*fake_vendor.models, "slow-stream", "error-429"]  # in the picker
-    return make_app(PARLOR_MOCK_DELAY_MS=MOCK_DELAY_MS, OPENAI_BASE_URL=fake_vendor.openai_base_url,
-                    OPENAI_API_KEY=fake_vendor.api_key)
+    return make_app(PARLOR_MOCK_DELAY_MS=MOCK_DELAY_MS, **fake_vendor_env(fake_vendor, "openai"))
 
 
 def start_chat(client, model="mock/echo", message="Hello Parlor", system_prompt="") -> str:

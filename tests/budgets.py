@@ -1,0 +1,74 @@
+"""Budget helpers shared by each audience's budget tests: set budgets, write spending, check a
+refusal (role, user and key budgets; the tests live beside their audience)."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.repositories import accounts as accounts_repo
+from app.services import usage
+from app.vendors import Usage
+from tests.conftest import bearer
+
+CHAT = {"model": "openai/fake-chat", "messages": [{"role": "user", "content": "hello there"}]}
+ANTHROPIC_CHAT = {"model": "anthropic/fake-chat", "max_tokens": 20,
+                  "messages": [{"role": "user", "content": "hi"}]}
+MEMBER = "member@example.com"
+ADMIN = "admin@example.com"
+
+
+def key_id(app, secret: str) -> int:
+    """The id of the API key ``secret``."""
+    with app.app_context():
+        return accounts_repo.key_by_prefix("-".join(secret.split("-")[:2])).id
+
+
+def user_id(app, email: str) -> int:
+    """The id of the user ``email``."""
+    with app.app_context():
+        return accounts_repo.user_by_email(email).id
+
+
+def set_role_budget(app, tokens: int | None, role: str = "member") -> None:
+    """Set ``role``'s monthly token budget (``None``: unlimited)."""
+    with app.app_context():
+        accounts_repo.role_by_name(role).monthly_token_budget = tokens
+        db.session.commit()
+
+
+def set_budgets(app, *, role: int | None = None, email: str = MEMBER, user: int | None = None,
+                key: str | None = None, key_budget: int | None = None) -> None:
+    """The member role's, the user's and (with ``key``) a key's monthly budgets."""
+    with app.app_context():
+        accounts_repo.role_by_name("member").monthly_token_budget = role
+        accounts_repo.user_by_email(email).monthly_token_budget = user
+        if key is not None:
+            accounts_repo.key_by_id(key_id(app, key)).monthly_token_budget = key_budget
+        db.session.commit()
+
+
+def spend(app, email: str, tokens: int, secret: str | None = None) -> None:
+    """Write ``tokens`` spent this month to the ledger, through the key ``secret`` if given."""
+    with app.app_context():
+        usage.record(user_id=user_id(app, email), model="openai/fake-chat", route=None,
+                     usage=Usage(input_tokens=tokens), latency_ms=1, status="complete",
+                     source="api", api_key_id=key_id(app, secret) if secret else None)
+        db.session.commit()
+
+
+def spent_member_key(app, make_key) -> str:
+    """A member key whose one call used the whole 5-token monthly budget of the role."""
+    set_role_budget(app, 5)
+    key = make_key()
+    first = app.test_client().post("/v1/chat/completions", json=CHAT, headers=bearer(key))
+    assert first.status_code == 200  # the call that crosses the line still finishes
+    return key
+
+
+def assert_insufficient_quota(response, words: str) -> dict:
+    """Check an OpenAI-shaped budget refusal whose message holds ``words``; returns its error."""
+    assert response.status_code == 429, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert (error["type"], error["code"]) == ("insufficient_quota", "insufficient_quota")
+    assert words in error["message"]
+    assert int(response.headers["Retry-After"]) > 0
+    return error
