@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from app.formatting.markdown import to_html
 
 XSS = [

@@ -13,10 +13,10 @@ import json
 
 import httpx2
 import pytest
-from app.formatting.wire import AnthropicStream, OpenAIStream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.formatting.wire import AnthropicStream, OpenAIStream
 from app.vendors.errors import VendorError
 from app.vendors.openai import OpenAIHandler
 from app.vendors.sender import data_fields, sse_lines

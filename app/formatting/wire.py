@@ -174,14 +174,18 @@ class AnthropicStream:
     def feed(self, delta) -> list[str]:
         """The events for one normalised delta (none, one or several)."""
         events = []
-        if delta.thinking:
+        if delta.thinking or delta.signature:
+            # a signature ends its block; with display "omitted" it is all the block has
             if self.open != ("thinking", None):
                 events += self._block({"type": "thinking", "thinking": "", "signature": ""},
                                       ("thinking", None))
-            events.append(self._delta({"type": "thinking_delta", "thinking": delta.thinking}))
-        if delta.signature and self.open == ("thinking", None):
-            events.append(self._delta({"type": "signature_delta",
-                                       "signature": delta.signature}))
+            if delta.thinking:
+                events.append(self._delta({"type": "thinking_delta",
+                                           "thinking": delta.thinking}))
+            if delta.signature:
+                events.append(self._delta({"type": "signature_delta",
+                                           "signature": delta.signature}))
+                self.open = ("signed", None)
         if delta.redacted_thinking:
             events += self._block({"type": "redacted_thinking", "data": delta.redacted_thinking},
                                   ("redacted", None))

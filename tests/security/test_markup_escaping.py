@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from app.formatting.markdown import to_html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
+from app.formatting.markdown import to_html
 from app.models import Conversation, Role
 from app.repositories import accounts as accounts_repo
 from tests.conftest import log_in

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from app.formatting.wire import AnthropicStream
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from app.formatting.wire import AnthropicStream
 from app.vendors.anthropic import MALFORMED, STOP_REASONS, _deltas, _read_message
 from app.vendors.errors import VendorError, VendorUnavailable
 from app.vendors.types import Credential, Delta, ToolCallDelta, Usage

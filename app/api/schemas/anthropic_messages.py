@@ -28,6 +28,10 @@ INTERPRETED = frozenset({
     "model", "max_tokens", "messages", "system", "stop_sequences", "stream", "temperature",
     "top_p", "top_k", "tools", "tool_choice", "metadata", "thinking", "output_config"})
 FORWARDED_HEADERS = ("anthropic-beta", "anthropic-version")
+# The blocks Parlor reads, and the fields each needs; any other kind is forwarded as sent.
+REQUIRED = {"text": ("text",), "tool_use": ("id", "name", "input"),
+            "tool_result": ("tool_use_id",), "image": ("source",), "document": ("source",),
+            "thinking": ("thinking",), "redacted_thinking": ("data",)}
 
 
 class Source(OpenWireModel):
@@ -65,13 +69,24 @@ class Block(OpenWireModel):
     data: str | None = None
     cache_control: dict[str, Any] | None = None
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _native_as_sent(cls, data: Any, handler) -> Block:
+        """A block of a kind Parlor does not read (search results, server tool results...)
+        is kept exactly as sent, whatever its fields look like."""
+        if isinstance(data, dict) and isinstance(data.get("type"), str) \
+                and data["type"] not in REQUIRED:
+            block = cls.model_construct(type=data["type"])
+            block._part = Part("native", native=data)
+            return block
+        block = handler(data)
+        if isinstance(data, dict) and block.part is not None and block.part.type == "native":
+            block._part = Part("native", native=data)  # an image of another source kind
+        return block
+
     @model_validator(mode="after")
     def _complete(self) -> Block:
-        required = {"text": ("text",), "tool_use": ("id", "name", "input"),
-                    "tool_result": ("tool_use_id",), "image": ("source",),
-                    "document": ("source",), "thinking": ("thinking",),
-                    "redacted_thinking": ("data",)}
-        for name in required.get(self.type, ()):
+        for name in REQUIRED.get(self.type, ()):
             if getattr(self, name) is None:
                 raise ValueError(f"a {self.type} block needs {name!r}")
         self._part = self._normalise()
@@ -83,8 +98,8 @@ class Block(OpenWireModel):
             return Part("text", text=self.text or "", cache_control=cache)
         if self.type in ("image", "document"):
             source = self.source
-            if source.type not in ("base64", "url", "text"):
-                return Part("native", native=self.model_dump(exclude_none=True))
+            if source.type not in ("base64", "url", "text"):  # file ids, content sources
+                return Part("native")  # the block as sent: see _native_as_sent
             return Part(self.type, media_type=source.media_type,
                         data=source.data if source.type == "base64" else None,
                         text=source.data if source.type == "text" else "",
@@ -93,9 +108,7 @@ class Block(OpenWireModel):
             return Part("thinking", text=self.thinking or "", signature=self.signature)
         if self.type == "redacted_thinking":
             return Part("redacted_thinking", data=self.data)
-        if self.type in ("tool_use", "tool_result"):
-            return None  # turned into tool calls and tool messages by Message
-        return Part("native", native=self.model_dump(exclude_none=True))
+        return None  # tool_use / tool_result: turned into tool calls and tool messages
 
     @property
     def part(self) -> Part | None:
