@@ -330,7 +330,9 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
             params["tool_choice"]["disable_parallel_tool_use"] = True
     if tools:
         params["tools"] = tools
-    if (thinking := _thinking(request.reasoning)) is not None:
+    # the API refuses thinking with a forced tool: a structured answer goes without it
+    reasoning = request.reasoning if request.output_format is None else None
+    if (thinking := _thinking(reasoning)) is not None:
         params["thinking"] = thinking
         budget = thinking.get("budget_tokens")
         if budget and params["max_tokens"] <= budget:  # the API wants max_tokens > budget
@@ -439,6 +441,8 @@ def _blocks(message: ChatMessage, native: bool) -> list[dict]:
 
 def _block(part: Part, native: bool) -> dict | None:
     """One content part as a Messages block (None: nothing this vendor can take)."""
+    if native and part.native is not None:  # an Anthropic client's own block, as it sent it
+        return dict(part.native)
     if part.type == "text":
         block: dict | None = {"type": "text", "text": part.text} if part.text else None
     elif part.type in ("image", "document"):
@@ -451,8 +455,8 @@ def _block(part: Part, native: bool) -> dict | None:
                  if part.signature else None)
     elif part.type == "redacted_thinking":
         block = {"type": "redacted_thinking", "data": part.data}
-    else:
-        block = dict(part.native) if native and part.native is not None else None
+    else:  # a block only vendors of the client's own format take
+        block = None
     return _with_cache(block, part.cache_control) if block is not None else None
 
 

@@ -40,7 +40,9 @@ class Part:
     block's, sent back unchanged. ``cache_control``: Anthropic's prompt-caching mark, kept for
     Anthropic vendors. ``native``: a block Parlor does not interpret, in the request's
     ``native_format`` wire shape, forwarded unchanged to vendors of that format and dropped
-    (and named in ``x-parlor-dropped``) for others.
+    (and named in ``x-parlor-dropped``) for others. On a part Parlor reads (an image, a
+    document, text with citations) ``native`` is the block as the client sent it, which
+    vendors of that format get instead, unchanged.
     """
 
     type: PartType

@@ -68,21 +68,25 @@ class Block(OpenWireModel):
     signature: str | None = None
     data: str | None = None
     cache_control: dict[str, Any] | None = None
+    as_sent: dict[str, Any] | None = Field(default=None, exclude=True)
 
-    @model_validator(mode="wrap")
+    @model_validator(mode="before")
     @classmethod
-    def _native_as_sent(cls, data: Any, handler) -> Block:
+    def _keep_as_sent(cls, data: Any) -> Any:
         """A block of a kind Parlor does not read (search results, server tool results...)
-        is kept exactly as sent, whatever its fields look like."""
-        if isinstance(data, dict) and isinstance(data.get("type"), str) \
-                and data["type"] not in REQUIRED:
-            block = cls.model_construct(type=data["type"])
-            block._part = Part("native", native=data)
-            return block
-        block = handler(data)
-        if isinstance(data, dict) and block.part is not None and block.part.type == "native":
-            block._part = Part("native", native=data)  # an image of another source kind
-        return block
+        is kept exactly as sent, whatever its fields look like. So are images, documents and
+        text with more than its text (citations): Anthropic vendors get them unchanged, others
+        the part Parlor reads from them."""
+        if not isinstance(data, dict):
+            return data
+        if not isinstance(data.get("type"), str):
+            raise ValueError("a content block needs a 'type'")
+        if data["type"] not in REQUIRED:
+            return {"type": data["type"], "as_sent": data}
+        if data["type"] in ("image", "document") or (
+                data["type"] == "text" and set(data) - {"type", "text", "cache_control"}):
+            return {**data, "as_sent": data}  # also for citations, context, titles...
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> Block:
@@ -95,20 +99,23 @@ class Block(OpenWireModel):
     def _normalise(self) -> Part | None:
         cache = self.cache_control
         if self.type == "text":
-            return Part("text", text=self.text or "", cache_control=cache)
+            return Part("text", text=self.text or "", cache_control=cache, native=self.as_sent)
         if self.type in ("image", "document"):
             source = self.source
             if source.type not in ("base64", "url", "text"):  # file ids, content sources
-                return Part("native")  # the block as sent: see _native_as_sent
+                return Part("native", native=self.as_sent)
             return Part(self.type, media_type=source.media_type,
                         data=source.data if source.type == "base64" else None,
                         text=source.data if source.type == "text" else "",
-                        url=source.url, name=self.title, cache_control=cache)
+                        url=source.url, name=self.title, cache_control=cache,
+                        native=self.as_sent)
         if self.type == "thinking":
             return Part("thinking", text=self.thinking or "", signature=self.signature)
         if self.type == "redacted_thinking":
             return Part("redacted_thinking", data=self.data)
-        return None  # tool_use / tool_result: turned into tool calls and tool messages
+        if self.type in ("tool_use", "tool_result"):
+            return None  # turned into tool calls and tool messages by Message
+        return Part("native", native=self.as_sent)
 
     @property
     def part(self) -> Part | None:
@@ -154,7 +161,7 @@ class Message(WireModel):
 
 def _rich(parts: tuple[Part, ...]) -> tuple[Part, ...]:
     """The parts, unless plain uncached text says it all (adapters then send ``content``)."""
-    plain = all(p.type == "text" and not p.cache_control for p in parts)
+    plain = all(p.type == "text" and not p.cache_control and not p.native for p in parts)
     return () if plain else parts
 
 
