@@ -322,6 +322,8 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
     if request.output_format is not None:  # structured output: one forced tool (see _forced)
         tools = [_output_tool(request.output_format)]
         choice = tools[0]["name"]
+    if request.parallel_tool_calls is False and tools and not choice:
+        choice = "auto"  # the API says "one tool at a time" inside tool_choice only
     if choice:
         params["tool_choice"] = {"auto": {"type": "auto"}, "none": {"type": "none"},
                                  "required": {"type": "any"}}.get(
