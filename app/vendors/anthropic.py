@@ -340,7 +340,11 @@ def _params(request: ChatRequest, *, stream: bool = False) -> dict:
         if budget and params["max_tokens"] <= budget:  # the API wants max_tokens > budget
             params["max_tokens"] = budget + (request.max_tokens or DEFAULT_MAX_TOKENS)
     if native:  # the client's own fields, as it sent them: the vendor decides
-        params.update({k: v for k, v in request.native_fields.items() if k not in params})
+        for name, value in request.native_fields.items():
+            if isinstance(params.get(name), dict) and isinstance(value, dict):
+                params[name] = {**params[name], **value}  # metadata beside user_id...
+            else:
+                params.setdefault(name, value)
         if request.reasoning is not None and request.reasoning.effort:
             params["output_config"] = {**params.get("output_config", {}),
                                        "effort": request.reasoning.effort}

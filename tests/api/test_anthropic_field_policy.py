@@ -33,9 +33,9 @@ def agent_request(model: str) -> dict:
                 {"type": "text", "text": "Be terse.", "cache_control": CACHED}],
         tools=[BASH, WEB_SEARCH],
         thinking={"type": "enabled", "budget_tokens": 31999, "display": "omitted"},
-        metadata={"user_id": "user_abc_session_1"},
         extra_body={"context_management": CONTEXT_MANAGEMENT,
-                    "output_config": {"effort": "high"}})
+                    "output_config": {"effort": "high"},
+                    "metadata": {"user_id": "user_abc_session_1", "session": "s-1"}})
 
 
 def test_an_agent_request_reaches_an_anthropic_vendor_with_every_field_unchanged(
@@ -52,7 +52,7 @@ def test_an_agent_request_reaches_an_anthropic_vendor_with_every_field_unchanged
     assert body["context_management"] == CONTEXT_MANAGEMENT
     assert body["output_config"] == {"effort": "high"}
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 31999, "display": "omitted"}
-    assert body["metadata"] == {"user_id": "user_abc_session_1"}
+    assert body["metadata"] == {"user_id": "user_abc_session_1", "session": "s-1"}
     assert body["system"] == [{"type": "text", "text": "You are Claude Code."},
                               {"type": "text", "text": "Be terse.", "cache_control": CACHED}]
     assert body["tools"] == [BASH, WEB_SEARCH]
@@ -65,7 +65,7 @@ def test_an_agent_request_to_an_openai_model_is_translated_and_names_what_it_dro
     response = anthropic_client.beta.messages.with_raw_response.create(
         **agent_request("openai/fake-chat"))
     assert response.parse().content[-1].text == "Echo: hello there"
-    assert response.headers["x-parlor-dropped"] == "context_management,web_search"
+    assert response.headers["x-parlor-dropped"] == "context_management,metadata,web_search"
     body = fake_vendor.last_request.body
     assert body["reasoning_effort"] == "high"  # output_config.effort, else the budget's effort
     assert body["messages"][0]["role"] == "system"
