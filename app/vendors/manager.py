@@ -126,28 +126,14 @@ class VendorManager:
     def complete(self, name: str, request: ChatRequest, role: str | None) -> tuple[Result, Route]:
         """Complete on the first route that answers."""
 
-        def call(handler, req, route):
-            started = time.perf_counter()
-            result = handler.complete(req)
-            metrics.observe_upstream(route.credential.name, route.upstream_model,
-                                     time.perf_counter() - started)
-            return result
-
-        return self._attempt(name, role, call, request)
+        return self._attempt(name, role, _timed("complete"), request)
 
     def embed(self, name: str, request: EmbeddingRequest,
               role: str | None) -> tuple[Embeddings, Route]:
         """Embeddings from the first route that answers (retries and fallbacks as for
         ``complete``; a vendor kind without embeddings refuses, so no other route is tried)."""
 
-        def call(handler, req, route):
-            started = time.perf_counter()
-            result = handler.embed(req)
-            metrics.observe_upstream(route.credential.name, route.upstream_model,
-                                     time.perf_counter() - started)
-            return result
-
-        return self._attempt(name, role, call, request)
+        return self._attempt(name, role, _timed("embed"), request)
 
     def count_tokens(self, name: str, request: ChatRequest,
                      role: str | None) -> tuple[int | None, Route]:
@@ -217,6 +203,19 @@ class VendorManager:
         if exc.retry_after is None:
             return min(self.policy.backoff * 2**attempt, self.policy.max_wait)
         return exc.retry_after if exc.retry_after <= self.policy.max_wait else None
+
+
+def _timed(method: str):
+    """A call of the handler's ``method`` whose upstream latency goes to the metrics."""
+
+    def call(handler, req, route):
+        started = time.perf_counter()
+        result = getattr(handler, method)(req)
+        metrics.observe_upstream(route.credential.name, route.upstream_model,
+                                 time.perf_counter() - started)
+        return result
+
+    return call
 
 
 class _Resumed:
