@@ -9,6 +9,7 @@ from flask import Flask
 from app import cli, extensions, limits, logs, metrics, ops, security
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
 from app.api import BLUEPRINTS as API_BLUEPRINTS
+from app.repositories import usage as usage_ledger
 from app.services import access_cache, encryption, usage_writer, vendors
 from app.web import BLUEPRINTS as WEB_BLUEPRINTS
 from app.web import auth
@@ -50,13 +51,14 @@ def create_app(config: Config | dict | None = None, *, migrations: bool = True) 
     encryption.init_app(app)
     vendors.init_app(app)
     access_cache.init_app(app)
+    usage_ledger.init_app(app)
     usage_writer.init_app(app)
     security.init_app(app)
+    limits.init_app(app)
 
     app.register_blueprint(ops.bp)
     for blueprint in (*WEB_BLUEPRINTS, *ADMIN_BLUEPRINTS, *API_BLUEPRINTS):
         app.register_blueprint(blueprint)
-    limits.init_app(app)  # after the blueprints: it hooks into them
     web_errors.init_app(app)
     cli.init_app(app)
     return app

@@ -96,11 +96,14 @@ def reencrypt_vendor_keys() -> None:
 @click.command("bootstrap")
 @with_appcontext
 def bootstrap() -> None:
-    """Create the built-in roles and, when no user exists, the first admin."""
+    """Create the built-in roles, the environment vendors' stand-ins (route targets) and,
+    when no user exists, the first admin."""
     config = current_app.config
     admin, generated = accounts.ensure_first_admin(
         config["PARLOR_ADMIN_EMAIL"], config["PARLOR_ADMIN_PASSWORD"]
     )
+    for name in vendor_credentials.ensure_environment_credentials():
+        click.echo(f"Model routes may now point at the environment vendor {name}")
     if admin is None:
         return
     click.echo(f"Created the first admin: {admin.email}")

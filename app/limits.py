@@ -2,9 +2,11 @@
 
 The ``limits`` library (Flask-Limiter's core) holds the storage (Redis when ``REDIS_URL`` is
 set, shared by every Parlor process; process memory otherwise) and the fixed-window strategy.
-The checks run from hooks added here to the blueprints, after each blueprint authenticates:
-only then are the key, the user and their role's limit known. (Flask-Limiter's extension would
-add its own hooks to every request, ~0.1 ms, to enforce decorator limits Parlor does not use.)
+The checks (:func:`check_api_request`, :func:`check_chat_send`) raise :class:`RateLimited`;
+each audience calls them from its own hook, after its blueprints authenticate (only then are
+the key, the user and their role's limit known), and answers the refusal in its own shape.
+(Flask-Limiter's extension would add its own hooks to every request, ~0.1 ms, to enforce
+decorator limits Parlor does not use.)
 
 When Redis cannot be reached (each call gives up after ``STORAGE_TIMEOUT`` seconds):
 - sign-in fails closed: 503 with ``Retry-After`` until Redis answers again;
@@ -21,19 +23,14 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flask import Flask, current_app, g, render_template, request
-from flask_login import current_user
+from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from app.api.errors import ApiError
-
 log = logging.getLogger(__name__)
 
-API_PREFIXES = ("/v1/", "/api/v1/")
-CHAT_SEND_ENDPOINTS = frozenset({"chat.create", "chat.send", "chat.regenerate", "chat.edit"})
 STORAGE_TIMEOUT = 0.5  # seconds a Redis call may take before the limit counts as unreachable
 RECHECK_SECONDS = 5.0  # how long to stay on the fallback before trying Redis again
 EXTENSION = "parlor.limits"
@@ -154,66 +151,50 @@ def rate_limits() -> RateLimits:
     return current_app.extensions[EXTENSION]
 
 
+class RateLimited(Exception):
+    """Over a rate limit: the limit (as text) and the seconds to wait. Each audience answers it
+    in its own shape (an htmx message, a REST error, an OpenAI or Anthropic wire error)."""
+
+    def __init__(self, limit: str, retry_after: int):
+        super().__init__(f"rate limit {limit} reached; retry in {retry_after} s")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 def _user_limit(user) -> RateLimitItem:
     return limit_item(user.role.rate_limit, current_app.config["PARLOR_RATE_LIMIT"])
 
 
-def _limit_api_caller():
-    """After a JSON blueprint authenticated: count the request for the key and its owner."""
-    if g.get("rate_limited"):
-        return
-    caller = g.get("caller")
-    if caller is not None:
-        user, identities = caller.user, [f"key:{caller.key.id}", f"user:{caller.user.id}"]
-    elif current_user.is_authenticated:
-        user, identities = current_user, [f"user:{current_user.id}"]
+def check_api_request(user, key=None) -> None:
+    """Count one JSON API request for ``key`` and its owner ``user`` (or the user alone, for a
+    browser session); raises :class:`RateLimited` when over the limit.
+
+    A key's own limit replaces its owner's role limit and is counted for the key only.
+    """
+    if key is not None and key.rate_limit:
+        checks = [(f"key:{key.id}",
+                   limit_item(key.rate_limit, current_app.config["PARLOR_RATE_LIMIT"]))]
     else:
-        return  # not authenticated (yet): the blueprint refuses it, or a later hook counts it
-    g.rate_limited = True
-    item = _user_limit(user)
-    checks = [(identity, item) for identity in identities]
-    if caller is not None and caller.key.rate_limit:  # the key's own limit replaces the role's
-        item = limit_item(caller.key.rate_limit, current_app.config["PARLOR_RATE_LIMIT"])
-        checks = [(f"key:{caller.key.id}", item)]
+        item = _user_limit(user)
+        identities = ([f"key:{key.id}"] if key is not None else []) + [f"user:{user.id}"]
+        checks = [(identity, item) for identity in identities]
     for identity, item in checks:
-        wait = rate_limits().hit("api", identity, item)
-        if wait is not None:
-            raise ApiError(429, f"Rate limit reached ({item}); try again in {wait} s.",
-                           kind="rate_limit", retry_after=wait)
+        _hit("api", identity, item)
 
 
-def _limit_chat_send():
-    """Sending, regenerating or editing in the chat UI: the user's limit, as an inline error."""
-    if request.endpoint not in CHAT_SEND_ENDPOINTS or not current_user.is_authenticated:
-        return None
-    wait = rate_limits().hit("chat", f"user:{current_user.id}", _user_limit(current_user))
-    if wait is None:
-        return None
-    message = f"You are sending messages too fast. Try again in {wait} s."
-    if request.headers.get("HX-Request"):  # as app.web.access.htmx_error: 422 is swapped
-        html = render_template("chat/_error.html", message=message)
-        return html, 422, {"HX-Retarget": "#composer-error", "HX-Reswap": "innerHTML",
-                           "Retry-After": str(wait)}
-    html = render_template("errors/error.html", status=429, message=message)
-    return html, 429, {"Retry-After": str(wait)}
+def check_chat_send(user) -> None:
+    """Count one chat message sent (or regenerated, or edited) by ``user`` in the browser;
+    raises :class:`RateLimited` when over the user's limit."""
+    _hit("chat", f"user:{user.id}", _user_limit(user))
 
 
-def _api_blueprints(app: Flask) -> list[str]:
-    """Blueprints that serve a JSON API path, by their URL rules (however they were mounted)."""
-    names = set()
-    for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(API_PREFIXES) or rule.rule in ("/v1", "/api/v1"):
-            names.add(rule.endpoint.rpartition(".")[0])
-    return sorted(name for name in names if name)
+def _hit(scope: str, identity: str, item: RateLimitItem) -> None:
+    wait = rate_limits().hit(scope, identity, item)
+    if wait is not None:
+        raise RateLimited(str(item), wait)
 
 
 def init_app(app: Flask) -> None:
-    """Set up the storage and add the limit hooks; call after every blueprint is registered.
-
-    Each hook is appended to its blueprint's ``before_request`` list, so it runs after the
-    blueprint's own authentication.
-    """
+    """Set up the shared storage and its fallback. The checks are called by each audience's
+    own hook (:mod:`app.api`, :mod:`app.web`), which turns a refusal into its response."""
     app.extensions[EXTENSION] = RateLimits(app)
-    for name in _api_blueprints(app):
-        app.before_request_funcs.setdefault(name, []).append(_limit_api_caller)
-    app.before_request_funcs.setdefault("chat", []).append(_limit_chat_send)

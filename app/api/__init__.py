@@ -2,6 +2,7 @@
 
 from app.api import (
     anthropic_compat,
+    auth,
     conversations,
     docs,
     embeddings,
@@ -10,9 +11,18 @@ from app.api import (
     messages,
     openai_compat,
     openai_responses,
+    rest_auth,
     usage,
 )
 from app.api.admin import BLUEPRINTS as ADMIN
 
-BLUEPRINTS: list = [openai_compat.bp, anthropic_compat.bp, openai_responses.bp, embeddings.bp,
-                    me.bp, conversations.bp, messages.bp, usage.bp, keys.bp, docs.bp, *ADMIN]
+WIRE: list = [openai_compat.bp, anthropic_compat.bp, openai_responses.bp, embeddings.bp]
+REST: list = [me.bp, conversations.bp, messages.bp, usage.bp, keys.bp]
+BLUEPRINTS: list = [*WIRE, *REST, docs.bp, *ADMIN]
+
+# Rate limits opt in here, after each module added its own hooks: a request is counted once its
+# blueprint let the caller through (a refused key or permission is not counted).
+for _blueprint in WIRE:
+    _blueprint.before_request(auth.count_request)
+for _blueprint in (*REST, *ADMIN):
+    _blueprint.before_request(rest_auth.count_request)

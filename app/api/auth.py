@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import g, request
 
+from app import limits
 from app.api.errors import ApiError
 from app.models import ApiKey
 from app.models.accounts import PERMISSIONS
@@ -49,11 +50,11 @@ def presented_key(*, allow_x_api_key: bool) -> str | None:
     return None
 
 
-def authenticate(*, allow_x_api_key: bool = False, permission: str = API_PERMISSION) -> ApiCaller:
+def authenticate(*, allow_x_api_key: bool = False) -> ApiCaller:
     """The caller behind the request's API key (also kept in ``g.caller``).
 
     401 for a missing, unknown, expired or revoked key or a disabled owner; 403 when the
-    owner's role lacks ``permission``.
+    owner's role, or the key's scopes, lack the ``api`` permission.
     """
     secret = presented_key(allow_x_api_key=allow_x_api_key)
     if not secret:
@@ -63,11 +64,11 @@ def authenticate(*, allow_x_api_key: bool = False, permission: str = API_PERMISS
     key = keys.verify_key(secret)
     if key is None:
         raise ApiError(401, "Incorrect, expired or revoked API key.", kind="authentication")
-    if not key.user.role.can(permission):
+    if not key.user.role.can(API_PERMISSION):
         raise ApiError(403, f"The role {key.user.role.name!r} does not have the "
-                            f"{permission!r} permission.", kind="permission")
-    if not key_allows(key, permission):
-        raise ApiError(403, f"This key's scopes do not include {permission!r}.",
+                            f"{API_PERMISSION!r} permission.", kind="permission")
+    if not key_allows(key, API_PERMISSION):
+        raise ApiError(403, f"This key's scopes do not include {API_PERMISSION!r}.",
                        kind="permission")
     keys.touch_last_used(key)
     g.caller = ApiCaller(user=key.user, key=key)
@@ -84,3 +85,10 @@ def key_allows(key: ApiKey | keys.VerifiedKey, permission: str) -> bool:
 def current_caller() -> ApiCaller:
     """The caller authenticated for this request (after :func:`authenticate`)."""
     return g.caller
+
+
+def count_request() -> None:
+    """A ``before_request`` hook, after authentication: count the call against the key's and
+    its owner's rate limits (a refusal is answered as a wire error by :mod:`app.api.errors`)."""
+    caller = current_caller()
+    limits.check_api_request(caller.user, caller.key)

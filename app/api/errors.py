@@ -1,10 +1,11 @@
 """API errors in the wire shape of the API the client called (OpenAI or Anthropic).
 
 ``ApiError`` carries a neutral ``kind``; :func:`error_response` renders it for one ``shape``.
-Vendor errors, unknown models and HTTP errors are mapped by :func:`from_exception`, so every
-JSON audience (``/v1`` and the native ``/api/v1``) answers failures the same careful way: the
-vendor-standard status, no upstream body, no secret, no stack trace. The native API has one
-shape of its own: ``{"error": {"code", "message", "details"}}``.
+Vendor errors, unknown models, rate limits and HTTP errors are mapped by
+:func:`from_exception`, so every JSON audience (``/v1`` and the native ``/api/v1``) answers
+failures the same careful way: the vendor-standard status, no upstream body, no secret, no
+stack trace. The native API has one shape of its own: ``{"error": {"code", "message",
+"details"}}``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.limits import RateLimited
 from app.logs import request_id
 from app.services.budgets import BudgetExceeded
 from app.vendors import errors as vendor
@@ -91,6 +93,10 @@ def from_exception(exc: BaseException) -> ApiError:
         return ApiError(404, str(exc), kind="model_not_found", param="model")
     if isinstance(exc, vendor.VendorError):
         return _from_vendor(exc)
+    if isinstance(exc, RateLimited):
+        return ApiError(429, f"Rate limit reached ({exc.limit}); try again in "
+                             f"{exc.retry_after} s.", kind="rate_limit",
+                        retry_after=exc.retry_after)
     if isinstance(exc, BudgetExceeded):
         return ApiError(429, str(exc), kind="insufficient_quota", retry_after=exc.retry_after,
                         should_retry=False)

@@ -14,6 +14,7 @@ from flask import g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app import limits
 from app.api import auth
 from app.api.errors import ApiError
 from app.extensions import csrf
@@ -38,7 +39,7 @@ class RestCaller:
 def authenticate() -> RestCaller:
     """A ``before_request`` hook: the caller, kept in ``g.rest_caller``; 401/403 otherwise."""
     if auth.presented_key(allow_x_api_key=False):
-        key_caller = auth.authenticate(permission=auth.API_PERMISSION)
+        key_caller = auth.authenticate()
         key = keys.stored(key_caller.key)  # the REST views read and change rows
         if key is None:  # deleted in between
             raise ApiError(401, "Incorrect, expired or revoked API key.", kind="authentication")
@@ -59,6 +60,13 @@ def authenticate() -> RestCaller:
 
 def current() -> RestCaller:
     return g.rest_caller
+
+
+def count_request() -> None:
+    """A ``before_request`` hook, after authentication: count the request against the caller's
+    rate limits (the key's and its owner's, or the signed-in user's); 429 in the REST shape."""
+    caller = current()
+    limits.check_api_request(caller.user, caller.key)
 
 
 def require(permission: str) -> RestCaller:

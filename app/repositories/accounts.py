@@ -76,6 +76,9 @@ def key_row_by_prefix(prefix: str) -> Row | None:
 
 
 def touch_key(key_id: int, when: datetime) -> None:
+    """Note a key's last use with a Core UPDATE the ORM never sees: the API-key cache relies on
+    it (a use is no access change, so it must not move the access generation; see
+    ``services/access_cache.py`` and ``tests/test_touch_key_contract.py``)."""
     db.session.execute(update(ApiKey.__table__).where(ApiKey.__table__.c.id == key_id)
                        .values(last_used_at=when))
 

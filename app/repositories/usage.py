@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from types import SimpleNamespace
 
+from flask import Flask
 from sqlalchemy import Connection, Select, case, delete, event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -168,7 +169,13 @@ def _upsert(connection: Connection, rows: list[dict]) -> None:
     connection.execute(_upsert_statement(connection.dialect.name), rows)
 
 
-@event.listens_for(Session, "after_flush")
+def init_app(app: Flask) -> None:
+    """Keep the daily rollup in step with the ledger: a listener on Parlor's sessions (added
+    once per process) for every ledger row the ORM writes."""
+    if not event.contains(db.session, "after_flush", _roll_up_new_records):
+        event.listen(db.session, "after_flush", _roll_up_new_records)
+
+
 def _roll_up_new_records(session: Session, _context) -> None:
     """Every ledger row the ORM writes is added to its day's rollup in the same transaction."""
     rows = [_rollup_row(obj) for obj in session.new if isinstance(obj, UsageRecord)]

@@ -3,9 +3,13 @@
 Reading a key with its owner and role is the one query of an API call, ~0.3 ms of the
 gateway's 2 ms. Each process keeps the rows it read, tagged with the *access generation* it
 saw just before reading: a shared token that moves on after every committed change to a key,
-a user or a role (:func:`_note_changes` watches every session). A kept row is used only
-while the generation is the one it was read under, so a revoked key, a disabled user or a
-changed role take effect on the next request in every process.
+a user or a role (:func:`_note_changes` watches Parlor's sessions, from :func:`init_app`).
+A kept row is used only while the generation is the one it was read under, so a revoked key,
+a disabled user or a changed role take effect on the next request in every process.
+
+Relied on: a key's last-use write (``repositories.accounts.touch_key``) is a Core UPDATE that
+the ORM never sees, so it does not move the generation (through the ORM, each first call of
+a key in a minute would empty every process's cache). ``tests/test_touch_key_contract.py``.
 
 The generation lives in Redis when ``REDIS_URL`` is set (Parlor on several hosts: one GET a
 call; while Redis is unreachable nothing is kept and every call reads the database) and
@@ -30,6 +34,8 @@ from typing import NamedTuple
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +160,16 @@ class AccessCache:
 
 
 def init_app(app: Flask) -> None:
+    """The app's cache and generation; and, once per process, the listeners on Parlor's
+    sessions that move the generation on after a committed access change."""
     redis_url = app.config.get("REDIS_URL")
     generation = (RedisGeneration(redis_url) if redis_url
                   else FileGeneration(app.config["INSTANCE_PATH"]))
     app.extensions[EXTENSION] = AccessCache(generation)
+    for name, listener in (("after_flush", _note_changes), ("after_commit", _after_commit),
+                           ("after_rollback", _after_rollback)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
 
 
 def cache() -> AccessCache:
@@ -183,8 +195,3 @@ def _after_commit(session: Session) -> None:
 def _after_rollback(session: Session) -> None:
     session.info.pop("access_changed", None)
 
-
-if not event.contains(Session, "after_flush", _note_changes):
-    event.listen(Session, "after_flush", _note_changes)
-    event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_rollback", _after_rollback)

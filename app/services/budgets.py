@@ -55,10 +55,9 @@ class BudgetStatus:
         return None if self.budget is None else max(0, self.budget - self.used)
 
 
-def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+def month_bounds() -> tuple[datetime, datetime]:
     """The first instants of this month and the next, in UTC."""
-    now = now or datetime.now(UTC)
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
         month=start.month + 1)
     return start, end

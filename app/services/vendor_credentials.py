@@ -66,15 +66,24 @@ def listing() -> list[VendorView]:
     return views
 
 
-def route_targets() -> list[VendorCredential]:
-    """Every vendor a model route may point at: stored ones and those from the environment
-    (each given a stand-in row the first time, so the route has something to reference)."""
+def ensure_environment_credentials() -> list[str]:
+    """Give each environment vendor without one a stand-in row (no key: that stays in the
+    environment), so model routes can reference it; the names added. Run by ``flask
+    bootstrap``, which ``make run`` runs at every start (the environment changes only then)."""
     known = {row.name for row in repo.all_credentials()}
-    for credential in environment_credentials(current_app.config).values():
-        if credential.name not in known:
-            repo.add(VendorCredential(name=credential.name, kind=credential.kind,
-                                      base_url=credential.base_url, from_environment=True))
-    db.session.commit()
+    added = [credential for credential in environment_credentials(current_app.config).values()
+             if credential.name not in known]
+    for credential in added:
+        repo.add(VendorCredential(name=credential.name, kind=credential.kind,
+                                  base_url=credential.base_url, from_environment=True))
+    if added:
+        db.session.commit()
+    return [credential.name for credential in added]
+
+
+def route_targets() -> list[VendorCredential]:
+    """Every vendor a model route may point at: the stored ones and the environment vendors'
+    stand-ins (see :func:`ensure_environment_credentials`)."""
     return repo.all_credentials()
 
 
@@ -84,13 +93,8 @@ def find(credential_id: int) -> VendorCredential | None:
 
 
 def find_named(name: str) -> VendorCredential | None:
-    """The stored vendor named ``name``, or None."""
+    """The stored vendor (or environment stand-in) named ``name``, or None."""
     return repo.credential_by_name(name)
-
-
-def route_target(name: str) -> VendorCredential | None:
-    """The vendor named ``name`` as a route target (see :func:`route_targets`)."""
-    return next((row for row in route_targets() if row.name == name), None)
 
 
 def _editable(row: VendorCredential) -> None:
@@ -99,7 +103,7 @@ def _editable(row: VendorCredential) -> None:
                               "there.")
 
 
-def check_base_url(url: str | None, resolve=socket.getaddrinfo) -> str | None:
+def check_base_url(url: str | None) -> str | None:
     """The cleaned base URL, or CredentialError: http(s) only, never a cloud-metadata or
     link-local address (also reached through a name that resolves to one)."""
     url = (url or "").strip()
@@ -115,7 +119,7 @@ def check_base_url(url: str | None, resolve=socket.getaddrinfo) -> str | None:
                               "base_url")
     try:
         port = parts.port
-        infos = resolve(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (ValueError, OSError):
         raise CredentialError(f"The host {parts.hostname} does not resolve.", "base_url") from None
     for info in infos:

@@ -8,13 +8,16 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import VendorCredential
-from app.services import accounts, keys
+from app.services import accounts, keys, vendor_credentials
 from tests.conftest import PASSWORD, csrf_token, fake_vendor_env, log_in
 
 
 @pytest.fixture
 def app(make_app, fake_vendor):
-    return make_app(**fake_vendor_env(fake_vendor, "openai"))
+    app = make_app(**fake_vendor_env(fake_vendor, "openai"))
+    with app.app_context():
+        vendor_credentials.ensure_environment_credentials()  # as flask bootstrap does
+    return app
 
 
 def test_alias_to_an_environment_vendor_answers_through_its_key(app, client, live_server,
@@ -49,7 +52,6 @@ def test_environment_vendor_stand_in_is_not_listed_or_editable(app, client):
     with app.app_context():
         accounts.create_user("boss@example.com", PASSWORD, role="admin")
     log_in(client, "boss@example.com")
-    client.get("/admin/models/")  # creates the stand-in
     with app.app_context():
         stand_in = db.session.scalars(select(VendorCredential).where(
             VendorCredential.name == "openai")).one()
@@ -57,3 +59,33 @@ def test_environment_vendor_stand_in_is_not_listed_or_editable(app, client):
     assert listing.count(">openai<") <= 1  # once, as the read-only environment vendor
     assert client.post(f"/admin/vendors/{stand_in.id}/delete", data={
         "csrf_token": csrf_token(listing)}).status_code == 404
+
+
+def _stand_ins() -> list[str]:
+    return list(db.session.scalars(select(VendorCredential.name).where(
+        VendorCredential.from_environment)))
+
+
+def test_bootstrap_adds_each_environment_vendor_stand_in_once(app):
+    with app.app_context():
+        db.session.execute(VendorCredential.__table__.delete())
+        db.session.commit()
+        first = app.test_cli_runner().invoke(args=["bootstrap"])
+        added = _stand_ins()
+        second = app.test_cli_runner().invoke(args=["bootstrap"])
+        assert "environment vendor openai" in first.output and "openai" in added
+        assert "environment vendor" not in second.output and _stand_ins() == added
+
+
+def test_models_page_reads_route_targets_without_writing(app, client):
+    with app.app_context():
+        accounts.create_user("boss@example.com", PASSWORD, role="admin")
+        db.session.execute(VendorCredential.__table__.delete())
+        db.session.commit()
+    log_in(client, "boss@example.com")
+    page = client.get("/admin/models/").get_data(as_text=True)
+    assert ">openai</option>" not in page  # no stand-in yet: bootstrap has not run
+    with app.app_context():
+        assert _stand_ins() == []
+        assert "openai" in vendor_credentials.ensure_environment_credentials()
+    assert ">openai</option>" in client.get("/admin/models/").get_data(as_text=True)

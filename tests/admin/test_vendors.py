@@ -118,12 +118,17 @@ def test_case13_unsafe_base_urls_are_refused(admin_client, fake_vendor, url):
     assert re.search(r'class="error" role="alert">[^<]*(base URL|metadata)', html), url
 
 
-def test_names_resolving_to_a_metadata_address_are_refused(app):
-    def resolve(host, port, **_):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]
+def test_names_resolving_to_a_metadata_address_are_refused(app, monkeypatch):
+    real_resolve = socket.getaddrinfo
 
+    def resolve(host, port, **options):  # the name as a cloud's resolver answers it
+        if host == "metadata.google.internal":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]
+        return real_resolve(host, port, **options)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
     with app.app_context(), pytest.raises(vendor_credentials.CredentialError, match="metadata"):
-        vendor_credentials.check_base_url("http://metadata.google.internal/", resolve=resolve)
+        vendor_credentials.check_base_url("http://metadata.google.internal/")
     with app.app_context():
         assert vendor_credentials.check_base_url("http://127.0.0.1:8000/v1/") == \
             "http://127.0.0.1:8000/v1"

@@ -33,7 +33,7 @@ def route_or_404(route_id: int) -> ModelRoute:
 
 
 def stored_vendor(name: str) -> VendorCredential:
-    row = vendor_credentials.route_target(name)
+    row = vendor_credentials.find_named(name)
     if row is None:
         raise ApiError(400, f"vendor: there is no vendor named {name!r}.", param="vendor")
     return row
