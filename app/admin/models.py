@@ -8,9 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from app.admin.access import actor, require_admin
 from app.admin.forms import ActionForm, RouteForm, show_error
-from app.repositories import accounts as accounts_repo
-from app.repositories import vendors as repo
-from app.services import model_routes, vendor_credentials
+from app.services import model_routes, roles, vendor_credentials
 from app.vendors import VendorError
 
 bp = Blueprint("admin_models", __name__, url_prefix="/admin/models")
@@ -20,7 +18,7 @@ bp.before_request(require_admin)
 def _form(route=None) -> RouteForm:
     form = RouteForm(obj=route) if route is not None else RouteForm()
     form.credential_id.choices = [(c.id, c.name) for c in vendor_credentials.route_targets()]
-    form.role_ids.choices = [(r.id, r.name) for r in accounts_repo.all_roles()]
+    form.role_ids.choices = [(r.id, r.name) for r in roles.all_roles()]
     if route is not None and not form.is_submitted():
         form.role_ids.data = [r.id for r in route.roles]
     return form
@@ -44,7 +42,7 @@ def _list(form: RouteForm, status: int = 200):
 
 
 def _route_or_404(route_id: int):
-    return repo.route_by_id(route_id) or abort(404)
+    return model_routes.find(route_id) or abort(404)
 
 
 @bp.get("/")
@@ -101,7 +99,7 @@ def delete(route_id: int):
 
 @bp.post("/import/<int:credential_id>")
 def import_models(credential_id: int):
-    credential = repo.credential_by_id(credential_id) or abort(404)
+    credential = vendor_credentials.find(credential_id) or abort(404)
     if ActionForm().validate_on_submit():
         try:
             added = model_routes.import_models(actor(), credential)

@@ -7,7 +7,7 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from app import limits
-from app.repositories import conversations as repo
+from app.services import chat
 
 CHAT_SEND_ENDPOINTS = frozenset({"chat.create", "chat.send", "chat.regenerate", "chat.edit"})
 
@@ -38,14 +38,14 @@ def limit_chat_sends():
 
 
 def owned_conversation_or_404(conversation_id: str):
-    conversation = repo.owned(conversation_id, current_user.id)
+    conversation = chat.conversation_of(current_user, conversation_id)
     if conversation is None:
         abort(404)
     return conversation
 
 
 def owned_message_or_404(conversation, message_id: str):
-    message = repo.message_in(conversation.id, message_id)
+    message = chat.message(conversation, message_id)
     if message is None:
         abort(404)
     return message
