@@ -148,7 +148,7 @@ ODD_CHUNK = st.fixed_dictionaries({}, optional={
 def test_openai_parser_turns_any_garbage_into_vendor_errors(lines):
     handler = _parser()
     try:
-        with handler._translated_errors():
+        with handler.translated_errors():
             list(handler._deltas(_fields("\n".join(lines)), _Watchdog(), {}))
     except VendorError:
         pass
@@ -162,7 +162,7 @@ def test_openai_parser_turns_a_non_finite_token_count_into_a_vendor_error(count)
     chunk = ('data: {"choices": [{"delta": {"content": "hi"}, "finish_reason": "stop"}], '
              f'"usage": {{"prompt_tokens": {count}, "completion_tokens": 1}}}}')
     try:
-        with pytest.raises(VendorError), handler._translated_errors():
+        with pytest.raises(VendorError), handler.translated_errors():
             list(handler._deltas(_fields(chunk + "\ndata: [DONE]\n"), _Watchdog(), {}))
     finally:
         handler.close()

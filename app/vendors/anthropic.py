@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
 
 import anthropic
-import httpx2
 
-from app.vendors.base import VendorHandler
-from app.vendors.errors import (
-    VendorBadRequest,
-    VendorTimeout,
-    VendorUnavailable,
-    error_for_status,
-    parse_retry_after,
-    scrub,
-)
-from app.vendors.sender import Endpoint, error_message, sse_lines
-from app.vendors.transport import http_client_options
+from app.vendors.errors import VendorBadRequest, VendorUnavailable, scrub
+from app.vendors.sdk_adapter import MALFORMED, SDKHandler
+from app.vendors.sender import sse_lines
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -42,7 +31,7 @@ from app.vendors.types import (
     Usage,
     budget_for_effort,
 )
-from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
+from app.vendors.watchdog import StallWatchdog
 
 DEFAULT_MAX_TOKENS = 4096
 STOP_REASONS = {
@@ -54,87 +43,42 @@ STOP_REASONS = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
-# What a reply or an event of the wrong shape raises while it is read.
-MALFORMED = (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError)
 
 
-class AnthropicHandler(VendorHandler):
+class AnthropicHandler(SDKHandler):
+    sdk, client_class, http_client_class = anthropic, "Anthropic", "DefaultHttpxClient"
+
     def __init__(self, credential):
         super().__init__(credential)
-        http = anthropic.DefaultHttpxClient(**http_client_options())
-        self.client = anthropic.Anthropic(
-            api_key=credential.api_key or "not-needed",
-            base_url=credential.base_url,
-            max_retries=0,  # the vendor manager retries, once, with its own budget
-            timeout=anthropic.Timeout(credential.timeout, connect=credential.connect_timeout),
-            http_client=http,
-        )
-        self.messages = Endpoint(self.client, http, "/v1/messages",
-                                 vendor=credential.name, secret=credential.api_key)
-        self.token_counter = Endpoint(self.client, http, "/v1/messages/count_tokens",
-                                      vendor=credential.name, secret=credential.api_key)
-
-    def close(self) -> None:
-        self.client.close()
-
-    @contextmanager
-    def _translated_errors(self):
-        name, secret = self.credential.name, self.credential.api_key
-        try:
-            yield
-        except anthropic.APIStatusError as exc:  # the model listing: chat calls raise their own
-            message = error_message(exc.status_code, exc.response.content)
-            raise error_for_status(
-                exc.status_code, scrub(message, secret),
-                retry_after=parse_retry_after(exc.response.headers), vendor=name,
-            ) from None
-        except anthropic.APITimeoutError:
-            raise VendorTimeout(f"{name} did not answer in time", vendor=name) from None
-        except anthropic.APIConnectionError:
-            raise VendorUnavailable(f"could not reach {name}", vendor=name) from None
-        except httpx2.TimeoutException:  # mid-stream reads raise httpx2's own errors
-            raise VendorTimeout(f"{name} did not answer in time", vendor=name) from None
-        except (httpx2.TransportError, json.JSONDecodeError):
-            raise VendorUnavailable(f"{name} broke off the reply", vendor=name) from None
+        self.messages = self.endpoint("/v1/messages")
+        self.token_counter = self.endpoint("/v1/messages/count_tokens")
 
     def models(self) -> list[str]:
-        with self._translated_errors():
+        with self.translated_errors():
             return sorted(model.id for model in self.client.models.list(limit=1000))
 
     def complete(self, request: ChatRequest) -> Result:
-        with self._translated_errors():
+        with self.translated_errors():
             content = self.messages.post(_params(request), headers=_headers(request)).content
-        try:
+        with self.well_formed():
             return _read_message(json.loads(content), request.model,
                                  forced=request.output_format is not None)
-        except MALFORMED:
-            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
-                                    vendor=self.credential.name) from None
 
     def count_tokens(self, request: ChatRequest) -> int:
         params = {k: v for k, v in _params(request).items()
                   if k in ("model", "messages", "system", "tools", "tool_choice", "thinking")}
-        with self._translated_errors():
+        with self.translated_errors():
             content = self.token_counter.post(params, headers=_headers(request)).content
-        try:
+        with self.well_formed():
             return int(json.loads(content)["input_tokens"])
-        except MALFORMED:
-            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
-                                    vendor=self.credential.name) from None
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
-        limits = StallLimits.of(self.credential)
-        # until the headers: the first-token timeout; after them the watchdog keeps time
-        timeout = anthropic.Timeout(min(limits.first_token, limits.total),
-                                    connect=self.credential.connect_timeout)
-        started, state = time.monotonic(), {"forced": request.output_format is not None}
-        with stall_guard(self.credential.name) as guarded, self._translated_errors():
-            params = _params(request, stream=True)
-            with closing(self.messages.post(params, stream=True, timeout=timeout,
-                                            headers=_headers(request))) as upstream:
-                guarded.watchdog = StallWatchdog(upstream, limits, started)
-                yield from _deltas(sse_lines(upstream), guarded.watchdog, state,
-                                   self.credential)
+        state = {"forced": request.output_format is not None}
+        yield from self.watched_stream(
+            self.messages, _params(request, stream=True),
+            lambda upstream, watchdog: _deltas(sse_lines(upstream), watchdog, state,
+                                               self.credential),
+            headers=_headers(request))
         if state.get("finish") is None or not state.get("finished"):
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
                                     vendor=self.credential.name)

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
 
-import httpx2
 import openai
 
-from app.vendors.base import VendorHandler
 from app.vendors.embeddings import EmbeddingRequest, Embeddings, encoded
-from app.vendors.errors import (
-    VendorTimeout,
-    VendorUnavailable,
-    error_for_status,
-    parse_retry_after,
-    scrub,
-)
-from app.vendors.sender import Endpoint, error_message, sse_data
-from app.vendors.transport import http_client_options
+from app.vendors.errors import VendorUnavailable, scrub
+from app.vendors.sdk_adapter import SDKHandler
+from app.vendors.sender import sse_data
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -35,54 +25,21 @@ from app.vendors.types import (
     Usage,
     effort_for_budget,
 )
-from app.vendors.watchdog import StallLimits, StallWatchdog, stall_guard
+from app.vendors.watchdog import StallWatchdog
 
 FINISH_REASONS = {"function_call": "tool_calls"}
 
 
-class OpenAIHandler(VendorHandler):
+class OpenAIHandler(SDKHandler):
+    sdk, client_class, http_client_class = openai, "OpenAI", "DefaultHttpx2Client"
+
     def __init__(self, credential):
         super().__init__(credential)
-        http = openai.DefaultHttpx2Client(**http_client_options())
-        self.client = openai.OpenAI(
-            api_key=credential.api_key or "not-needed",
-            base_url=credential.base_url,
-            max_retries=0,  # the vendor manager retries, once, with its own budget
-            timeout=openai.Timeout(credential.timeout, connect=credential.connect_timeout),
-            http_client=http,
-        )
-        self.completions = Endpoint(self.client, http, "/chat/completions",
-                                    vendor=credential.name, secret=credential.api_key)
-        self.embeddings = Endpoint(self.client, http, "/embeddings",
-                                   vendor=credential.name, secret=credential.api_key)
-
-    def close(self) -> None:
-        self.client.close()
-
-    @contextmanager
-    def _translated_errors(self):
-        name, secret = self.credential.name, self.credential.api_key
-        try:
-            yield
-        except openai.APIStatusError as exc:
-            message = scrub(error_message(exc.status_code, exc.response.content), secret)
-            raise error_for_status(
-                exc.status_code, message,
-                retry_after=parse_retry_after(exc.response.headers), vendor=name,
-            ) from None
-        except openai.APITimeoutError:
-            raise VendorTimeout(f"{name} did not answer in time", vendor=name) from None
-        except openai.APIConnectionError:
-            raise VendorUnavailable(f"could not reach {name}", vendor=name) from None
-        except openai.APIError as exc:  # an error event inside a stream
-            raise VendorUnavailable(scrub(exc.message, secret), vendor=name) from None
-        except httpx2.TimeoutException:  # mid-stream reads raise httpx2's own errors
-            raise VendorTimeout(f"{name} did not answer in time", vendor=name) from None
-        except (httpx2.TransportError, json.JSONDecodeError):
-            raise VendorUnavailable(f"{name} broke off the reply", vendor=name) from None
+        self.completions = self.endpoint("/chat/completions")
+        self.embeddings = self.endpoint("/embeddings")
 
     def models(self) -> list[str]:
-        with self._translated_errors():
+        with self.translated_errors():
             return sorted(model.id for model in self.client.models.list())
 
     def _params(self, request: ChatRequest) -> dict:
@@ -117,26 +74,18 @@ class OpenAIHandler(VendorHandler):
         return params
 
     def complete(self, request: ChatRequest) -> Result:
-        with self._translated_errors():
+        with self.translated_errors():
             body = json.loads(self.completions.post(self._params(request)).content)
-        try:
+        with self.well_formed():
             return _read_completion(body, request.model)
-        except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError):
-            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
-                                    vendor=self.credential.name) from None
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
-        limits = StallLimits.of(self.credential)
         params = self._params(request) | {"stream": True,
                                           "stream_options": {"include_usage": True}}
-        # until the headers: the first-token timeout; after them the watchdog keeps time
-        timeout = openai.Timeout(min(limits.first_token, limits.total),
-                                 connect=self.credential.connect_timeout)
-        started, state = time.monotonic(), {}
-        with stall_guard(self.credential.name) as guarded, self._translated_errors():
-            with closing(self.completions.post(params, stream=True, timeout=timeout)) as upstream:
-                guarded.watchdog = StallWatchdog(upstream, limits, started)
-                yield from self._deltas(sse_data(upstream), guarded.watchdog, state)
+        state: dict = {}
+        yield from self.watched_stream(
+            self.completions, params,
+            lambda upstream, watchdog: self._deltas(sse_data(upstream), watchdog, state))
         finish, usage = state.get("finish"), state.get("usage")
         if finish is None:
             raise VendorUnavailable(f"{self.credential.name} ended the reply early",
@@ -151,13 +100,10 @@ class OpenAIHandler(VendorHandler):
         if request.user is not None:
             params["user"] = request.user
         params.update({k: v for k, v in request.native_fields.items() if k not in params})
-        with self._translated_errors():
+        with self.translated_errors():
             body = json.loads(self.embeddings.post(params).content)
-        try:
+        with self.well_formed():
             return _read_embeddings(body, request)
-        except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError):
-            raise VendorUnavailable(f"{self.credential.name} sent a malformed reply",
-                                    vendor=self.credential.name) from None
 
     def _deltas(self, fields: Iterator[bytes], watchdog: StallWatchdog,
                 state: dict) -> Iterator[Delta]:
