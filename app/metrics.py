@@ -30,6 +30,7 @@ from prometheus_client import (
 from prometheus_client.exposition import choose_encoder
 
 from app import memory
+from app.vendors.observer import VendorObserver
 
 MAX_MODELS = 100
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -183,3 +184,22 @@ def exposition(accept: str | None, multiprocess_dir: str | None) -> tuple[bytes,
     except (TypeError, ValueError):  # an unparsable version in Accept
         encoder, content_type = generate_latest, "text/plain; version=0.0.4; charset=utf-8"
     return encoder(registry), content_type
+
+
+class VendorMetrics(VendorObserver):
+    """The vendor manager's observer: what it reports, as the series above."""
+
+    def upstream(self, vendor: str, model: str, seconds: float) -> None:
+        observe_upstream(vendor, model, seconds)
+
+    def first_token(self, vendor: str, model: str, seconds: float) -> None:
+        observe_first_token(vendor, model, seconds)
+
+    def retry(self, vendor: str) -> None:
+        count_retry(vendor)
+
+    def fallback(self, vendor: str) -> None:
+        count_fallback(vendor)
+
+    def error(self, vendor: str, kind: str) -> None:
+        count_vendor_error(vendor, kind)

@@ -7,6 +7,7 @@ import time
 
 from flask import Flask, current_app
 
+from app import metrics
 from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
 from app.services.encryption import secret_box
@@ -63,6 +64,8 @@ def build_catalog(config) -> Catalog:
             priority=row.priority,
             input_price=row.input_price,
             output_price=row.output_price,
+            cache_read_price=row.cache_read_price,
+            cache_write_price=row.cache_write_price,
             capabilities=frozenset(row.capabilities or ()),
         )
         for row in repo.enabled_routes()
@@ -81,6 +84,7 @@ class VendorDirectory:
         self.manager = VendorManager(
             policy=RetryPolicy(retries=config["PARLOR_VENDOR_RETRIES"],
                                budget=config["PARLOR_RETRY_BUDGET"]),
+            observer=metrics.VendorMetrics(),
         )
         self.ttl = config["PARLOR_CATALOG_TTL"]
         self._expires = 0.0

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from app import metrics
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.embeddings import EmbeddingRequest, Embeddings
 from app.vendors.errors import (
@@ -21,12 +20,14 @@ from app.vendors.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from app.vendors.observer import VendorObserver
 from app.vendors.registry import HandlerPool
 from app.vendors.types import ChatRequest, Delta, Result
 
 log = logging.getLogger(__name__)
 
-# The ``kind`` label of ``parlor_vendor_errors_total``, most specific class first.
+# The kind of a vendor error as observers hear it (the metrics' ``kind`` label), most
+# specific class first.
 ERROR_KINDS = (
     (VendorModelNotFound, "model_not_found"),
     (VendorBadRequest, "bad_request"),
@@ -71,12 +72,14 @@ class VendorManager:
         policy: RetryPolicy | None = None,
         discovery_ttl: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
+        observer: VendorObserver | None = None,
     ):
         self.catalog = catalog or Catalog()
         self.pool = pool or HandlerPool()
         self.policy = policy or RetryPolicy()
         self.discovery_ttl = discovery_ttl
         self.sleep = sleep  # injectable: tests record the waits
+        self.observer = observer or VendorObserver()
         self._discovered: dict[str, _Discovered] = {}
         self._lock = threading.Lock()
 
@@ -126,14 +129,14 @@ class VendorManager:
     def complete(self, name: str, request: ChatRequest, role: str | None) -> tuple[Result, Route]:
         """Complete on the first route that answers."""
 
-        return self._attempt(name, role, _timed("complete"), request)
+        return self._attempt(name, role, _timed("complete", self.observer), request)
 
     def embed(self, name: str, request: EmbeddingRequest,
               role: str | None) -> tuple[Embeddings, Route]:
         """Embeddings from the first route that answers (retries and fallbacks as for
         ``complete``; a vendor kind without embeddings refuses, so no other route is tried)."""
 
-        return self._attempt(name, role, _timed("embed"), request)
+        return self._attempt(name, role, _timed("embed", self.observer), request)
 
     def count_tokens(self, name: str, request: ChatRequest,
                      role: str | None) -> tuple[int | None, Route]:
@@ -157,9 +160,9 @@ class VendorManager:
                 first = next(upstream)
             except StopIteration:
                 raise VendorUnavailable("the vendor sent an empty stream") from None
-            metrics.observe_first_token(route.credential.name, route.upstream_model,
-                                        time.perf_counter() - started)
-            return _Resumed(first, upstream, route.credential.name)
+            self.observer.first_token(route.credential.name, route.upstream_model,
+                                      time.perf_counter() - started)
+            return _Resumed(first, upstream, route.credential.name, self.observer)
 
         deltas, route = self._attempt(name, role, start, request)
         return route, deltas
@@ -170,7 +173,7 @@ class VendorManager:
         waited = 0.0
         for index, route in enumerate(routes):
             if index:
-                metrics.count_fallback(routes[index - 1].credential.name)
+                self.observer.fallback(routes[index - 1].credential.name)
             handler = self.pool.get(route.credential)
             routed = replace(request, model=route.upstream_model)
             for attempt in range(self.policy.retries + 1):
@@ -178,7 +181,7 @@ class VendorManager:
                     return call(handler, routed, route), route
                 except VendorError as exc:
                     last_error = exc
-                    metrics.count_vendor_error(route.credential.name, error_kind(exc))
+                    self.observer.error(route.credential.name, error_kind(exc))
                     if isinstance(exc, VendorBadRequest) and not isinstance(
                         exc, VendorModelNotFound
                     ):
@@ -190,7 +193,7 @@ class VendorManager:
                              "retrying" if wait is not None else "next route")
                     if wait is None:
                         break
-                    metrics.count_retry(route.credential.name)
+                    self.observer.retry(route.credential.name)
                     self.sleep(wait)
                     waited += wait
         assert last_error is not None
@@ -205,14 +208,14 @@ class VendorManager:
         return exc.retry_after if exc.retry_after <= self.policy.max_wait else None
 
 
-def _timed(method: str):
-    """A call of the handler's ``method`` whose upstream latency goes to the metrics."""
+def _timed(method: str, observer: VendorObserver):
+    """A call of the handler's ``method`` whose upstream latency goes to ``observer``."""
 
     def call(handler, req, route):
         started = time.perf_counter()
         result = getattr(handler, method)(req)
-        metrics.observe_upstream(route.credential.name, route.upstream_model,
-                                 time.perf_counter() - started)
+        observer.upstream(route.credential.name, route.upstream_model,
+                          time.perf_counter() - started)
         return result
 
     return call
@@ -225,10 +228,12 @@ class _Resumed:
     never started (a generator's ``finally`` would not run then).
     """
 
-    def __init__(self, first: Delta, upstream: Iterator[Delta], vendor: str):
+    def __init__(self, first: Delta, upstream: Iterator[Delta], vendor: str,
+                 observer: VendorObserver):
         self._first: Delta | None = first
         self._upstream = upstream
         self._vendor = vendor
+        self._observer = observer
 
     def __iter__(self) -> _Resumed:
         return self
@@ -240,7 +245,7 @@ class _Resumed:
         try:
             return next(self._upstream)
         except VendorError as exc:  # cut short, or silent too long, after the first delta
-            metrics.count_vendor_error(self._vendor, error_kind(exc))
+            self._observer.error(self._vendor, error_kind(exc))
             raise
 
     def close(self) -> None:
