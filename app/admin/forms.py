@@ -108,6 +108,10 @@ class RouteForm(FlaskForm):
                                validators=[Optional(), NumberRange(min=0)])
     output_price = DecimalField("Output price per million tokens", places=4, default=0,
                                 validators=[Optional(), NumberRange(min=0)])
+    cache_read_price = DecimalField("Cache read price per million tokens", places=4,
+                                    validators=[Optional(), NumberRange(min=0)])
+    cache_write_price = DecimalField("Cache write price per million tokens", places=4,
+                                     validators=[Optional(), NumberRange(min=0)])
     fallback_group = StringField("Fallback group", validators=[Length(max=64)])
     priority = IntegerField("Priority", default=0,
                             validators=[Optional(), NumberRange(min=-1000, max=1000)])

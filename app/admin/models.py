@@ -31,6 +31,8 @@ def _spec(form: RouteForm) -> model_routes.RouteSpec:
         role_ids=form.role_ids.data or [],
         input_price=form.input_price.data if form.input_price.data is not None else Decimal(0),
         output_price=form.output_price.data if form.output_price.data is not None else Decimal(0),
+        cache_read_price=form.cache_read_price.data,  # empty: the input price
+        cache_write_price=form.cache_write_price.data,
         fallback_group=form.fallback_group.data, priority=form.priority.data or 0,
         capabilities=form.capabilities.data or [])
 

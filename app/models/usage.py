@@ -28,6 +28,9 @@ class UsageRecord(db.Model):
     route: Mapped[str] = mapped_column(String(200), default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # Of input_tokens: read from / written to the vendor's prompt cache (priced apart).
+    cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cost: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=0)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
@@ -59,5 +62,7 @@ class UsageDaily(db.Model):
     errors: Mapped[int] = mapped_column(BigInteger, default=0)
     input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     cost: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=0)
     latency_ms_total: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -68,6 +68,9 @@ class ModelRoute(db.Model):
     # Price in the vendor's currency (USD) per million tokens.
     input_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=0)
     output_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=0)
+    # Prompt-cache reads and writes per million tokens; None charges them at input_price.
+    cache_read_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    cache_write_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     # Routes that share a fallback group are tried in priority order when one fails.
     fallback_group: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer, default=0)

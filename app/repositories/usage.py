@@ -69,6 +69,8 @@ def _metrics() -> tuple:
         requests.label("requests"),
         func.coalesce(func.sum(UsageDaily.input_tokens), 0).label("input_tokens"),
         func.coalesce(func.sum(UsageDaily.output_tokens), 0).label("output_tokens"),
+        func.coalesce(func.sum(UsageDaily.cache_read_tokens), 0).label("cache_read_tokens"),
+        func.coalesce(func.sum(UsageDaily.cache_write_tokens), 0).label("cache_write_tokens"),
         func.coalesce(func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens), 0)
         .label("tokens"),
         func.coalesce(func.sum(UsageDaily.cost), 0).label("cost"),
@@ -118,8 +120,8 @@ def aggregate(group: str, start: datetime, end: datetime, source: str | None = N
 # -- the daily rollup, kept in step with the ledger -----------------------------------------
 
 _ROLLUP_KEY = ("day", "user_id", "api_key_id", "model", "source")
-_ROLLUP_SUMS = ("requests", "errors", "input_tokens", "output_tokens", "cost",
-                "latency_ms_total")
+_ROLLUP_SUMS = ("requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens",
+                "cache_write_tokens", "cost", "latency_ms_total")
 
 
 def _rollup_row(record) -> dict:
@@ -129,6 +131,8 @@ def _rollup_row(record) -> dict:
         "api_key_id": record.api_key_id or 0, "model": record.model, "source": record.source,
         "requests": 1, "errors": 1 if record.status == "error" else 0,
         "input_tokens": record.input_tokens or 0, "output_tokens": record.output_tokens or 0,
+        "cache_read_tokens": getattr(record, "cache_read_tokens", 0) or 0,
+        "cache_write_tokens": getattr(record, "cache_write_tokens", 0) or 0,
         "cost": record.cost or 0, "latency_ms_total": record.latency_ms or 0,
     }
 
@@ -195,6 +199,7 @@ def rebuild_daily() -> None:
         day, user, key, UsageRecord.model, UsageRecord.source, func.count(),
         func.sum(case((UsageRecord.status == "error", 1), else_=0)),
         func.sum(UsageRecord.input_tokens), func.sum(UsageRecord.output_tokens),
+        func.sum(UsageRecord.cache_read_tokens), func.sum(UsageRecord.cache_write_tokens),
         func.sum(UsageRecord.cost), func.sum(UsageRecord.latency_ms),
     ).group_by(day, user, key, UsageRecord.model, UsageRecord.source)
     db.session.execute(delete(UsageDaily))

@@ -38,6 +38,9 @@ class RouteSpec:
     role_ids: list[int] = field(default_factory=list)  # none: every role
     input_price: Decimal = Decimal(0)
     output_price: Decimal = Decimal(0)
+    # Prompt-cache reads and writes; None charges those tokens at the input price.
+    cache_read_price: Decimal | None = None
+    cache_write_price: Decimal | None = None
     fallback_group: str | None = None
     priority: int = 0
     capabilities: list[str] = field(default_factory=list)  # of ROUTE_CAPABILITIES
@@ -105,6 +108,11 @@ def _checked(spec: RouteSpec) -> RouteSpec:
         if price is None or not Decimal(0) <= price <= MAX_PRICE:
             raise RouteError("A price is a number of dollars per million tokens, 0 or more.",
                              name)
+    for name in ("cache_read_price", "cache_write_price"):
+        price = getattr(spec, name)
+        if price is not None and not Decimal(0) <= price <= MAX_PRICE:
+            raise RouteError("A cache price is a number of dollars per million tokens, 0 or "
+                             "more (or empty: the input price).", name)
     spec.fallback_group = (spec.fallback_group or "").strip() or None
     if spec.fallback_group and not GROUP.match(spec.fallback_group):
         raise RouteError("Use up to 64 letters, digits and . _ - : @ +.", "fallback_group")
@@ -128,6 +136,8 @@ def _assign(route: ModelRoute, spec: RouteSpec) -> None:
     route.credential = repo.credential_by_id(spec.credential_id)
     route.enabled = spec.enabled
     route.input_price, route.output_price = spec.input_price, spec.output_price
+    route.cache_read_price, route.cache_write_price = (spec.cache_read_price,
+                                                       spec.cache_write_price)
     route.fallback_group, route.priority = spec.fallback_group, spec.priority
     route.capabilities = list(spec.capabilities)
     route.roles = [r for r in accounts_repo.all_roles() if r.id in set(spec.role_ids)]
@@ -145,5 +155,11 @@ def _record(actor: Actor, action: str, route: ModelRoute) -> None:
                  upstream_model=route.upstream_model, enabled=route.enabled,
                  roles=sorted(r.name for r in route.roles),
                  input_price=str(route.input_price), output_price=str(route.output_price),
+                 cache_read_price=_text(route.cache_read_price),
+                 cache_write_price=_text(route.cache_write_price),
                  fallback_group=route.fallback_group, priority=route.priority,
                  capabilities=list(route.capabilities or ()))
+
+
+def _text(price: Decimal | None) -> str | None:
+    return None if price is None else str(price)

@@ -44,8 +44,9 @@ def ledger_row(
     return {
         "user_id": user_id, "api_key_id": api_key_id, "model": model,
         "route": route.label if route else "", "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cost": route.cost(usage.input_tokens, usage.output_tokens) if route else Decimal(0),
+        "output_tokens": usage.output_tokens, "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cost": route.cost(usage) if route else Decimal(0),
         "latency_ms": latency_ms, "status": status, "source": source,
         "created_at": datetime.now(UTC),
     }

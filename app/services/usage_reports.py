@@ -52,6 +52,8 @@ class Line:
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0  # of input_tokens: read from the vendor's prompt cache
+    cache_write_tokens: int = 0  # of input_tokens: written to it
     cost: Decimal = Decimal(0)
     errors: int = 0
     avg_latency_ms: int = 0
@@ -117,7 +119,9 @@ def month_totals(now: datetime | None = None) -> Line:
     return line("This month", repo.totals(start, now + timedelta(seconds=1)))
 
 
-CSV_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost", "errors", "avg_latency_ms")
+# New columns go last, so a script reading the columns by position keeps working.
+CSV_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost", "errors", "avg_latency_ms",
+               "cache_read_tokens", "cache_write_tokens")
 
 
 def breakdown(flt: UsageFilter, group: str) -> list[Line]:
@@ -171,5 +175,7 @@ def line(label: str, row) -> Line:
     """The line of one aggregated row (cost rounded to a millionth of a unit)."""
     return Line(label=label, requests=int(row.requests or 0),
                 input_tokens=int(row.input_tokens or 0), output_tokens=int(row.output_tokens or 0),
+                cache_read_tokens=int(getattr(row, "cache_read_tokens", 0) or 0),
+                cache_write_tokens=int(getattr(row, "cache_write_tokens", 0) or 0),
                 cost=Decimal(str(row.cost or 0)).quantize(Decimal("0.000001")),
                 errors=int(row.errors or 0), avg_latency_ms=int(row.avg_latency_ms or 0))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.vendors.errors import UnknownModelError
-from app.vendors.types import Credential
+from app.vendors.types import Credential, Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,9 @@ class Route:
     priority: int = 0
     input_price: Decimal = Decimal(0)  # per million tokens
     output_price: Decimal = Decimal(0)
+    # Prompt-cache reads and writes; None charges those tokens at the input price.
+    cache_read_price: Decimal | None = None
+    cache_write_price: Decimal | None = None
     capabilities: frozenset[str] = frozenset()  # "embeddings": an embedding model
 
     @property
@@ -31,8 +34,18 @@ class Route:
     def allows(self, role: str | None) -> bool:
         return self.roles is None or role in self.roles
 
-    def cost(self, input_tokens: int, output_tokens: int) -> Decimal:
-        return (self.input_price * input_tokens + self.output_price * output_tokens) / 1_000_000
+    def cost(self, usage: Usage) -> Decimal:
+        """What a call's tokens cost: cache reads and writes (counted within its input
+        tokens, as OpenAI's ``cached_tokens`` are within ``prompt_tokens``) at their own
+        prices, the rest of the input at the input price, and the output."""
+        cached = usage.cache_read_tokens + usage.cache_write_tokens
+        read_price = self.input_price if self.cache_read_price is None else self.cache_read_price
+        write_price = (self.input_price if self.cache_write_price is None
+                       else self.cache_write_price)
+        return (self.input_price * max(usage.input_tokens - cached, 0)
+                + read_price * usage.cache_read_tokens
+                + write_price * usage.cache_write_tokens
+                + self.output_price * usage.output_tokens) / 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

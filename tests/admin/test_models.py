@@ -38,6 +38,34 @@ def test_alias_route_with_roles_and_prices_serves_only_those_roles(app, admin_cl
         assert route.upstream_model == "fake-chat" and str(route.input_price) == "0.1500"
 
 
+def test_cache_prices_are_set_in_the_form_and_empty_means_the_input_price(
+        app, admin_client, fake_vendor):
+    _add_fake_vendor(admin_client, fake_vendor)
+    credential_id, _ = _ids(app)
+    form = {"public_name": "cached", "credential_id": credential_id,
+            "upstream_model": "fake-chat", "enabled": "y", "input_price": "3",
+            "output_price": "15", "cache_read_price": "0.3", "cache_write_price": "3.75"}
+    assert post_form(admin_client, "/admin/models/", "/admin/models/",
+                     form).status_code == 302
+    post_form(admin_client, "/admin/models/", "/admin/models/",
+              {**form, "public_name": "uncached", "cache_read_price": "",
+               "cache_write_price": ""})
+    html = admin_client.get("/admin/models/").get_data(as_text=True)
+    assert "Cache read price per million tokens" in html and "0.3000 / 3.7500" in html
+    assert "in / in" in html  # the route without cache prices charges them as input
+    with app.app_context():
+        manager = vendor_manager()
+        cached = manager.routes_for("cached", "admin")[0]
+        assert (str(cached.cache_read_price), str(cached.cache_write_price)) == (
+            "0.3000", "3.7500")
+        uncached = manager.routes_for("uncached", "admin")[0]
+        assert (uncached.cache_read_price, uncached.cache_write_price) == (None, None)
+    refused = post_form(admin_client, "/admin/models/", "/admin/models/",
+                        {**form, "public_name": "negative", "cache_write_price": "-1"})
+    assert refused.status_code == 400
+    assert "Number must be at least 0." in refused.get_data(as_text=True)
+
+
 def test_route_form_shows_validation_messages_inline(app, admin_client, fake_vendor):
     _add_fake_vendor(admin_client, fake_vendor)
     credential_id, _ = _ids(app)

@@ -86,7 +86,7 @@ def test_csv_export_per_group(ledger):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["user", "requests", "input_tokens", "output_tokens", "cost", "errors",
-                       "avg_latency_ms"]
+                       "avg_latency_ms", "cache_read_tokens", "cache_write_tokens"]
     assert rows[1][:4] == ["admin@example.com", "1", "1000", "500"]
     days = list(csv.reader(io.StringIO(
         client.get("/admin/usage/usage.csv?group=day&source=api").get_data(as_text=True))))
@@ -122,3 +122,28 @@ def test_every_usage_report_rounds_cost_to_a_millionth_with_one_line_builder():
                           avg_latency_ms=10)  # a float sum, as a database may hand it back
     assert usage_reports.line("x", row).cost == Decimal("0.300000")
     assert own_usage.line is usage_reports.line  # the user's own report builds the same lines
+
+
+def test_cache_tokens_are_summed_in_reports_csv_and_a_rebuilt_rollup(app, client, make_user):
+    from app.repositories import usage as usage_repo
+
+    with app.app_context():
+        db.session.add_all([
+            UsageRecord(model="anthropic/claude", input_tokens=1000, output_tokens=10,
+                        cache_read_tokens=600, cache_write_tokens=300, cost=Decimal("0.01"),
+                        status="complete", source="api", created_at=NOW),
+            UsageRecord(model="anthropic/claude", input_tokens=500, output_tokens=5,
+                        cache_read_tokens=400, status="complete", source="api",
+                        created_at=NOW)])
+        db.session.commit()
+        flt = usage_reports.make_filter(None, None, None)
+        totals = usage_reports.totals(flt)
+        assert (totals.cache_read_tokens, totals.cache_write_tokens) == (1000, 300)
+        usage_repo.rebuild_daily()
+        assert usage_reports.totals(flt).cache_read_tokens == 1000
+        rows = list(csv.reader(io.StringIO("".join(usage_reports.csv_lines(flt, "model")))))
+    assert rows[1][0] == "anthropic/claude" and rows[1][-2:] == ["1000", "300"]
+    make_user("boss@example.com", role="admin")
+    log_in(client, "boss@example.com")
+    html = client.get("/admin/usage/").get_data(as_text=True)
+    assert "<th>Cache read</th><th>Cache write</th>" in html and "1,000" in html

@@ -49,7 +49,8 @@ def test_usage_totals_and_breakdowns_match_the_rows(app, api, make_key):
     by_day = api("get", f"/usage?{window}").get_json()["data"]
     assert by_day["group"] == "day" and by_day["start"] == str(DAY)
     assert by_day["totals"] == {"label": "Total", "requests": 3, "input_tokens": 1300,
-                                "output_tokens": 31, "tokens": 1331, "cost": 1.75,
+                                "output_tokens": 31, "cache_read_tokens": 0,
+                                "cache_write_tokens": 0, "tokens": 1331, "cost": 1.75,
                                 "errors": 1, "avg_latency_ms": 100}
     assert [(d["label"], d["requests"], d["tokens"]) for d in by_day["lines"]] == [
         (str(DAY), 2, 330), (str(next_day), 1, 1001)]

@@ -105,6 +105,25 @@ def test_model_route_is_created_patched_and_deleted(app, api, stored_vendor, mem
         "route.created", "route.updated", "route.deleted"]
 
 
+def test_cache_prices_are_set_patched_and_cleared_through_the_admin_api(api, stored_vendor):
+    created = api("post", "/models", json={
+        "public_name": "cached", "vendor": "fake", "upstream_model": "fake-chat",
+        "input_price": 3, "output_price": 15, "cache_read_price": "0.3",
+        "cache_write_price": 3.75}).get_json()["data"]
+    assert (created["cache_read_price"], created["cache_write_price"]) == (0.3, 3.75)
+    path = f"/models/{created['id']}"
+    patched = api("patch", path, json={"cache_read_price": 0.5}).get_json()["data"]
+    assert (patched["cache_read_price"], patched["cache_write_price"]) == (0.5, 3.75)
+    cleared = api("patch", path, json={"cache_write_price": None}).get_json()["data"]
+    assert cleared["cache_write_price"] is None  # null: charged at the input price
+    plain = api("post", "/models", json={"public_name": "plain", "vendor": "fake",
+                                         "upstream_model": "fake-chat"}).get_json()["data"]
+    assert (plain["cache_read_price"], plain["cache_write_price"]) == (None, None)
+    bad = api("patch", path, json={"cache_read_price": -1})
+    assert bad.status_code == 400 and bad.get_json()["error"]["details"][0]["field"] == (
+        "cache_read_price")
+
+
 def test_bad_routes_are_refused(api, stored_vendor):
     base = {"public_name": "x", "vendor": "fake", "upstream_model": "fake-chat"}
     assert api("post", "/models", json={**base, "vendor": "nosuchvendor"}).status_code == 400

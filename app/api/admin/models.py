@@ -12,6 +12,8 @@ from app.models import ModelRoute, VendorCredential
 from app.services import model_routes, vendor_credentials
 
 bp = rest.admin_blueprint("rest_admin_models", __name__)
+# Fields a PATCH may set to null: no fallback group; a cache price back to the input price.
+NULLABLE = ("fallback_group", "cache_read_price", "cache_write_price")
 
 
 def route_out(route: ModelRoute) -> RouteOut:
@@ -21,8 +23,14 @@ def route_out(route: ModelRoute) -> RouteOut:
                     roles=sorted(r.name for r in route.roles),
                     input_price=float(route.input_price or 0),
                     output_price=float(route.output_price or 0),
+                    cache_read_price=_price(route.cache_read_price),
+                    cache_write_price=_price(route.cache_write_price),
                     fallback_group=route.fallback_group, priority=route.priority,
                     capabilities=list(route.capabilities or ()), created_at=route.created_at)
+
+
+def _price(price) -> float | None:
+    return None if price is None else float(price)
 
 
 def route_or_404(route_id: int) -> ModelRoute:
@@ -75,10 +83,12 @@ def update(route_id: int):
     current = {"public_name": route.public_name, "vendor": route.credential.name,
                "upstream_model": route.upstream_model, "enabled": route.enabled,
                "role_ids": [r.id for r in route.roles], "input_price": route.input_price,
-               "output_price": route.output_price, "fallback_group": route.fallback_group,
+               "output_price": route.output_price, "cache_read_price": route.cache_read_price,
+               "cache_write_price": route.cache_write_price,
+               "fallback_group": route.fallback_group,
                "priority": route.priority, "capabilities": list(route.capabilities or ())}
     sent = {name: getattr(body, name) for name in body.model_fields_set}
-    nulled = [n for n, v in sent.items() if v is None and n != "fallback_group"]
+    nulled = [n for n, v in sent.items() if v is None and n not in NULLABLE]
     if nulled:
         raise ApiError(400, f"{nulled[0]}: cannot be null.", param=nulled[0])
     try:

@@ -22,6 +22,9 @@ RoleName = Annotated[str, Field(min_length=1, max_length=64)]
 VendorName = Annotated[str, Field(min_length=1, max_length=64)]
 # JSON numbers (or numeric strings) for prices: strict mode would accept Decimal objects only.
 Price = Annotated[Decimal, Field(strict=False, ge=0, description="USD per million tokens")]
+CachePrice = Annotated[Decimal | None, Field(
+    strict=False, ge=0, description="USD per million prompt-cache read (or write) tokens, "
+                                    "charged instead of the input price; null: the input price")]
 GROUP = Literal["day", "user", "key", "model", "source"]
 # Tokens a month, 0 to app.services.roles.MAX_BUDGET (what the database column holds).
 TokenBudget = Annotated[int, Field(ge=0, le=2**31 - 1)]
@@ -201,6 +204,8 @@ class RouteCreate(RequestBody):
     role_ids: list[int] = Field(default_factory=list, description="Empty: every role")
     input_price: Price = Decimal(0)
     output_price: Price = Decimal(0)
+    cache_read_price: CachePrice = None
+    cache_write_price: CachePrice = None
     fallback_group: Annotated[str, Field(max_length=64)] | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
     capabilities: list[RouteCapability] = Field(
@@ -217,6 +222,8 @@ class RouteUpdate(RequestBody):
     role_ids: list[int] | None = None
     input_price: Price | None = None
     output_price: Price | None = None
+    cache_read_price: CachePrice = None
+    cache_write_price: CachePrice = None
     fallback_group: Annotated[str, Field(max_length=64)] | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] | None = None
     capabilities: list[RouteCapability] | None = None
@@ -236,6 +243,10 @@ class RouteOut(Out):
     roles: list[str]
     input_price: float
     output_price: float
+    cache_read_price: float | None = Field(
+        description="USD per million prompt-cache read tokens; null: the input price")
+    cache_write_price: float | None = Field(
+        description="USD per million prompt-cache write tokens; null: the input price")
     fallback_group: str | None
     priority: int
     capabilities: list[str]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
@@ -55,8 +55,18 @@ class ConversationUpdate(RequestBody):
 
 
 class MessageCreate(RequestBody):
-    content: Annotated[str, Field(min_length=1, max_length=100_000)]
+    content: Annotated[str, Field(max_length=100_000)] = Field(
+        "", description="The text; may be empty when attachments are sent")
+    attachments: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]],
+                           Field(max_length=10)] = Field(
+        default_factory=list, description="Ids of your uploads (POST /api/v1/attachments)")
     stream: bool = Field(False, description="true: answer as Server-Sent Events")
+
+    @model_validator(mode="after")
+    def text_or_files(self) -> MessageCreate:
+        if not self.content.strip() and not self.attachments:
+            raise ValueError("content: type a message or attach a file")
+        return self
 
 
 class KeyCreate(RequestBody):
@@ -112,6 +122,14 @@ class UserOut(Out):
                           "signed in with a browser)")
 
 
+class AttachmentOut(Out):
+    id: str
+    name: str = Field(description="The file name as uploaded (metadata only)")
+    type: str = Field(validation_alias=AliasChoices("media_type", "type"),
+                      description="The media type, found from the bytes")
+    size: int = Field(description="Bytes stored (an image after re-encoding)")
+
+
 class MessageOut(Out):
     id: str
     role: Literal["user", "assistant", "system", "tool"]
@@ -123,6 +141,7 @@ class MessageOut(Out):
     output_tokens: int
     latency_ms: int | None
     created_at: datetime
+    attachments: list[AttachmentOut] = Field(default_factory=list)
 
 
 class ConversationOut(Out):
@@ -173,6 +192,8 @@ class UsageLine(BaseModel):
     requests: int
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = Field(description="Of input_tokens: read from the prompt cache")
+    cache_write_tokens: int = Field(description="Of input_tokens: written to the prompt cache")
     tokens: int
     cost: float
     errors: int
@@ -182,7 +203,9 @@ class UsageLine(BaseModel):
     def of(cls, line) -> UsageLine:
         """The wire form of a usage report's line (services/usage_reports.Line)."""
         return cls(label=line.label, requests=line.requests, input_tokens=line.input_tokens,
-                   output_tokens=line.output_tokens, tokens=line.tokens, cost=float(line.cost),
+                   output_tokens=line.output_tokens, cache_read_tokens=line.cache_read_tokens,
+                   cache_write_tokens=line.cache_write_tokens, tokens=line.tokens,
+                   cost=float(line.cost),
                    errors=line.errors, avg_latency_ms=line.avg_latency_ms)
 
 
