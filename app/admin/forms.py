@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.accounts import MIN_PASSWORD
 from app.services.roles import MAX_BUDGET
+from app.vendors import KINDS, STORABLE_KINDS
 
 PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=1024,
                          message=f"The password needs {MIN_PASSWORD} to 1024 characters.")
@@ -90,8 +91,7 @@ class VendorForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [("openai", "OpenAI"), ("anthropic", "Anthropic"),
-                             ("openai-compatible", "OpenAI-compatible")]
+        self.kind.choices = [(name, KINDS[name].label) for name in STORABLE_KINDS]
 
 
 class RotateKeyForm(FlaskForm):

@@ -22,9 +22,8 @@ from app.services import audit
 from app.services.actor import Actor
 from app.services.encryption import mask, secret_box
 from app.services.vendors import environment_credentials, invalidate_catalog
-from app.vendors import HANDLERS, Credential
+from app.vendors import HANDLERS, KINDS, STORABLE_KINDS, Credential
 
-KINDS = ("openai", "anthropic", "openai-compatible")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Cloud metadata services: instance credentials live behind these addresses.
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"),
@@ -237,11 +236,13 @@ def _check_name(name: str) -> str:
 
 
 def _check_kind(kind: str, base_url: str | None, api_key: str | None) -> str:
-    if kind not in KINDS:
-        raise CredentialError(f"Choose one of: {', '.join(KINDS)}.", "kind")
-    if kind == "openai-compatible" and not (base_url or "").strip():
-        raise CredentialError("An OpenAI-compatible vendor needs its base URL.", "base_url")
-    if kind != "openai-compatible" and not (api_key or "").strip():
+    """The kind, if a stored credential may be of it and has the fields it needs."""
+    if kind not in STORABLE_KINDS:
+        raise CredentialError(f"Choose one of: {', '.join(STORABLE_KINDS)}.", "kind")
+    declared = KINDS[kind]
+    if declared.needs_base_url and not (base_url or "").strip():
+        raise CredentialError(f"An {declared.label} vendor needs its base URL.", "base_url")
+    if declared.needs_api_key and not (api_key or "").strip():
         raise CredentialError("This vendor needs an API key.", "api_key")
     return kind
 

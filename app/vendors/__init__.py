@@ -7,7 +7,14 @@ transport, the prepared sender and the stall watchdog work together: ``transport
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.errors import UnknownModelError, VendorError
 from app.vendors.manager import RetryPolicy, VendorManager
-from app.vendors.registry import HANDLERS, WIRE_FORMATS, HandlerPool
+from app.vendors.registry import (
+    HANDLERS,
+    KINDS,
+    STORABLE_KINDS,
+    WIRE_FORMATS,
+    HandlerPool,
+    VendorKind,
+)
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -26,6 +33,9 @@ from app.vendors.types import (
 
 __all__ = [
     "HANDLERS",
+    "KINDS",
+    "STORABLE_KINDS",
+    "VendorKind",
     "WIRE_FORMATS",
     "Catalog",
     "ChatMessage",

@@ -1,5 +1,9 @@
 """Factory of vendor handlers: one registry line per vendor kind, one handler per credential.
 
+Each kind declares, once, what everything else derives from: its label (the admin form's
+choice), its adapter, the wire format it speaks natively, and the fields a stored credential
+of that kind needs (the admin form, the admin REST schema and the credential checks read them).
+
 Adapters are imported when a credential of their kind is first used: each vendor SDK with
 its models costs a worker 40 MB or more, so a deployment pays only for the vendors it has.
 """
@@ -9,24 +13,38 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from app.vendors.base import VendorHandler
 from app.vendors.types import Credential
 
-ADAPTERS = {
-    "openai": "app.vendors.openai:OpenAIHandler",
-    "openai-compatible": "app.vendors.openai:OpenAIHandler",
-    "anthropic": "app.vendors.anthropic:AnthropicHandler",
-    "mock": "app.vendors.mock:MockHandler",
-}
-# The wire format each kind speaks natively: a client speaking the same one has its
-# uninterpreted fields forwarded unchanged (None: no native format, everything translated).
-WIRE_FORMATS: dict[str, str | None] = {
-    "openai": "openai",
-    "openai-compatible": "openai",
-    "anthropic": "anthropic",
-    "mock": None,
-}
+
+@dataclass(frozen=True)
+class VendorKind:
+    """A kind of vendor Parlor can call."""
+
+    name: str
+    label: str
+    adapter: str  # "module:Class", imported on first use
+    # The wire format the kind speaks natively: a client speaking the same one has its
+    # uninterpreted fields forwarded unchanged (None: no native format, everything translated).
+    wire_format: str | None
+    needs_api_key: bool = True  # a stored credential of this kind must carry a key
+    needs_base_url: bool = False  # ... or its base URL
+    storable: bool = True  # False: configured by the environment only (not in the admin form)
+
+
+KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
+    VendorKind("openai", "OpenAI", "app.vendors.openai:OpenAIHandler", "openai"),
+    VendorKind("anthropic", "Anthropic", "app.vendors.anthropic:AnthropicHandler", "anthropic"),
+    VendorKind("openai-compatible", "OpenAI-compatible", "app.vendors.openai:OpenAIHandler",
+               "openai", needs_api_key=False, needs_base_url=True),
+    VendorKind("mock", "Mock (offline)", "app.vendors.mock:MockHandler", None,
+               needs_api_key=False, storable=False),
+)}
+STORABLE_KINDS = tuple(name for name, kind in KINDS.items() if kind.storable)
+ADAPTERS = {name: kind.adapter for name, kind in KINDS.items()}
+WIRE_FORMATS: dict[str, str | None] = {name: kind.wire_format for name, kind in KINDS.items()}
 
 
 class _Handlers(Mapping):

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from app.api.schemas.rest import PERMISSION, Day, KeyOut, Out, Query, RequestBody, UsageLine
+from app.vendors import STORABLE_KINDS
 
 Email = Annotated[str, Field(min_length=3, max_length=255)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
@@ -161,7 +162,7 @@ class AdminKeyCreated(AdminKeyOut):
 
 class VendorCreate(RequestBody):
     name: VendorName
-    kind: Literal["openai", "anthropic", "openai-compatible"]
+    kind: Literal[STORABLE_KINDS]  # type: ignore[valid-type]  # the registry's kinds
     base_url: Annotated[str, Field(max_length=500)] | None = None
     api_key: Annotated[str, Field(max_length=1000)] | None = None
     enabled: bool = True
