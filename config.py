@@ -78,6 +78,20 @@ class ConfigError(RuntimeError):
     """The environment does not describe a configuration Parlor can start with."""
 
 
+def parse_role_map(text: str) -> list[tuple[str, str]]:
+    """``PARLOR_OIDC_ROLE_MAP`` (``group=role,group=role``) as ordered pairs: the first pair
+    whose group a user is in gives their role."""
+    pairs = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        group, sep, role = item.partition("=")
+        if not sep or not group.strip() or not role.strip():
+            raise ConfigError(f"PARLOR_OIDC_ROLE_MAP: {item.strip()!r} is not group=role")
+        pairs.append((group.strip(), role.strip()))
+    return pairs
+
+
 class Config:
     """Settings shared by every environment; subclasses change the defaults."""
 
@@ -134,12 +148,21 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(_env("PARLOR_MAX_REQUEST_BYTES", str(1024 * 1024)))
         self.PARLOR_MAX_API_REQUEST_BYTES = int(
             _env("PARLOR_MAX_API_REQUEST_BYTES", str(32 * 1024 * 1024)))
+        # Attachments: a folder to keep them in (unset: the database), the size of one file
+        # and what one user may keep in all (app/services/attachments.py).
+        self.PARLOR_ATTACHMENTS_DIR = _env("PARLOR_ATTACHMENTS_DIR")
+        self.PARLOR_ATTACHMENT_MAX_BYTES = int(
+            _env("PARLOR_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+        self.PARLOR_ATTACHMENT_QUOTA_BYTES = int(
+            _env("PARLOR_ATTACHMENT_QUOTA_BYTES", str(500 * 1024 * 1024)))
         self.PARLOR_RATE_LIMIT = _env("PARLOR_RATE_LIMIT", "60/minute")
         self.PARLOR_LOGIN_RATE_LIMIT = _env("PARLOR_LOGIN_RATE_LIMIT", "10/minute")  # per account
         self.PARLOR_LOGIN_IP_RATE_LIMIT = _env("PARLOR_LOGIN_IP_RATE_LIMIT", "30/minute")
         # Reverse proxies in front of Parlor whose X-Forwarded-For / -Proto are trusted.
         self.PARLOR_TRUSTED_PROXIES = int(_env("PARLOR_TRUSTED_PROXIES", "0"))
         self.PARLOR_DEFAULT_MODEL = _env("PARLOR_DEFAULT_MODEL")
+        # The small model that names a conversation after its first reply (unset: first words).
+        self.PARLOR_TITLE_MODEL = _env("PARLOR_TITLE_MODEL")
         # A reasoning model may think ten minutes before its first token (the official SDKs
         # wait 600 s too), then write its answer: a call may take 15 minutes in all.
         self.PARLOR_VENDOR_TIMEOUT = float(_env("PARLOR_VENDOR_TIMEOUT", "900"))
@@ -163,6 +186,27 @@ class Config:
         self.PARLOR_METRICS_TOKEN = _env("PARLOR_METRICS_TOKEN")
         # Set for gunicorn's workers by gunicorn.conf.py: where they share their metrics.
         self.PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+
+        # OpenID Connect sign-in (app/web/oidc.py); off unless an issuer is set.
+        self.PARLOR_OIDC_ISSUER = (_env("PARLOR_OIDC_ISSUER") or "").rstrip("/") or None
+        self.PARLOR_OIDC_CLIENT_ID = _env("PARLOR_OIDC_CLIENT_ID")
+        self.PARLOR_OIDC_CLIENT_SECRET = _env("PARLOR_OIDC_CLIENT_SECRET")
+        self.PARLOR_OIDC_NAME = _env("PARLOR_OIDC_NAME", "SSO")
+        self.PARLOR_OIDC_SCOPES = " ".join(
+            ["openid", "email", "profile"]
+            + [s for s in (_env("PARLOR_OIDC_SCOPES") or "").replace(",", " ").split()
+               if s not in ("openid", "email", "profile")])
+        self.PARLOR_OIDC_ROLES_CLAIM = _env("PARLOR_OIDC_ROLES_CLAIM")
+        self.PARLOR_OIDC_ROLE_MAP = parse_role_map(_env("PARLOR_OIDC_ROLE_MAP") or "")
+        self.PARLOR_OIDC_DEFAULT_ROLE = _env("PARLOR_OIDC_DEFAULT_ROLE")
+        self.PARLOR_OIDC_LINK_BY_EMAIL = _flag("PARLOR_OIDC_LINK_BY_EMAIL", False)
+        self.PARLOR_PASSWORD_LOGIN = _flag("PARLOR_PASSWORD_LOGIN", True)
+        if self.PARLOR_OIDC_ISSUER and not self.PARLOR_OIDC_CLIENT_ID:
+            raise ConfigError("PARLOR_OIDC_ISSUER needs PARLOR_OIDC_CLIENT_ID (and, for a "
+                              "confidential client, PARLOR_OIDC_CLIENT_SECRET)")
+        if not self.PARLOR_PASSWORD_LOGIN and not self.PARLOR_OIDC_ISSUER:
+            raise ConfigError("PARLOR_PASSWORD_LOGIN=off needs OpenID Connect sign-in "
+                              "(PARLOR_OIDC_ISSUER), or nobody could sign in")
 
         # Serving (run.py) and browser security.
         self.HOST = _env("HOST", "127.0.0.1")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import DDL, JSON, Boolean, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.attachments import Attachment, message_attachments
 from app.models.columns import UTCDateTime, public_id, utcnow
 
 
@@ -19,6 +20,7 @@ class MessageStatus(StrEnum):
     STOPPED = "stopped"
     INCOMPLETE = "incomplete"
     ERROR = "error"
+    INTERRUPTED = "interrupted"  # its producer died (lease lapsed) or was shut down; text kept
 
 
 class Conversation(db.Model):
@@ -32,6 +34,14 @@ class Conversation(db.Model):
     system_prompt: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The end of the branch shown (and sent to the model); messages form a tree by parent_id.
+    # No foreign key: conversations and messages would point at each other.
+    current_leaf_id: Mapped[str | None] = mapped_column(String(32))
+    # The user gave the title: an automatic title never overwrites it.
+    title_renamed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Sampling options for every reply (temperature, max_tokens, reasoning_effort); an absent
+    # key leaves the model route's own default.
+    options: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation",
@@ -43,13 +53,15 @@ class Conversation(db.Model):
 
 class Message(db.Model):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_seq", "conversation_id", "seq"),)
+    __table_args__ = (Index("ix_messages_conversation_seq", "conversation_id", "seq"),
+                      Index("ix_messages_lease_expires_at", "lease_expires_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=public_id)
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
-    # Position in the conversation; a message's edits and regenerations point at what they replace.
+    # Order of creation in the conversation. The tree: parent_id is the message before this one
+    # on its branch (None for a first message); edits and regenerations are siblings.
     seq: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     role: Mapped[str] = mapped_column(String(16))
@@ -60,9 +72,14 @@ class Message(db.Model):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
+    # A streaming reply's lease, renewed by its producer; lapsed means the producer is gone.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    # The files a user message carries, in attaching order (linked by services/attachments).
+    attachments: Mapped[list[Attachment]] = relationship(
+        secondary=message_attachments, viewonly=True, order_by=message_attachments.c.position)
 
 
 # Full-text search over message text. The index lives outside the ORM metadata (SQLite has no

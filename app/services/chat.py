@@ -1,7 +1,10 @@
-"""Chat: a user's conversations and messages — reading them, sending, editing and the reply
-placeholders (streamed by chat_stream).
+"""Chat: a user's conversations and messages — reading them, sending, editing, branches,
+comparing models, reply options and the reply placeholders (streamed by chat_stream).
 
-Every lookup is scoped to the owner: another user's id reads exactly like a missing one.
+Messages form a tree (services/chat_tree.py): an edit or a regeneration is a sibling of what
+it redoes, nothing is deleted, and the conversation remembers the leaf of the branch it shows;
+the model sees only that branch. Every lookup is scoped to the owner: another user's id reads
+exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import conversations as repo
 from app.repositories.pages import Page
+from app.services import attachments as attachment_files
+from app.services.chat_tree import Tree
 from app.services.vendors import vendor_manager
-from app.vendors import ChatMessage, ModelInfo, UnknownModelError
+from app.vendors import ChatMessage, ChatRequest, ModelInfo, Reasoning, UnknownModelError
 from app.vendors import errors as vendor_errors
 
 MAX_MESSAGE_CHARS = 100_000
@@ -22,6 +27,10 @@ MAX_TITLE_CHARS = 200
 NEW_TITLE = "New chat"
 SEARCH_LIMIT = 30  # hits on the search page
 MAX_SEARCH_RESULTS = 500  # the furthest the paged (API) search reaches
+COMPARE_MODELS = (2, 3)  # how many models a comparison asks, at least and at most
+EFFORTS = ("minimal", "low", "medium", "high", "xhigh")  # reasoning effort (README)
+MAX_TEMPERATURE = 2.0
+MAX_REPLY_TOKENS = 1_000_000
 
 USER_FACING_ERRORS = [
     (vendor_errors.VendorRateLimited, "The model's vendor is rate limiting requests. "
@@ -84,8 +93,24 @@ def messages(conversation: Conversation) -> list[Message]:
 
 
 def messages_to_show(conversation: Conversation) -> list:
-    """The conversation's messages as light rows of what the chat page shows."""
-    return repo.messages_to_show(conversation.id)
+    """The branch shown, as light rows of what the chat page shows, each with its version
+    number among its siblings (``version``, ``versions``, ``previous_id``, ``next_id``)."""
+    return Tree(repo.messages_to_show(conversation.id)).shown(conversation.current_leaf_id)
+
+
+def branch_view(conversation: Conversation) -> tuple[list, list]:
+    """What the chat page shows: the branch (as :func:`messages_to_show`) and, when it ends
+    at a prompt sent to several models, their replies to pick from (else empty); one query."""
+    tree = Tree(repo.messages_to_show(conversation.id))
+    leaf = conversation.current_leaf_id
+    return tree.shown(leaf), tree.choices(leaf)
+
+
+def shown_path(conversation: Conversation) -> list[Message]:
+    """The messages of the branch shown, oldest first (ORM objects)."""
+    ids = [row.id for row in _tree(conversation).path(conversation.current_leaf_id)]
+    found = repo.messages_by_id(conversation.id, ids)
+    return [found[i] for i in ids if i in found]
 
 
 def message(conversation: Conversation, message_id: str) -> Message | None:
@@ -117,44 +142,88 @@ def _check_system_prompt(system_prompt: str) -> str:
     return system_prompt.strip()
 
 
-def _check_text(text: str) -> str:
+def _check_text(text: str, files_attached: bool = False) -> str:
     text = (text or "").strip()
-    if not text:
+    if not text and not files_attached:
         raise ChatError("Type a message first.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ChatError(f"Messages are limited to {MAX_MESSAGE_CHARS} characters.")
     return text
 
 
-def _check_idle(conversation: Conversation) -> None:
-    if repo.has_open_reply(conversation.id):
+def _check_options(options: dict) -> dict:
+    """Reply options as stored: known keys with valid values, unset ones left out."""
+    unknown = set(options) - {"temperature", "max_tokens", "reasoning_effort"}
+    if unknown:
+        raise ChatError(f"Unknown option: {', '.join(sorted(unknown))}.")
+    checked: dict = {}
+    temperature = options.get("temperature")
+    if temperature is not None:
+        if isinstance(temperature, bool) or not isinstance(temperature, int | float) \
+                or not 0 <= temperature <= MAX_TEMPERATURE:
+            raise ChatError(f"Temperature goes from 0 to {MAX_TEMPERATURE:g}.")
+        checked["temperature"] = float(temperature)
+    max_tokens = options.get("max_tokens")
+    if max_tokens is not None:
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) \
+                or not 1 <= max_tokens <= MAX_REPLY_TOKENS:
+            raise ChatError(f"Max tokens is a whole number from 1 to {MAX_REPLY_TOKENS:,}.")
+        checked["max_tokens"] = max_tokens
+    effort = options.get("reasoning_effort")
+    if effort:
+        if effort not in EFFORTS:
+            raise ChatError(f"Reasoning effort is one of {', '.join(EFFORTS)}.")
+        checked["reasoning_effort"] = effort
+    return checked
+
+
+def _tree(conversation: Conversation) -> Tree:
+    return Tree(repo.tree_rows(conversation.id))
+
+
+def _check_idle(tree: Tree, conversation: Conversation) -> None:
+    if any(row.status in repo.OPEN_STATUSES
+           for row in tree.path(conversation.current_leaf_id) + tree.choices(
+               conversation.current_leaf_id)):
         raise ChatError("A reply is still being written: wait for it or stop it first.")
 
 
-def start_conversation(user: User, model: str, system_prompt: str = "") -> Conversation:
+def start_conversation(user: User, model: str, system_prompt: str = "",
+                       options: dict | None = None) -> Conversation:
     _check_model(user, model)
     conversation = Conversation(user_id=user.id, model=model, title=NEW_TITLE,
-                                system_prompt=_check_system_prompt(system_prompt or ""))
+                                system_prompt=_check_system_prompt(system_prompt or ""),
+                                options=_check_options(options or {}))
     repo.add(conversation)
     db.session.commit()
     return conversation
 
 
 def configure(user: User, conversation: Conversation, *, model: str | None = None,
-              system_prompt: str | None = None) -> None:
-    """Switch the conversation's model or system prompt for the next replies (not committed)."""
+              system_prompt: str | None = None, options: dict | None = None) -> None:
+    """Switch the conversation's model, system prompt or reply options (temperature,
+    max_tokens, reasoning_effort; None or absent: the model's default) for the next replies
+    (not committed)."""
     if model and model != conversation.model:
         _check_model(user, model)
         conversation.model = model
     if system_prompt is not None:
         conversation.system_prompt = _check_system_prompt(system_prompt)
+    if options is not None:
+        conversation.options = _check_options(options)
 
 
 def update_conversation(user: User, conversation: Conversation, *, title: str | None = None,
-                        model: str | None = None, system_prompt: str | None = None) -> None:
-    """Rename and reconfigure a conversation at once; on a refusal nothing changes."""
+                        model: str | None = None, system_prompt: str | None = None,
+                        options: dict | None = None,
+                        current_leaf_id: str | None = None) -> None:
+    """Rename and reconfigure a conversation, or show another branch, at once; on a refusal
+    nothing changes."""
     try:
-        configure(user, conversation, model=model, system_prompt=system_prompt)
+        configure(user, conversation, model=model, system_prompt=system_prompt,
+                  options=options)
+        if current_leaf_id is not None:
+            _show_branch(conversation, current_leaf_id)
         if title is not None:
             rename(conversation, title)  # commits
         else:
@@ -164,57 +233,145 @@ def update_conversation(user: User, conversation: Conversation, *, title: str | 
         raise
 
 
-def send_message(user: User, conversation: Conversation, text: str) -> tuple[Message, Message]:
-    """Store the user's message and a pending reply; the reply is generated by its stream."""
-    text = _check_text(text)
-    _check_idle(conversation)
-    now = datetime.now(UTC)
-    message = Message(conversation_id=conversation.id, seq=repo.next_seq(conversation.id),
-                      role="user", content=text, created_at=now)
-    repo.add(message)
-    if conversation.title == NEW_TITLE:
-        conversation.title = _title_from(text)
-    db.session.flush()
-    placeholder = _placeholder(conversation)
+def send_message(user: User, conversation: Conversation, text: str,
+                 attachment_ids: list[str] | None = None) -> tuple[Message, Message]:
+    """Store the user's message (with the user's attachments of these ids) at the end of the
+    branch shown and a pending reply; the reply is generated by its stream."""
+    files = _files_for(user, [conversation.model], attachment_ids)
+    text = _check_text(text, files_attached=bool(files))
+    tree = _tree(conversation)
+    _check_idle(tree, conversation)
+    if tree.choices(conversation.current_leaf_id):
+        raise ChatError("Pick the reply to continue from first (Use this reply).")
+    leaf = tree.leaf(conversation.current_leaf_id)
+    message = _user_message(conversation, text, parent_id=leaf.id if leaf else None)
+    _attach(conversation, message, files)
+    placeholder = _placeholder(conversation, message.id)
     db.session.commit()  # the user's words are safe before the vendor is called
     return message, placeholder
 
 
-def regenerate(conversation: Conversation) -> Message:
-    """Replace the last reply (finished, stopped or failed) by a new pending one."""
-    _check_idle(conversation)
-    turns = repo.messages(conversation.id)
-    if not turns or turns[-1].role != "assistant":
-        raise ChatError("There is no reply to regenerate.")
-    previous = turns[-1]
-    repo.delete_messages_after(conversation.id, previous.seq - 1)
-    db.session.flush()
-    placeholder = _placeholder(conversation)
-    db.session.commit()
-    return placeholder
+def _files_for(user: User, models: list[str], attachment_ids: list[str] | None) -> list:
+    """The user's attachments to send, each checked against every model that will get them."""
+    if not attachment_ids:
+        return []
+    try:
+        files = attachment_files.for_sending(user, attachment_ids)
+        for model in models:
+            attachment_files.check_model_takes(user, model, files)
+    except attachment_files.AttachmentError as exc:
+        raise ChatError(str(exc)) from None
+    return files
 
 
-def edit_last_message(conversation: Conversation, message_id: str, text: str) -> Message:
-    """Change the last user message, drop what followed it and ask for a new reply."""
+def _attach(conversation: Conversation, message: Message, files: list) -> None:
+    attachment_files.attach(message.id, files)
+    if files and not message.content and conversation.title in ("", NEW_TITLE):
+        conversation.title = _title_from(", ".join(f.name for f in files))
+
+
+def compare(user: User, conversation: Conversation, text: str,
+            models: list[str]) -> tuple[Message, list[Message]]:
+    """Send one message to two or three models at once: a pending reply from each, side by
+    side, until the user picks one (:func:`use_reply`); the others stay as branches."""
     text = _check_text(text)
-    _check_idle(conversation)
-    last_user = next((m for m in reversed(repo.messages(conversation.id)) if m.role == "user"),
-                     None)
-    if last_user is None or last_user.id != message_id:
-        raise ChatError("Only your last message can be edited.")
-    last_user.content = text
-    repo.delete_messages_after(conversation.id, last_user.seq)
-    db.session.flush()
-    placeholder = _placeholder(conversation)
+    models = list(dict.fromkeys(m for m in models if m))
+    low, high = COMPARE_MODELS
+    if not low <= len(models) <= high:
+        raise ChatError(f"Pick {low} or {high} different models to compare.")
+    for model in models:
+        _check_model(user, model)
+    tree = _tree(conversation)
+    _check_idle(tree, conversation)
+    if tree.choices(conversation.current_leaf_id):
+        raise ChatError("Pick the reply to continue from first (Use this reply).")
+    leaf = tree.leaf(conversation.current_leaf_id)
+    message = _user_message(conversation, text, parent_id=leaf.id if leaf else None)
+    replies = [_placeholder(conversation, message.id, model=model) for model in models]
+    conversation.current_leaf_id = message.id  # the branch ends at the choice
+    db.session.commit()
+    return message, replies
+
+
+def use_reply(conversation: Conversation, reply_id: str) -> None:
+    """Continue the conversation from this reply (one of a comparison, or any version)."""
+    tree = _tree(conversation)
+    row = tree.by_id.get(reply_id)
+    if row is None or row.role != "assistant":
+        raise ChatError("There is no such reply in this conversation.")
+    conversation.current_leaf_id = tree.newest_leaf(reply_id)
+    db.session.commit()
+
+
+def show_version(conversation: Conversation, message_id: str) -> None:
+    """Show the branch of this version of a message (down to the newest message under it)."""
+    try:
+        _show_branch(conversation, message_id)
+    except ChatError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def _show_branch(conversation: Conversation, message_id: str) -> None:
+    tree = _tree(conversation)
+    if message_id not in tree.by_id:
+        raise ChatError("There is no such message in this conversation.")
+    conversation.current_leaf_id = tree.newest_leaf(message_id)
+
+
+def regenerate(conversation: Conversation, message_id: str | None = None) -> Message:
+    """A new pending reply beside ``message_id`` (default: the last reply shown); the reply it
+    redoes stays as another version."""
+    tree = _tree(conversation)
+    _check_idle(tree, conversation)
+    path = tree.path(conversation.current_leaf_id)
+    if message_id is None:
+        target = path[-1] if path and path[-1].role == "assistant" else None
+    else:
+        target = tree.by_id.get(message_id)
+    if target is None or target.role != "assistant" or tree.parent_of[target.id] is None:
+        raise ChatError("There is no reply to regenerate.")
+    placeholder = _placeholder(conversation, tree.parent_of[target.id])
     db.session.commit()
     return placeholder
 
 
-def _placeholder(conversation: Conversation) -> Message:
+def edit_message(conversation: Conversation, message_id: str, text: str) -> Message:
+    """Send a changed version of one of the user's messages (any one, not only the last): a
+    sibling of it with a new pending reply; the original and what followed it stay."""
+    text = _check_text(text)
+    tree = _tree(conversation)
+    _check_idle(tree, conversation)
+    original = tree.by_id.get(message_id)
+    if original is None or original.role != "user":
+        raise ChatError("Only your own messages can be edited.")
+    message = _user_message(conversation, text, parent_id=tree.parent_of[original.id])
+    _attach(conversation, message, attachment_files.of_messages([original.id]).get(original.id, []))
+    placeholder = _placeholder(conversation, message.id)
+    db.session.commit()
+    return placeholder
+
+
+def _user_message(conversation: Conversation, text: str, parent_id: str | None) -> Message:
+    message = Message(conversation_id=conversation.id, seq=repo.next_seq(conversation.id),
+                      parent_id=parent_id, role="user", content=text,
+                      created_at=datetime.now(UTC))
+    repo.add(message)
+    if conversation.title == NEW_TITLE:
+        conversation.title = _title_from(text)
+    db.session.flush()
+    return message
+
+
+def _placeholder(conversation: Conversation, parent_id: str,
+                 model: str | None = None) -> Message:
     placeholder = Message(conversation_id=conversation.id, seq=repo.next_seq(conversation.id),
-                          role="assistant", model=conversation.model,
-                          status=MessageStatus.PENDING)
+                          parent_id=parent_id, role="assistant",
+                          model=model or conversation.model, status=MessageStatus.PENDING)
     repo.add(placeholder)
+    db.session.flush()
+    conversation.current_leaf_id = placeholder.id
     conversation.updated_at = datetime.now(UTC)
     return placeholder
 
@@ -226,17 +383,36 @@ def stop(conversation: Conversation, message_id: str) -> bool:
     return stopped
 
 
-def history(conversation: Conversation, before_seq: int) -> list[ChatMessage]:
-    """The conversation as the model sees it: system prompt, then the kept turns."""
+def history(conversation: Conversation, reply: Message) -> list[ChatMessage]:
+    """The conversation as the model sees it for ``reply``: the system prompt, then the kept
+    turns of the branch that leads to it (never another branch's)."""
     turns = [ChatMessage(role="system", content=conversation.system_prompt)] \
         if conversation.system_prompt else []
-    for message in repo.messages(conversation.id):
-        if message.seq >= before_seq:
-            break
-        if message.status == MessageStatus.ERROR or not message.content:
+    tree = Tree(repo.messages_to_show(conversation.id))
+    parent_id = tree.parent_of.get(reply.id)
+    if parent_id is None:
+        return turns
+    path = tree.path(parent_id)
+    files = attachment_files.of_messages([m.id for m in path if m.role == "user"])
+    takes = attachment_files.capabilities(reply.model or conversation.model)
+    for message in path:
+        if message.status == MessageStatus.ERROR or not (message.content or message.id in files):
             continue
-        turns.append(ChatMessage(role=message.role, content=message.content))
+        turns.append(attachment_files.with_parts(
+            ChatMessage(role=message.role, content=message.content), files.get(message.id),
+            takes))
     return turns
+
+
+def reply_request(conversation: Conversation, reply: Message) -> ChatRequest:
+    """What the vendor is asked for ``reply``: its branch, with the conversation's options."""
+    options = conversation.options or {}
+    effort = options.get("reasoning_effort")
+    return ChatRequest(model=reply.model or conversation.model,
+                       messages=tuple(history(conversation, reply)),
+                       temperature=options.get("temperature"),
+                       max_tokens=options.get("max_tokens"),
+                       reasoning=Reasoning(effort=effort) if effort else None)
 
 
 def rename(conversation: Conversation, title: str) -> None:
@@ -244,6 +420,7 @@ def rename(conversation: Conversation, title: str) -> None:
     if not title:
         raise ChatError("Give the conversation a title.")
     conversation.title = title[:MAX_TITLE_CHARS]
+    conversation.title_renamed = True  # an automatic title never overwrites it
     db.session.commit()
 
 
@@ -253,6 +430,7 @@ def _title_from(text: str) -> str:
 
 
 def delete_conversation(conversation: Conversation) -> None:
+    attachment_files.forget_conversation(conversation.id)  # what only it used
     repo.delete(conversation)
     db.session.commit()
 

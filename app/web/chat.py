@@ -1,4 +1,5 @@
-"""The chat pages: a new chat, a conversation, sending, regenerating and editing."""
+"""The chat pages: a new chat, a conversation, sending, comparing models, regenerating,
+editing and switching between versions (branches)."""
 
 from __future__ import annotations
 
@@ -63,22 +64,44 @@ def create():
     form.model.choices = model_choices()
     if not form.validate_on_submit():
         return _new_chat_page(form, 400)
+    conversation = None
     try:
         conversation = chat.start_conversation(current_user, form.model.data,
-                                               form.system_prompt.data or "")
-        chat.send_message(current_user, conversation, form.message.data)
+                                               form.system_prompt.data or "",
+                                               form.options())
+        _send(conversation, form)
     except chat.ChatError as exc:
+        if conversation is not None:  # no empty conversation is left behind
+            chat.discard_changes()
+            chat.delete_conversation(conversation)
         form.message.errors = [str(exc)]
         return _new_chat_page(form, 400)
     return redirect(url_for("chat.show", conversation_id=conversation.id))
 
 
+def _send(conversation, form) -> None:
+    """Send the composer's message: to the conversation's model, or with **Compare** to the
+    models ticked (the **Model** picked first when fewer than two are)."""
+    if request.form.get("intent") == "compare":
+        models = list(form.compare_models.data or [])
+        if len(models) < 2:
+            models.insert(0, form.model.data or conversation.model)
+        chat.compare(current_user, conversation, form.message.data, models)
+    else:
+        chat.send_message(current_user, conversation, form.message.data)
+
+
 def _conversation_page(conversation, form: MessageForm | None = None, status: int = 200):
-    form = form or MessageForm(model=conversation.model, system_prompt=conversation.system_prompt)
+    options = conversation.options or {}
+    form = form or MessageForm(model=conversation.model, system_prompt=conversation.system_prompt,
+                               temperature=options.get("temperature"),
+                               max_tokens=options.get("max_tokens"),
+                               reasoning_effort=options.get("reasoning_effort") or "")
     form.model.choices = model_choices()
+    messages, choices = chat.branch_view(conversation)
     return render_template(
         "chat/conversation.html", conversation=conversation,
-        messages=chat.messages_to_show(conversation), form=form,
+        messages=messages, choices=choices, form=form,
         edit_form=EditMessageForm(), rename_form=RenameForm(title=conversation.title),
         **sidebar(),
     ), status
@@ -87,8 +110,9 @@ def _conversation_page(conversation, form: MessageForm | None = None, status: in
 def _messages(conversation):
     """The message list: the fragment for htmx, the whole page otherwise."""
     if request.htmx:
+        messages, choices = chat.branch_view(conversation)
         return render_template("chat/_messages.html", conversation=conversation,
-                               messages=chat.messages_to_show(conversation),
+                               messages=messages, choices=choices,
                                edit_form=EditMessageForm())
     return redirect(url_for("chat.show", conversation_id=conversation.id, _anchor="composer"))
 
@@ -114,13 +138,13 @@ def send(conversation_id: str):
     form = MessageForm()
     form.model.choices = model_choices()
     if not form.validate_on_submit():
-        error = next(iter(form.message.errors or form.system_prompt.errors), "Type a message.")
-        return _refused(conversation, error, form)
+        return _refused(conversation, form.first_error() or "Type a message.", form)
     try:
         chat.configure(current_user, conversation, model=form.model.data,
                        system_prompt=form.system_prompt.data
-                       if form.system_prompt.raw_data else None)
-        chat.send_message(current_user, conversation, form.message.data)
+                       if form.system_prompt.raw_data else None,
+                       options=form.options())
+        _send(conversation, form)
     except chat.ChatError as exc:
         chat.discard_changes()
         return _refused(conversation, str(exc), form)
@@ -128,10 +152,38 @@ def send(conversation_id: str):
 
 
 @bp.post("/c/<conversation_id>/regenerate")
-def regenerate(conversation_id: str):
+@bp.post("/c/<conversation_id>/messages/<message_id>/regenerate")
+def regenerate(conversation_id: str, message_id: str | None = None):
+    """A new version of a reply (default: the last one shown); the old one stays a branch."""
     conversation = owned_conversation_or_404(conversation_id)
+    if message_id is not None:
+        owned_message_or_404(conversation, message_id)
     try:
-        chat.regenerate(conversation)
+        chat.regenerate(conversation, message_id)
+    except chat.ChatError as exc:
+        return _refused(conversation, str(exc))
+    return _messages(conversation)
+
+
+@bp.post("/c/<conversation_id>/messages/<message_id>/show")
+def show_version(conversation_id: str, message_id: str):
+    """**Previous version** / **Next version**: show the branch of another version."""
+    conversation = owned_conversation_or_404(conversation_id)
+    owned_message_or_404(conversation, message_id)
+    try:
+        chat.show_version(conversation, message_id)
+    except chat.ChatError as exc:
+        return _refused(conversation, str(exc))
+    return _messages(conversation)
+
+
+@bp.post("/c/<conversation_id>/messages/<message_id>/use")
+def use_reply(conversation_id: str, message_id: str):
+    """**Use this reply**: continue from one of the replies compared."""
+    conversation = owned_conversation_or_404(conversation_id)
+    owned_message_or_404(conversation, message_id)
+    try:
+        chat.use_reply(conversation, message_id)
     except chat.ChatError as exc:
         return _refused(conversation, str(exc))
     return _messages(conversation)
@@ -145,7 +197,7 @@ def edit(conversation_id: str, message_id: str):
     if not form.validate_on_submit():
         return _refused(conversation, "Type a message.")
     try:
-        chat.edit_last_message(conversation, message_id, form.message.data)
+        chat.edit_message(conversation, message_id, form.message.data)
     except chat.ChatError as exc:
         return _refused(conversation, str(exc))
     return _messages(conversation)

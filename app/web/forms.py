@@ -3,8 +3,44 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+EFFORT_CHOICES = [("", "Model default"), ("minimal", "Minimal"), ("low", "Low"),
+                  ("medium", "Medium"), ("high", "High"), ("xhigh", "Extra high")]
+
+
+class ChatOptionsForm(FlaskForm):
+    """The Options panel: reply options stored with the conversation (empty: the model's
+    default), and the models a Compare asks."""
+
+    temperature = FloatField("Temperature", validators=[
+        Optional(), NumberRange(0, 2, "Temperature goes from 0 to 2.")])
+    max_tokens = IntegerField("Max tokens", validators=[
+        Optional(), NumberRange(1, 1_000_000, "Max tokens goes from 1 to 1,000,000.")])
+    reasoning_effort = SelectField("Reasoning effort", choices=EFFORT_CHOICES,
+                                   validators=[Optional()])
+    compare_models = SelectMultipleField("Models side by side", validate_choice=False)
+
+    def options(self) -> dict | None:
+        """The options sent, or None when the form had no Options panel."""
+        if not self.temperature.raw_data and not self.max_tokens.raw_data \
+                and not self.reasoning_effort.raw_data:
+            return None
+        return {"temperature": self.temperature.data, "max_tokens": self.max_tokens.data,
+                "reasoning_effort": self.reasoning_effort.data or None}
+
+    def first_error(self) -> str | None:
+        return next((error for field in self for error in field.errors), None)
 
 
 class LoginForm(FlaskForm):
@@ -13,14 +49,15 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Remember me")
 
 
-class NewChatForm(FlaskForm):
+class NewChatForm(ChatOptionsForm):
     model = SelectField("Model", validators=[DataRequired()], validate_choice=False)
     system_prompt = TextAreaField("System prompt", validators=[Length(max=20_000)])
     message = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
 
 
-class MessageForm(FlaskForm):
-    """The composer of an open conversation; model and system prompt may change per message."""
+class MessageForm(ChatOptionsForm):
+    """The composer of an open conversation; model, system prompt and options may change per
+    message."""
 
     model = SelectField("Model", validators=[Optional()], validate_choice=False)
     system_prompt = TextAreaField("System prompt", validators=[Optional(), Length(max=20_000)])

@@ -61,7 +61,7 @@ def test_model_and_system_prompt_can_change_with_a_message(member_client, app, f
     assert stored_messages(app, _id(location))[-1].content == "Echo: second"
 
 
-def test_regenerate_replaces_the_last_reply(member_client, app):
+def test_regenerate_adds_a_version_of_the_last_reply_and_keeps_the_old_one(member_client, app):
     location = start_chat(member_client, message="again please")
     page = finish_replies(member_client, location)
     first_reply = stored_messages(app, _id(location))[-1]
@@ -72,12 +72,15 @@ def test_regenerate_replaces_the_last_reply(member_client, app):
     [url] = stream_urls(response.get_data(as_text=True))
     read_stream(member_client, url)
 
-    messages = stored_messages(app, _id(location))
-    assert [m.role for m in messages] == ["user", "assistant"]
-    assert messages[-1].id != first_reply.id and messages[-1].content == "again please"
+    question, old, new = stored_messages(app, _id(location))
+    assert (old.id, old.content) == (first_reply.id, "again please")  # kept, as a branch
+    assert new.parent_id == old.parent_id == question.id and new.content == "again please"
+    page = member_client.get(location).get_data(as_text=True)
+    assert page.count('data-role="assistant"') == 1 and f'id="m-{new.id}"' in page
+    assert "2 / 2" in page and 'aria-label="Previous version"' in page
 
 
-def test_edit_last_message_drops_the_old_reply_and_resends(member_client, app):
+def test_edit_sends_a_new_version_and_keeps_the_old_branch(member_client, app):
     location = start_chat(member_client, message="typo heer")
     page = finish_replies(member_client, location)
     user_message = stored_messages(app, _id(location))[0]
@@ -87,20 +90,27 @@ def test_edit_last_message_drops_the_old_reply_and_resends(member_client, app):
     finish_replies(member_client, location)
 
     assert [(m.role, m.content) for m in stored_messages(app, _id(location))] == [
+        ("user", "typo heer"), ("assistant", "typo heer"),
         ("user", "typo here"), ("assistant", "typo here")]
 
 
-def test_only_the_last_user_message_can_be_edited(member_client, app):
-    location = start_chat(member_client, message="one")
+def test_an_earlier_message_can_be_edited_and_the_model_sees_only_its_branch(
+        member_client, app, fake_vendor):
+    location = start_chat(member_client, model="openai/fake-chat", message="one")
     page = finish_replies(member_client, location)
-    member_client.post(location + "/messages", data={"csrf_token": page and csrf_token(page),
+    member_client.post(location + "/messages", data={"csrf_token": csrf_token(page),
                                                      "message": "two"})
     page = finish_replies(member_client, location)
     first = stored_messages(app, _id(location))[0]
     response = member_client.post(f"{location}/messages/{first.id}/edit", headers=HTMX,
                                   data={"csrf_token": csrf_token(page), "message": "changed"})
-    assert response.status_code == 422
-    assert stored_messages(app, _id(location))[0].content == "one"
+    assert response.status_code == 200
+    page = finish_replies(member_client, location)
+
+    sent = [r for r in fake_vendor.requests if r.path.endswith("/chat/completions")][-1]
+    assert sent.body["messages"] == [{"role": "user", "content": "changed"}]
+    assert stored_messages(app, _id(location))[0].content == "one"  # the old branch stays
+    assert "two" not in page.split('id="messages"')[1].split('id="composer"')[0]
 
 
 def test_rename_and_delete_conversation(member_client, app):
