@@ -182,6 +182,11 @@ class Config:
         # API calls' usage rows are written in batches this often, off the request path
         # (0: each row is written before the answer goes out).
         self.PARLOR_USAGE_FLUSH_MS = int(_env("PARLOR_USAGE_FLUSH_MS", self.USAGE_FLUSH_DEFAULT))
+        # A reply being written holds a lease its writer renews; once it lapses (the worker
+        # was killed) the reply is interrupted. A reply nobody follows any more (the page was
+        # closed, not reloaded) is ended after the orphan period.
+        self.PARLOR_REPLY_LEASE_SECONDS = float(_env("PARLOR_REPLY_LEASE_SECONDS", "30"))
+        self.PARLOR_REPLY_ORPHAN_SECONDS = float(_env("PARLOR_REPLY_ORPHAN_SECONDS", "5"))
         # /metrics: this bearer token (for the scraper) or a signed-in admin; unset: admins only.
         self.PARLOR_METRICS_TOKEN = _env("PARLOR_METRICS_TOKEN")
         # Set for gunicorn's workers by gunicorn.conf.py: where they share their metrics.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 
 from app import metrics
 from app.api import rest, rest_auth
@@ -38,13 +38,18 @@ def delta_json(text: str) -> str:
     return json.dumps({"text": text}, ensure_ascii=False)
 
 
-def _reply_events(conversation: Conversation, reply: Message):
+def _reply_events(conversation: Conversation, reply: Message, offset: int = 0):
     caller = rest_auth.current()
     return chat_stream.stream_reply(
         caller.user, conversation, reply, message_json,
         follow_timeout=current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30,
         encode_delta=delta_json, source="api",
-        api_key_id=caller.key.id if caller.key else None)
+        api_key_id=caller.key.id if caller.key else None, offset=offset)
+
+
+def _event_stream(events) -> Response:
+    return Response(stream_with_context(metrics.track_stream(events, "rest")),
+                    mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 @bp.post("/conversations/<conversation_id>/messages")
@@ -53,28 +58,43 @@ def send(conversation_id: str):
     conversation = owned_or_404(conversation_id)
     body = rest.parse_body(MessageCreate)
     try:
-        message, reply = chat.send_message(rest_auth.current().user, conversation, body.content)
+        message, reply = chat.send_message(rest_auth.current().user, conversation, body.content,
+                                           body.attachments)
     except chat.ChatError as exc:
         raise refused(exc) from None
     sent = SentMessages(message=MessageOut.model_validate(message),
                         reply=MessageOut.model_validate(reply))
-    events = _reply_events(conversation, reply)
+    caller = rest_auth.current()
     if body.stream:
-        chat.load_for_stream(rest_auth.current().user, conversation)
+        events = _reply_events(conversation, reply)
+        chat.load_for_stream(caller.user, conversation)
         start = chat_stream.sse("start", sent.model_dump_json())
 
         def stream():
             yield start
             yield from events
 
-        return Response(stream_with_context(metrics.track_stream(stream(), "rest")),
-                        mimetype="text/event-stream",
-                        headers=SSE_HEADERS)
-    for _event in events:  # the generation runs here; the reply is stored when it ends
-        pass
-    reply = chat.message(conversation, sent.reply.id)
+        return _event_stream(stream())
+    reply = chat_stream.generate_reply(caller.user, conversation, reply, source="api",
+                                       api_key_id=caller.key.id if caller.key else None)
     return rest.data(SentMessages(message=sent.message, reply=MessageOut.model_validate(reply)),
                      201)
+
+
+@bp.get("/conversations/<conversation_id>/messages/<message_id>/stream")
+def rejoin(conversation_id: str, message_id: str):
+    """The reply's events again (``delta`` from the text offset in ``Last-Event-ID``, then
+    ``done``), live while it is being written: a client that lost its stream picks it up."""
+    conversation = owned_or_404(conversation_id)
+    reply = chat.message(conversation, message_id)
+    if reply is None or reply.role != "assistant":
+        raise ApiError(404, "There is no such reply in this conversation.")
+    last = request.headers.get("Last-Event-ID", "").strip()
+    if last and not last.isdigit():
+        raise ApiError(400, "Last-Event-ID is the id of a delta event: a text offset.")
+    events = _reply_events(conversation, reply, int(last or 0))
+    chat.load_for_stream(rest_auth.current().user, conversation, reply)
+    return _event_stream(events)
 
 
 @bp.post("/conversations/<conversation_id>/messages/<message_id>/stop")
@@ -83,6 +103,6 @@ def stop(conversation_id: str, message_id: str):
     conversation = owned_or_404(conversation_id)
     if chat.message(conversation, message_id) is None:
         raise ApiError(404, "There is no such message in this conversation.")
-    stopped = chat.stop(conversation, message_id)
+    stopped = chat_stream.stop(conversation, message_id)
     reply = chat.message(conversation, message_id)
     return rest.data(StopResult(stopped=stopped, reply=MessageOut.model_validate(reply)))

@@ -47,6 +47,7 @@ class Op:
     security: list = field(default_factory=lambda: REST_SECURITY)
     headers: tuple[dict, ...] = ()
     description: str = ""
+    multipart: dict | None = None  # a multipart/form-data body's JSON schema
 
 
 def _json(model: type[BaseModel] | str) -> dict:
@@ -110,10 +111,17 @@ OPS = [
        {201: s.Data[s.ConversationDetail]}, body=s.ConversationCreate),
     Op("get", "/api/v1/conversations/{conversation_id}", "A conversation with its messages",
        "Conversations", {200: s.Data[s.ConversationDetail]},
-       error_statuses=(401, 403, 404, 429)),
+       error_statuses=(401, 403, 404, 429),
+       description="`messages` is the whole tree (every version of every message, each with "
+                   "its `parent_id`); `path` lists the branch shown, ending at "
+                   "`current_leaf_id`: what the model sees on the next message."),
     Op("patch", "/api/v1/conversations/{conversation_id}", "Rename or reconfigure",
        "Conversations", {200: s.Data[s.ConversationDetail]}, body=s.ConversationUpdate,
-       error_statuses=(*REST_ERRORS, 404)),
+       error_statuses=(*REST_ERRORS, 404),
+       description="`options` (temperature, max_tokens, reasoning_effort) are used for every "
+                   "reply; `current_leaf_id` shows another branch (the newest message under "
+                   "the id given becomes the current leaf). A title set here is never "
+                   "replaced by an automatic one."),
     Op("delete", "/api/v1/conversations/{conversation_id}", "Delete a conversation",
        "Conversations", {204: None}, error_statuses=(400, 401, 403, 404, 429)),
     Op("post", "/api/v1/conversations/{conversation_id}/messages", "Send a message",
@@ -126,6 +134,21 @@ OPS = [
     Op("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/stop",
        "Stop a reply being written", "Messages", {200: s.Data[s.StopResult]},
        error_statuses=(400, 401, 403, 404, 429)),
+    Op("post", "/api/v1/attachments", "Upload a file to attach to messages", "Attachments",
+       {201: s.Data[s.AttachmentOut]}, error_statuses=REST_ERRORS,
+       multipart={"type": "object", "required": ["file"], "properties": {
+           "file": {"type": "string", "format": "binary"}}},
+       description="Images (PNG, JPEG, WebP, GIF: re-encoded, metadata such as EXIF GPS "
+                   "removed), PDFs and UTF-8 text files; the type comes from the bytes. The "
+                   "same content again answers the same attachment. 413 past the file size "
+                   "limit or your storage quota. Send its `id` in a message's `attachments`."),
+    Op("get", "/api/v1/attachments/{attachment_id}", "One of your attachments",
+       "Attachments", {200: s.Data[s.AttachmentOut]}, error_statuses=(401, 403, 404, 429)),
+    Op("get", "/api/v1/attachments/{attachment_id}/content", "Download an attachment",
+       "Attachments", {200: {"application/octet-stream": {"schema": {
+           "type": "string", "format": "binary"}}}}, error_statuses=(401, 403, 404, 429),
+       description="Images inline, anything else with `Content-Disposition: attachment`; "
+                   "always `nosniff` and a sandboxing Content-Security-Policy."),
     Op("get", "/api/v1/usage", "Your usage: totals, per day, per model", "Usage",
        {200: s.Data[s.UsageOut]}, query=s.UsageQuery, error_statuses=(400, 401, 403, 429)),
     Op("get", "/api/v1/keys", "Your API keys", "Keys", {200: s.Listing[s.KeyOut]},
@@ -190,6 +213,9 @@ def _operation(op: Op, ref_of: dict, schemas: dict) -> dict:
     if op.body is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": {"$ref": ref_of[op.body]}}}}
+    if op.multipart is not None:
+        operation["requestBody"] = {"required": True, "content": {
+            "multipart/form-data": {"schema": op.multipart}}}
     for status, content in op.ok.items():
         response = {"description": STATUS_TEXT[status]}
         if isinstance(content, type):

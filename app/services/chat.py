@@ -106,6 +106,11 @@ def branch_view(conversation: Conversation) -> tuple[list, list]:
     return tree.shown(leaf), tree.choices(leaf)
 
 
+def branch_ids(conversation: Conversation) -> list[str]:
+    """The ids of the branch shown, first message to current leaf."""
+    return [row.id for row in _tree(conversation).path(conversation.current_leaf_id)]
+
+
 def shown_path(conversation: Conversation) -> list[Message]:
     """The messages of the branch shown, oldest first (ORM objects)."""
     ids = [row.id for row in _tree(conversation).path(conversation.current_leaf_id)]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from app.vendors.base import VendorHandler
 from app.vendors.errors import VendorModelNotFound
-from app.vendors.types import ChatRequest, Delta, Result, Usage
+from app.vendors.types import ChatRequest, Delta, Part, Result, Usage
 
 LOREM = (
     "Here is a **sample reply** from Parlor's offline mock vendor.\n\n"
@@ -22,6 +22,19 @@ def _count_tokens(text: str) -> int:
     return len(re.findall(r"\S+", text))
 
 
+def _describe(parts: tuple[Part, ...]) -> str:
+    """What a message brought besides its text, as the mock tells it back (tests read it)."""
+    seen = []
+    for part in parts:
+        if part.type in ("image", "document"):
+            size = len(part.data) * 3 // 4 if part.data else len(part.text)
+            seen.append(f"{part.type} {part.name or 'unnamed'} ({part.media_type or 'text'}, "
+                        f"about {size} bytes)")
+        elif part.type == "text" and part.text.startswith("File "):
+            seen.append(f"text of {part.text.splitlines()[0].removeprefix('File ').rstrip(':')}")
+    return f"Received: {'; '.join(seen)}." if seen else ""
+
+
 class MockHandler(VendorHandler):
     """``echo`` repeats the last user message; ``lorem`` answers with sample Markdown."""
 
@@ -30,8 +43,10 @@ class MockHandler(VendorHandler):
 
     def _reply(self, request: ChatRequest) -> str:
         if request.model == "echo":
-            last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-            return last or "(empty message)"
+            last = next((m for m in reversed(request.messages) if m.role == "user"), None)
+            text = (last.content if last else "") or "(empty message)"
+            received = _describe(last.parts) if last else ""
+            return f"{text}\n\n{received}" if received else text
         if request.model == "lorem":
             return LOREM
         raise VendorModelNotFound(f"mock has no model {request.model!r}", vendor="mock")

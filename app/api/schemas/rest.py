@@ -42,16 +42,33 @@ class MeUpdate(RequestBody):
     display_name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
 
 
+class ConversationOptions(RequestBody):
+    """Reply options kept with a conversation and used for every reply; null or absent: the
+    model route's own default."""
+
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    max_tokens: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    reasoning_effort: Literal["minimal", "low", "medium", "high", "xhigh"] | None = Field(
+        None, description="For models that think (a thinking budget for Anthropic models: "
+                          "1,024 / 2,048 / 8,192 / 16,384 / 32,000 tokens)")
+
+
 class ConversationCreate(RequestBody):
     model: ModelName
     title: Title | None = None
     system_prompt: SystemPrompt | None = None
+    options: ConversationOptions | None = None
 
 
 class ConversationUpdate(RequestBody):
     title: Title | None = None
     model: ModelName | None = None
     system_prompt: SystemPrompt | None = None
+    options: ConversationOptions | None = Field(
+        None, description="Replaces the options as a whole (an absent field: the default)")
+    current_leaf_id: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        None, description="Show another branch: the id of any message of the conversation; "
+                          "the branch down to the newest message under it becomes current")
 
 
 class MessageCreate(RequestBody):
@@ -132,6 +149,9 @@ class AttachmentOut(Out):
 
 class MessageOut(Out):
     id: str
+    parent_id: str | None = Field(
+        None, description="The message before it on its branch (null: a first message); "
+                          "versions of a message (edits, regenerations) share a parent")
     role: Literal["user", "assistant", "system", "tool"]
     content: str
     status: Literal["pending", "streaming", "complete", "stopped", "incomplete", "error"]
@@ -144,11 +164,23 @@ class MessageOut(Out):
     attachments: list[AttachmentOut] = Field(default_factory=list)
 
 
+class OptionsOut(Out):
+    temperature: float | None = None
+    max_tokens: int | None = None
+    reasoning_effort: str | None = None
+
+
 class ConversationOut(Out):
     id: str
     title: str
     model: str
     system_prompt: str
+    options: OptionsOut = Field(default_factory=OptionsOut,
+                                description="Reply options (null: the model's default)")
+    title_renamed: bool = Field(False, description="The title was given by its user: "
+                                                   "automatic titles leave it alone")
+    current_leaf_id: str | None = Field(
+        None, description="The last message of the branch shown (and sent to the model)")
     created_at: datetime
     updated_at: datetime
 
@@ -158,7 +190,12 @@ class ConversationListItem(ConversationOut):
 
 
 class ConversationDetail(ConversationOut):
-    messages: list[MessageOut]
+    messages: list[MessageOut] = Field(
+        description="Every message of every branch, oldest first (the tree, by parent_id)")
+    path: list[str] = Field(
+        default_factory=list,
+        description="The ids of the branch shown, first to current_leaf_id: what the model "
+                    "sees on the next message")
 
 
 class SentMessages(BaseModel):

@@ -1,0 +1,96 @@
+"""Queries over attachments and the links between them and messages."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import undefer
+
+from app.extensions import db
+from app.models import Message
+from app.models.attachments import Attachment, message_attachments
+
+links = message_attachments.c
+
+
+def owned(attachment_id: str, user_id: int) -> Attachment | None:
+    """The attachment if ``user_id`` owns it; another user's id reads like a missing one."""
+    return db.session.scalar(select(Attachment).where(
+        Attachment.id == attachment_id, Attachment.user_id == user_id))
+
+
+def owned_many(attachment_ids: list[str], user_id: int) -> list[Attachment]:
+    """The user's attachments among ``attachment_ids`` (others' and unknown ids left out)."""
+    if not attachment_ids:
+        return []
+    return list(db.session.scalars(select(Attachment).where(
+        Attachment.id.in_(attachment_ids), Attachment.user_id == user_id)))
+
+
+def by_sha256(user_id: int, sha256: str) -> Attachment | None:
+    return db.session.scalar(select(Attachment).where(
+        Attachment.user_id == user_id, Attachment.sha256 == sha256))
+
+
+def with_data(attachment_id: str) -> bytes | None:
+    """The stored bytes of an attachment kept in the database."""
+    return db.session.scalar(select(Attachment.data).where(Attachment.id == attachment_id))
+
+
+def text_of(attachment_id: str) -> str | None:
+    return db.session.scalar(select(Attachment.text).where(Attachment.id == attachment_id))
+
+
+def bytes_used(user_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(Attachment.size), 0))
+                             .where(Attachment.user_id == user_id)) or 0
+
+
+def add(attachment: Attachment) -> None:
+    db.session.add(attachment)
+
+
+def link(message_id: str, attachment_ids: list[str]) -> None:
+    if attachment_ids:
+        db.session.execute(insert(message_attachments), [
+            {"message_id": message_id, "attachment_id": a, "position": n}
+            for n, a in enumerate(attachment_ids)])
+
+
+def of_messages(message_ids: list[str]) -> dict[str, list[Attachment]]:
+    """Each message's attachments in attaching order (messages without any left out)."""
+    if not message_ids:
+        return {}
+    rows = db.session.execute(
+        select(links.message_id, Attachment).join(Attachment, Attachment.id == links.attachment_id)
+        .where(links.message_id.in_(message_ids)).order_by(links.message_id, links.position))
+    found: dict[str, list[Attachment]] = {}
+    for message_id, attachment in rows:
+        found.setdefault(message_id, []).append(attachment)
+    return found
+
+
+def used_only_by(conversation_id: str) -> list[Attachment]:
+    """The conversation's attachments no message of another conversation uses."""
+    mine = (select(links.attachment_id).join(Message, Message.id == links.message_id)
+            .where(Message.conversation_id == conversation_id))
+    elsewhere = (select(links.attachment_id).join(Message, Message.id == links.message_id)
+                 .where(Message.conversation_id != conversation_id))
+    return list(db.session.scalars(select(Attachment).where(
+        Attachment.id.in_(mine), Attachment.id.not_in(elsewhere))))
+
+
+def used_by_messages(attachment_id: str) -> bool:
+    return db.session.scalar(select(func.count()).select_from(message_attachments)
+                             .where(links.attachment_id == attachment_id)) > 0
+
+
+def remove(attachments: list[Attachment]) -> None:
+    if attachments:
+        db.session.execute(delete(Attachment).where(
+            Attachment.id.in_([a.id for a in attachments])))
+
+
+def load_data(attachment: Attachment) -> Attachment:
+    """The attachment with its deferred columns loaded."""
+    return db.session.scalar(select(Attachment).options(undefer(Attachment.data))
+                             .where(Attachment.id == attachment.id))
