@@ -1,6 +1,7 @@
 """OpenAI Responses API: ``POST /v1/responses`` (plain and streamed) for any routed model,
 translated to the normalised request every vendor adapter speaks, and ``GET`` / ``DELETE
-/v1/responses/{id}`` for the responses kept with ``store`` (the default).
+/v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items`` for the responses kept with
+``store`` (the default).
 
 ``/v1/v1/responses`` answers too, as ``/v1/v1/messages`` does, for a base URL given twice.
 """
@@ -12,8 +13,10 @@ from collections.abc import Callable
 from flask import Blueprint, Response, jsonify, request
 
 from app.api import auth, errors, schemas
+from app.api import responses_input_items as input_items
 from app.api.responses_objects import ResponseDraft
 from app.api.responses_stream import ResponsesStream
+from app.api.schemas.openai_response_items import InputItemsQuery
 from app.api.schemas.openai_responses import ResponsesRequest
 from app.api.streaming import relay, sse_response
 from app.extensions import csrf
@@ -67,6 +70,15 @@ def get_response(response_id: str):
     if answer is None:
         raise _not_found(response_id)
     return jsonify(answer)
+
+
+@bp.get("/responses/<response_id>/input_items")
+def list_input_items(response_id: str):
+    items = stored.input_items(auth.current_caller().user.id, response_id)
+    if items is None:
+        raise _not_found(response_id)
+    query = schemas.parse(InputItemsQuery, request.args.to_dict())
+    return jsonify(input_items.page(response_id, items, query))
 
 
 @bp.delete("/responses/<response_id>")

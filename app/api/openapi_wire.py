@@ -6,6 +6,7 @@ keyword arguments (``openapi.py`` builds them into its ``OPS``)."""
 from __future__ import annotations
 
 from app.api.schemas.openai_embeddings import EmbeddingsRequest
+from app.api.schemas.openai_response_items import InputItemsQuery
 from app.api.schemas.openai_responses import ResponsesRequest
 
 STRING, INTEGER = {"type": "string"}, {"type": "integer"}
@@ -78,6 +79,11 @@ OPENAI_RESPONSE = obj({
 OPENAI_RESPONSE_DELETED = obj({"id": STRING, "object": {"const": "response"},
                                "deleted": {"const": True}})
 
+OPENAI_RESPONSE_INPUT_ITEMS = obj({
+    "object": {"const": "list"},
+    "data": {"type": "array", "items": obj({"id": STRING, "type": STRING})},
+    "first_id": NULLABLE_STRING, "last_id": NULLABLE_STRING, "has_more": {"type": "boolean"}})
+
 OPENAI_EMBEDDINGS = obj({
     "object": {"const": "list"}, "model": STRING,
     "data": {"type": "array", "items": obj({
@@ -92,6 +98,7 @@ SCHEMAS = {
     "OpenAIModelList": OPENAI_MODEL_LIST, "AnthropicMessage": ANTHROPIC_MESSAGE,
     "AnthropicModel": ANTHROPIC_MODEL, "AnthropicModelList": ANTHROPIC_MODEL_LIST,
     "OpenAIResponse": OPENAI_RESPONSE, "OpenAIResponseDeleted": OPENAI_RESPONSE_DELETED,
+    "OpenAIResponseInputItems": OPENAI_RESPONSE_INPUT_ITEMS,
     "AnthropicTokenCount": obj({"input_tokens": {"type": "integer"}}),
     "OpenAIEmbeddings": OPENAI_EMBEDDINGS,
 }
@@ -130,6 +137,15 @@ OPERATIONS = [
      "tag": RESPONSES_TAG, "ok": {200: _content("OpenAIResponse")}, "errors": "openai",
      "error_statuses": (401, 403, 404, 429), "security": [{"bearer": []}],
      "description": "Only the key owner's own responses; any other id is a 404."},
+    {"method": "get", "path": "/v1/responses/{response_id}/input_items",
+     "summary": "A stored response's input items", "tag": RESPONSES_TAG,
+     "ok": {200: _content("OpenAIResponseInputItems")}, "query": InputItemsQuery,
+     "errors": "openai", "error_statuses": (400, 401, 403, 404, 429),
+     "security": [{"bearer": []}],
+     "description": "The items the response's own request sent (a string input is one user "
+                    "message), as `client.responses.input_items.list` reads them: newest "
+                    "first unless `order=asc`, `after` an item id. Only the key owner's own "
+                    "responses; any other id is a 404."},
     {"method": "delete", "path": "/v1/responses/{response_id}",
      "summary": "Delete a stored response", "tag": RESPONSES_TAG,
      "ok": {200: _content("OpenAIResponseDeleted")}, "errors": "openai",

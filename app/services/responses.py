@@ -31,6 +31,12 @@ def get(user_id: int, response_id: str) -> dict | None:
     return stored.body if stored is not None else None
 
 
+def input_items(user_id: int, response_id: str) -> list[dict] | None:
+    """The input items the user's stored response answered (its own request's), or None."""
+    stored = repo.get(user_id, response_id)
+    return list(stored.input_items) if stored is not None else None
+
+
 def delete(user_id: int, response_id: str) -> bool:
     """Delete the user's stored response; False when there was none to delete."""
     removed = repo.remove(user_id, response_id)
