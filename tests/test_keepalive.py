@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from app.api import keepalive
+from app.services import keepalive
 
 
 def slow(items, pause: float):

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from flask import Response, stream_with_context
 
 from app import metrics
-from app.api import errors, keepalive
+from app.api import errors
+from app.services import keepalive
 from app.vendors import WIRE_FORMATS, ChatRequest, Route, VendorError, dropped_fields
 
 log = logging.getLogger(__name__)

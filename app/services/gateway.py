@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from app.extensions import db
@@ -102,11 +102,13 @@ def count_tokens(caller: Caller, model: str, request: ChatRequest) -> tuple[int,
     return counted, route
 
 
-def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route, Iterator[Delta]]:
+def open_stream(caller: Caller, model: str, request: ChatRequest, *,
+                ended: Callable[[], str] | None = None) -> tuple[Route, Iterator[Delta]]:
     """Start a streamed completion; errors before its first delta are raised here.
 
     Iterate the returned deltas inside an app context (``stream_with_context``): the usage
-    row is written when the stream ends, fails or is closed because the client left.
+    row is written when the stream ends, fails or is closed because the client left (filed
+    as ``stopped``, or as what ``ended()`` then says: the chat knows why it closed a stream).
     """
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
     manager = vendor_manager()
@@ -117,10 +119,10 @@ def open_stream(caller: Caller, model: str, request: ChatRequest) -> tuple[Route
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
-    return route, _metered(caller, model, request, route, deltas, started)
+    return route, _metered(caller, model, request, route, deltas, started, ended)
 
 
-def _metered(caller, model, request, route, deltas, started) -> Iterator[Delta]:
+def _metered(caller, model, request, route, deltas, started, ended=None) -> Iterator[Delta]:
     sent: list[str] = []
     status, recorded = MessageStatus.ERROR, False
 
@@ -140,7 +142,7 @@ def _metered(caller, model, request, route, deltas, started) -> Iterator[Delta]:
                 recorded = True
             yield delta
     except GeneratorExit:
-        status = MessageStatus.STOPPED
+        status = ended() if ended is not None else MessageStatus.STOPPED
         raise
     finally:
         deltas.close()

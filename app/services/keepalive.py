@@ -63,11 +63,15 @@ class Paced:
         """Something (a delta, the end or an error) is already waiting to be taken."""
         return self._reader is not None and not self._reader.events.empty()
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.0) -> None:
+        """Stop reading (the reader closes the upstream at its next chunk); ``wait``: up to
+        that many seconds for it to have done so."""
         if self._reader is None:  # never iterated: no reader owns the deltas
             self._deltas.close()
         else:
             self._reader.stop()
+            if wait:
+                self._reader.closed.wait(wait)
 
 
 class _Reader:
@@ -80,7 +84,8 @@ class _Reader:
         self._deltas = deltas
         self._app = app
         self._stopped = False
-        _start(self._run)
+        self.closed = threading.Event()  # the deltas are closed
+        spawn(self._run)
 
     def _run(self) -> None:
         with self._app.app_context():  # the usage ledger is written from here
@@ -95,6 +100,7 @@ class _Reader:
                 put((_ERROR, exc))
             finally:
                 self._deltas.close()  # a stream left early is recorded as stopped
+                self.closed.set()
                 put((_END, None))
 
     def stop(self) -> None:
@@ -144,7 +150,7 @@ class _Pinger:
 _pinger = ProcessLocal(_Pinger)  # this process's pinger
 
 
-def _start(target) -> None:
+def spawn(target) -> None:
     """Run ``target`` on its own greenlet under gevent's patching (a ``Thread`` and its start-up
     handshake cost a stream ~30 µs more), else on a daemon thread."""
     if monkey.is_module_patched("threading"):

@@ -10,7 +10,7 @@ import json
 
 import requests
 
-from app.api import keepalive
+from app.services import keepalive
 from tests.conftest import eventually
 from tests.servers import read_until_then_hang_up
 
