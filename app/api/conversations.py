@@ -42,8 +42,11 @@ def refused(exc: chat.ChatError) -> ApiError:
 
 
 def detail(conversation: Conversation) -> ConversationDetail:
+    """The conversation with its whole tree of messages and the branch shown."""
+    path = chat.branch_ids(conversation)
     return ConversationDetail.model_validate(
         {**ConversationOut.model_validate(conversation).model_dump(),
+         "current_leaf_id": path[-1] if path else None, "path": path,
          "messages": [MessageOut.model_validate(m)
                       for m in chat.messages(conversation)]})
 
@@ -77,7 +80,9 @@ def create():
     if body.title is not None and not body.title.strip():
         raise ApiError(400, "title: give the conversation a title.", param="title")
     try:
-        conversation = chat.start_conversation(user, body.model, body.system_prompt or "")
+        conversation = chat.start_conversation(
+            user, body.model, body.system_prompt or "",
+            body.options.model_dump() if body.options else None)
         if body.title is not None:
             chat.rename(conversation, body.title)
     except chat.ChatError as exc:
@@ -87,18 +92,23 @@ def create():
 
 @bp.get("/conversations/<conversation_id>")
 def show(conversation_id: str):
-    """One conversation with all its messages, oldest first."""
+    """One conversation with all its messages (every branch), oldest first, and the branch
+    shown (``path``, ending at ``current_leaf_id``)."""
     return rest.data(detail(owned_or_404(conversation_id)))
 
 
 @bp.patch("/conversations/<conversation_id>")
 def update(conversation_id: str):
-    """Rename it, or switch the model or system prompt used for the next replies."""
+    """Rename it, switch the model, system prompt or options used for the next replies, or
+    show another branch (``current_leaf_id``)."""
     conversation = owned_or_404(conversation_id)
     body = rest.parse_body(ConversationUpdate)
     try:
-        chat.update_conversation(rest_auth.current().user, conversation, title=body.title,
-                                 model=body.model, system_prompt=body.system_prompt)
+        chat.update_conversation(
+            rest_auth.current().user, conversation, title=body.title, model=body.model,
+            system_prompt=body.system_prompt,
+            options=body.options.model_dump() if body.options else None,
+            current_leaf_id=body.current_leaf_id)
     except chat.ChatError as exc:
         raise refused(exc) from None
     return rest.data(detail(conversation))

@@ -16,6 +16,7 @@ from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import conversations as repo
 from app.repositories.pages import Page
 from app.services import attachments as attachment_files
+from app.services import reply_leases
 from app.services.chat_tree import Tree
 from app.services.vendors import vendor_manager
 from app.vendors import ChatMessage, ChatRequest, ModelInfo, Reasoning, UnknownModelError
@@ -95,12 +96,14 @@ def messages(conversation: Conversation) -> list[Message]:
 def messages_to_show(conversation: Conversation) -> list:
     """The branch shown, as light rows of what the chat page shows, each with its version
     number among its siblings (``version``, ``versions``, ``previous_id``, ``next_id``)."""
+    reply_leases.sweep_if_due()  # replies whose writer died read as interrupted
     return Tree(repo.messages_to_show(conversation.id)).shown(conversation.current_leaf_id)
 
 
 def branch_view(conversation: Conversation) -> tuple[list, list]:
     """What the chat page shows: the branch (as :func:`messages_to_show`) and, when it ends
     at a prompt sent to several models, their replies to pick from (else empty); one query."""
+    reply_leases.sweep_if_due()  # replies whose writer died read as interrupted
     tree = Tree(repo.messages_to_show(conversation.id))
     leaf = conversation.current_leaf_id
     return tree.shown(leaf), tree.choices(leaf)
@@ -187,9 +190,9 @@ def _tree(conversation: Conversation) -> Tree:
 
 
 def _check_idle(tree: Tree, conversation: Conversation) -> None:
-    if any(row.status in repo.OPEN_STATUSES
-           for row in tree.path(conversation.current_leaf_id) + tree.choices(
-               conversation.current_leaf_id)):
+    open_ids = [row.id for row in tree.path(conversation.current_leaf_id) + tree.choices(
+        conversation.current_leaf_id) if row.status in repo.OPEN_STATUSES]
+    if reply_leases.still_open(open_ids):  # a reply whose writer died does not count
         raise ChatError("A reply is still being written: wait for it or stop it first.")
 
 

@@ -1,4 +1,5 @@
-"""A conversation as a Markdown or JSON document for download."""
+"""A conversation as a Markdown document (the branch shown, as it reads) or a JSON one (the
+whole tree: every message with its parent's id, and the current leaf) for download."""
 
 from __future__ import annotations
 
@@ -36,11 +37,14 @@ def to_json(conversation: Conversation, messages: list[Message]) -> str:
         "title": conversation.title,
         "model": conversation.model,
         "system_prompt": conversation.system_prompt,
+        "options": conversation.options or {},
         "created_at": conversation.created_at.isoformat(),
         "updated_at": conversation.updated_at.isoformat(),
+        "current_leaf_id": conversation.current_leaf_id,
         "messages": [
             {
                 "id": m.id,
+                "parent_id": m.parent_id,
                 "role": m.role,
                 "content": m.content,
                 "status": m.status,

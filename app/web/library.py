@@ -59,11 +59,12 @@ def delete(conversation_id: str):
 @bp.get("/c/<conversation_id>/export.<any(md, json):extension>")
 def export(conversation_id: str, extension: str):
     conversation = owned_conversation_or_404(conversation_id)
-    messages = chat.messages(conversation)
-    if extension == "md":
-        body, mimetype = chat_export.to_markdown(conversation, messages), "text/markdown"
-    else:
-        body, mimetype = chat_export.to_json(conversation, messages), "application/json"
+    if extension == "md":  # the branch shown, as it reads
+        body = chat_export.to_markdown(conversation, chat.shown_path(conversation))
+        mimetype = "text/markdown"
+    else:  # the whole tree: every version, each message with its parent
+        body = chat_export.to_json(conversation, chat.messages(conversation))
+        mimetype = "application/json"
     name = chat_export.filename(conversation, extension)
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
