@@ -115,7 +115,14 @@ class RouteForm(FlaskForm):
     fallback_group = StringField("Fallback group", validators=[Length(max=64)])
     priority = IntegerField("Priority", default=0,
                             validators=[Optional(), NumberRange(min=-1000, max=1000)])
-    capabilities = CheckboxesField("Capabilities", choices=[("embeddings", "Embedding model")])
+    weight = IntegerField("Weight", default=1,
+                          validators=[Optional(), NumberRange(min=1, max=1000)])
+    strategy = SelectField("Balancing", default="weighted", choices=[
+        ("weighted", "Weighted random"), ("least_busy", "Least busy"),
+        ("lowest_latency", "Lowest latency")])
+    capabilities = CheckboxesField("Capabilities", choices=[
+        ("embeddings", "Embedding model"), ("images", "Takes images"),
+        ("pdf", "Takes PDF documents")])
 
 
 def show_error(form: FlaskForm, exc: Exception, field: str | None = None,

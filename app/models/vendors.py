@@ -23,7 +23,7 @@ from app.models.accounts import Role
 from app.models.columns import UTCDateTime, utcnow
 
 # The capabilities a route can be marked with (the admin Models screen, the REST API).
-ROUTE_CAPABILITIES = ("embeddings",)
+ROUTE_CAPABILITIES = ("embeddings", "images", "pdf")
 
 model_route_roles = Table(
     "model_route_roles",
@@ -74,8 +74,14 @@ class ModelRoute(db.Model):
     # Routes that share a fallback group are tried in priority order when one fails.
     fallback_group: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    # What the upstream model does besides chat (ROUTE_CAPABILITIES): "embeddings".
+    # What the upstream model does besides chat (ROUTE_CAPABILITIES): "embeddings"; takes
+    # "images", takes "pdf" documents (known models have these by default: services/attachments).
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Several routes of one public name at one priority are deployments the calls are spread
+    # over: by weight (``weighted``), or to the ``least_busy`` / ``lowest_latency`` one.
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    strategy: Mapped[str] = mapped_column(String(16), default="weighted",
+                                          server_default="weighted")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     credential: Mapped[VendorCredential] = relationship(back_populates="routes")

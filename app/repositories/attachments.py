@@ -69,6 +69,20 @@ def of_messages(message_ids: list[str]) -> dict[str, list[Attachment]]:
     return found
 
 
+def of_conversation(conversation_id: str) -> dict[str, list[Attachment]]:
+    """Every message's attachments in a conversation, by message id, in attaching order."""
+    rows = db.session.execute(
+        select(links.message_id, Attachment)
+        .join(Attachment, Attachment.id == links.attachment_id)
+        .join(Message, Message.id == links.message_id)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(links.message_id, links.position))
+    found: dict[str, list[Attachment]] = {}
+    for message_id, attachment in rows:
+        found.setdefault(message_id, []).append(attachment)
+    return found
+
+
 def used_only_by(conversation_id: str) -> list[Attachment]:
     """The conversation's attachments no message of another conversation uses."""
     mine = (select(links.attachment_id).join(Message, Message.id == links.message_id)

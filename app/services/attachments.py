@@ -145,6 +145,11 @@ def of_messages(message_ids: list[str]) -> dict[str, list[Attachment]]:
     return repo.of_messages(message_ids)
 
 
+def of_conversation(conversation_id: str) -> dict[str, list[Attachment]]:
+    """The attachments of a conversation's messages, by message id."""
+    return repo.of_conversation(conversation_id)
+
+
 def forget_conversation(conversation_id: str) -> None:
     """Before a conversation is deleted: delete the attachments no other conversation uses."""
     unused = repo.used_only_by(conversation_id)

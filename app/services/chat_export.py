@@ -3,10 +3,12 @@ whole tree: every message with its parent's id, and the current leaf) for downlo
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
 from app.models import Conversation, Message
+from app.services import attachments
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 
@@ -27,11 +29,25 @@ def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
             heading += f" ({message.model})"
         if message.status not in ("complete", "pending", "streaming"):
             heading += f" — {message.status}"
-        lines += [f"## {heading}", "", message.content or message.error or "", ""]
+        lines += [f"## {heading}", ""]
+        lines += [f"- Attachment: {a.name} ({a.media_type}, {a.size} bytes)"
+                  for a in message.attachments] + ([""] if message.attachments else [])
+        lines += [message.content or message.error or "", ""]
     return "\n".join(lines)
 
 
-def to_json(conversation: Conversation, messages: list[Message]) -> str:
+def _attachment(attachment, embed: bool) -> dict:
+    entry = {"id": attachment.id, "name": attachment.name, "type": attachment.media_type,
+             "size": attachment.size}
+    if embed:
+        entry["data"] = base64.b64encode(attachments.content(attachment)).decode("ascii")
+    return entry
+
+
+def to_json(conversation: Conversation, messages: list[Message],
+            embed_attachments: bool = True) -> str:
+    """The whole conversation; each message's attachments embedded (base64 ``data``) or,
+    with ``embed_attachments`` false, only listed."""
     document = {
         "id": conversation.id,
         "title": conversation.title,
@@ -53,6 +69,7 @@ def to_json(conversation: Conversation, messages: list[Message]) -> str:
                 "input_tokens": m.input_tokens,
                 "output_tokens": m.output_tokens,
                 "created_at": m.created_at.isoformat(),
+                "attachments": [_attachment(a, embed_attachments) for a in m.attachments],
             }
             for m in messages
         ],

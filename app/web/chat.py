@@ -14,11 +14,16 @@ from app.web.access import (
     owned_message_or_404,
     require_chat_permission,
 )
-from app.web.forms import EditMessageForm, MessageForm, NewChatForm, RenameForm
+from app.web.forms import EFFORT_CHOICES, EditMessageForm, MessageForm, NewChatForm, RenameForm
 
 bp = Blueprint("chat", __name__)
 bp.before_request(require_chat_permission)
 SIDEBAR_PAGE = 30
+
+
+@bp.app_context_processor
+def composer_choices() -> dict:
+    return {"effort_choices": EFFORT_CHOICES}
 
 
 @bp.app_template_filter("markdown")
@@ -88,7 +93,8 @@ def _send(conversation, form) -> None:
             models.insert(0, form.model.data or conversation.model)
         chat.compare(current_user, conversation, form.message.data, models)
     else:
-        chat.send_message(current_user, conversation, form.message.data)
+        chat.send_message(current_user, conversation, form.message.data or "",
+                          request.form.getlist("attachments"))
 
 
 def _conversation_page(conversation, form: MessageForm | None = None, status: int = 200):

@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
 
 EFFORT_CHOICES = [("", "Model default"), ("minimal", "Minimal"), ("low", "Low"),
                   ("medium", "Medium"), ("high", "High"), ("xhigh", "Extra high")]
@@ -27,8 +27,10 @@ class ChatOptionsForm(FlaskForm):
         Optional(), NumberRange(0, 2, "Temperature goes from 0 to 2.")])
     max_tokens = IntegerField("Max tokens", validators=[
         Optional(), NumberRange(1, 1_000_000, "Max tokens goes from 1 to 1,000,000.")])
-    reasoning_effort = SelectField("Reasoning effort", choices=EFFORT_CHOICES,
-                                   validators=[Optional()])
+    # A <select> of EFFORT_CHOICES (rendered in _composer.html).
+    reasoning_effort = StringField("Reasoning effort", validators=[
+        Optional(), AnyOf([value for value, _ in EFFORT_CHOICES],
+                          "Pick a reasoning effort from the list.")])
     compare_models = SelectMultipleField("Models side by side", validate_choice=False)
 
     def options(self) -> dict | None:
@@ -52,7 +54,8 @@ class LoginForm(FlaskForm):
 class NewChatForm(ChatOptionsForm):
     model = SelectField("Model", validators=[DataRequired()], validate_choice=False)
     system_prompt = TextAreaField("System prompt", validators=[Length(max=20_000)])
-    message = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
+    # May be empty when files are attached (the chat service checks there is something).
+    message = TextAreaField("Message", validators=[Optional(), Length(max=100_000)])
 
 
 class MessageForm(ChatOptionsForm):
@@ -61,7 +64,7 @@ class MessageForm(ChatOptionsForm):
 
     model = SelectField("Model", validators=[Optional()], validate_choice=False)
     system_prompt = TextAreaField("System prompt", validators=[Optional(), Length(max=20_000)])
-    message = TextAreaField("Message", validators=[DataRequired(), Length(max=100_000)])
+    message = TextAreaField("Message", validators=[Optional(), Length(max=100_000)])
 
 
 class EditMessageForm(FlaskForm):

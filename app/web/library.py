@@ -63,7 +63,8 @@ def export(conversation_id: str, extension: str):
         body = chat_export.to_markdown(conversation, chat.shown_path(conversation))
         mimetype = "text/markdown"
     else:  # the whole tree: every version, each message with its parent
-        body = chat_export.to_json(conversation, chat.messages(conversation))
+        body = chat_export.to_json(conversation, chat.messages(conversation),
+                                   embed_attachments=request.args.get("attachments") != "list")
         mimetype = "application/json"
     name = chat_export.filename(conversation, extension)
     return Response(body, mimetype=mimetype,

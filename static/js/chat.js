@@ -18,7 +18,8 @@
     if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     if (!(box instanceof HTMLTextAreaElement) || !box.hasAttribute("data-enter-sends")) return;
     event.preventDefault();
-    if (box.value.trim() && box.form) box.form.requestSubmit();
+    var files = box.form && box.form.querySelector("input[name=attachments]");
+    if ((box.value.trim() || files) && box.form) box.form.requestSubmit();
   });
 
   function copyText(text, button) {

@@ -194,7 +194,23 @@ class VendorModels(Out):
 
 # Model routes
 
-RouteCapability = Literal["embeddings"]  # app.models.vendors.ROUTE_CAPABILITIES
+RouteCapability = Literal["embeddings", "images", "pdf"]  # app.models.vendors.ROUTE_CAPABILITIES
+
+
+Weight = Annotated[int, Field(ge=1, le=1000, description="Share of the name's calls among "
+                                  "its deployments of the same priority (`weighted`)")]
+Strategy = Annotated[Literal["weighted", "least_busy", "lowest_latency"], Field(
+    description="How the name's deployments of one priority are ordered: weighted random, "
+                "fewest calls in flight, or lowest moving-average time to first token")]
+
+
+class RouteHealthOut(Out):
+    state: Literal["healthy", "cooling", "half-open"] = Field(
+        description="cooling: taken out of rotation after repeated transient errors; "
+                    "half-open: the next call is a probe")
+    cooldown_seconds_left: float
+    last_error: str | None = Field(description="The error kind that cooled it down")
+    in_flight: int
 
 
 class RouteCreate(RequestBody):
@@ -211,6 +227,8 @@ class RouteCreate(RequestBody):
     priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
     capabilities: list[RouteCapability] = Field(
         default_factory=list, description="`embeddings` marks an embedding model")
+    weight: Weight = 1
+    strategy: Strategy = "weighted"
 
 
 class RouteUpdate(RequestBody):
@@ -228,6 +246,8 @@ class RouteUpdate(RequestBody):
     fallback_group: Annotated[str, Field(max_length=64)] | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] | None = None
     capabilities: list[RouteCapability] | None = None
+    weight: Weight | None = None
+    strategy: Strategy | None = None
 
 
 class RouteImport(RequestBody):
@@ -251,6 +271,10 @@ class RouteOut(Out):
     fallback_group: str | None
     priority: int
     capabilities: list[str]
+    weight: int
+    strategy: str
+    health: RouteHealthOut = Field(description="The deployment's state as this instance sees "
+                                              "it (shared by every instance with Redis)")
     created_at: datetime
 
 
