@@ -74,6 +74,18 @@ def serve_workers() -> int:
     return os.cpu_count() or 1
 
 
+def max_concurrent_requests() -> int:
+    """``PARLOR_MAX_CONCURRENT_REQUESTS``: requests one worker holds at once (0: no limit)."""
+    return int(_env("PARLOR_MAX_CONCURRENT_REQUESTS", "1000"))
+
+
+def serve_connections() -> int:
+    """gunicorn's ``worker_connections``: the admission limit and room above it, so a request
+    past the limit is answered 503 rather than left unaccepted, and health checks, metrics
+    scrapes and idle keep-alive connections still fit."""
+    return (max_concurrent_requests() or 1000) + 100
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a configuration Parlor can start with."""
 
@@ -179,6 +191,11 @@ class Config:
             _env("PARLOR_VENDOR_TOTAL_TIMEOUT", str(self.PARLOR_VENDOR_TIMEOUT)))
         self.PARLOR_RETRY_BUDGET = float(_env("PARLOR_RETRY_BUDGET", "20"))
         self.PARLOR_CATALOG_TTL = float(_env("PARLOR_CATALOG_TTL", "30"))
+        # A deployment (route) with this many transient failures within the window is taken
+        # out of rotation for the cooldown; then one probe call decides (app/vendors/balancing.py).
+        self.PARLOR_COOLDOWN_FAILURES = int(_env("PARLOR_COOLDOWN_FAILURES", "3"))
+        self.PARLOR_COOLDOWN_WINDOW = float(_env("PARLOR_COOLDOWN_WINDOW", "60"))
+        self.PARLOR_COOLDOWN_SECONDS = float(_env("PARLOR_COOLDOWN_SECONDS", "30"))
         # API calls' usage rows are written in batches this often, off the request path
         # (0: each row is written before the answer goes out).
         self.PARLOR_USAGE_FLUSH_MS = int(_env("PARLOR_USAGE_FLUSH_MS", self.USAGE_FLUSH_DEFAULT))
@@ -187,6 +204,10 @@ class Config:
         # closed, not reloaded) is ended after the orphan period.
         self.PARLOR_REPLY_LEASE_SECONDS = float(_env("PARLOR_REPLY_LEASE_SECONDS", "30"))
         self.PARLOR_REPLY_ORPHAN_SECONDS = float(_env("PARLOR_REPLY_ORPHAN_SECONDS", "5"))
+        # Load shedding, per worker (app/admission.py): requests held at once (streams
+        # included) and how late the event loop may run before new requests get a 503 (0: off).
+        self.PARLOR_MAX_CONCURRENT_REQUESTS = max_concurrent_requests()
+        self.PARLOR_MAX_LOOP_LAG_MS = float(_env("PARLOR_MAX_LOOP_LAG_MS", "1000"))
         # /metrics: this bearer token (for the scraper) or a signed-in admin; unset: admins only.
         self.PARLOR_METRICS_TOKEN = _env("PARLOR_METRICS_TOKEN")
         # Set for gunicorn's workers by gunicorn.conf.py: where they share their metrics.

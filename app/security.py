@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
@@ -64,8 +65,19 @@ class CookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def content_security_policy(issuer: str | None) -> str:
+    """The CSP, whose ``form-action`` also lets the sign-in and sign-out forms' redirects reach
+    the OpenID provider (Chromium checks form-action on each redirect of a form's navigation)."""
+    if not issuer:
+        return CSP
+    parts = urlsplit(issuer)
+    return CSP.replace("form-action 'self'",
+                       f"form-action 'self' {parts.scheme}://{parts.netloc}")
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = CookieSessions()
+    csp = content_security_policy(app.config.get("PARLOR_OIDC_ISSUER"))
     # Only the configured number of proxies may set the client address and scheme: with 0,
     # a client's own X-Forwarded-For is ignored (rate limits key on the real address).
     proxies = app.config.get("PARLOR_TRUSTED_PROXIES", 0)
@@ -83,7 +95,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def harden(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", csp)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")

@@ -15,7 +15,7 @@ from app.models.chat import SEARCH_INDEX_NAME, SEARCH_INDEX_TABLES
 TABLES = {
     "roles", "users", "api_keys", "vendor_credentials", "model_routes", "model_route_roles",
     "conversations", "messages", "usage_records", "usage_daily", "audit_events",
-    "stored_responses", "attachments", "message_attachments",
+    "stored_responses", "attachments", "message_attachments", "user_identities",
 }
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import limits
 from app.extensions import login_manager
 from app.services import accounts
+from app.web import oidc
 from app.web.forms import LoginForm
+from app.web.next_page import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -21,15 +30,7 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = "Log in to continue."
     login_manager.session_protection = "basic"
     login_manager.user_loader(accounts.load_session_user)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would help a phishing page."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("chat.index")
+    oidc.init_oidc(app)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -38,6 +39,10 @@ def login():
         return redirect(url_for("chat.index"))
     form = LoginForm()
     error = None
+    if request.method == "POST" and not current_app.config["PARLOR_PASSWORD_LOGIN"]:
+        # SSO only: a password, right or wrong, is never checked.
+        return render_template("auth/login.html", form=form,
+                               error="Password sign-in is off; use single sign-on."), 403
     if form.validate_on_submit():
         refusal = limits.rate_limits().login_refusal(form.email.data)
         if refusal is not None:  # counted per account and per client address
@@ -45,7 +50,7 @@ def login():
                     refusal.status, {"Retry-After": str(refusal.retry_after)})
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            target = _safe_next(request.args.get("next"))
+            target = safe_next(request.args.get("next"))
             session.clear()  # nothing from before the sign-in carries over into the new session
             login_user(user, remember=form.remember.data)
             return redirect(target)
@@ -60,5 +65,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    id_token = session.pop(oidc.ID_TOKEN, None)
     logout_user()
-    return redirect(url_for("auth.login"))
+    # A session from the provider ends there too (RP-initiated logout), when it offers that.
+    return oidc.end_session_redirect(id_token) or redirect(url_for("auth.login"))
