@@ -63,6 +63,16 @@ FALLBACKS = Counter(
 VENDOR_ERRORS = Counter(
     "parlor_vendor_errors_total", "Failed vendor attempts, by Parlor's error kind.",
     ["vendor", "kind"])
+SHED = Counter(
+    "parlor_shed_total", "Requests refused with 503 before any work (app/admission.py), by "
+    "reason: concurrency (the worker held its limit), loop_lag (its event loop ran late).",
+    ["reason"])
+LOOP_LAG = Gauge(
+    "parlor_event_loop_lag_seconds", "How late a worker's event loop runs (the largest of the "
+    "live workers'; gunicorn's gevent workers only).", multiprocess_mode="livemax")
+COOLDOWNS = Counter(
+    "parlor_route_cooldowns_total", "Deployments (routes) of this vendor taken out of rotation "
+    "after repeated transient errors.", ["vendor"])
 
 
 class _HttpSeries(NamedTuple):
@@ -159,6 +169,15 @@ def count_vendor_error(vendor: str, kind: str) -> None:
     VENDOR_ERRORS.labels(vendor, kind).inc()
 
 
+def count_shed(reason: str) -> None:
+    """A request refused by admission control (``concurrency`` or ``loop_lag``)."""
+    _series(SHED, reason).inc()
+
+
+def observe_loop_lag(seconds: float) -> None:
+    LOOP_LAG.set(seconds)
+
+
 def track_stream(events: Iterator[str], source: str) -> Iterator[str]:
     """``events``, counted in ``parlor_active_streams`` from the first until the end, a failure
     or the client leaving (closing this closes ``events``)."""
@@ -203,3 +222,6 @@ class VendorMetrics(VendorObserver):
 
     def error(self, vendor: str, kind: str) -> None:
         count_vendor_error(vendor, kind)
+
+    def cooldown(self, vendor: str) -> None:
+        COOLDOWNS.labels(vendor).inc()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +39,14 @@ CHROMIUM_ARGS = [
 ]
 # Screenshots of the main screens land here (git-ignored).
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-results" / "screenshots"
+
+
+def pytest_configure(config):
+    """pytest-playwright empties its output folder (default ``test-results/``) when a session
+    starts: two sessions at once (a developer's and CI's, or parallel runs) would delete each
+    other's traces. Each session gets a folder of its own; screenshots stay in SCREENSHOTS."""
+    if getattr(config.option, "output", None) == "test-results":
+        config.option.output = tempfile.mkdtemp(prefix="parlor-playwright-")
 
 
 @pytest.fixture(autouse=True)

@@ -34,11 +34,14 @@ def _spec(form: RouteForm) -> model_routes.RouteSpec:
         cache_read_price=form.cache_read_price.data,  # empty: the input price
         cache_write_price=form.cache_write_price.data,
         fallback_group=form.fallback_group.data, priority=form.priority.data or 0,
+        weight=form.weight.data or 1, strategy=form.strategy.data or "weighted",
         capabilities=form.capabilities.data or [])
 
 
 def _list(form: RouteForm, status: int = 200):
-    return render_template("admin/models.html", routes=model_routes.all_routes(), form=form,
+    routes = model_routes.all_routes()
+    return render_template("admin/models.html", routes=routes, form=form,
+                           health=model_routes.health(routes),
                            credentials=vendor_credentials.route_targets(),
                            action_form=ActionForm()), status
 

@@ -14,11 +14,13 @@ from app.repositories import vendors as repo
 from app.services import audit
 from app.services.actor import Actor
 from app.services.vendor_credentials import list_models
-from app.services.vendors import invalidate_catalog
+from app.services.vendors import invalidate_catalog, vendor_manager
+from app.vendors.balancing import DEFAULT_STRATEGY, STRATEGIES
 
 PUBLIC_NAME = re.compile(r"^[A-Za-z0-9][\w.:@+/-]{0,199}$")
 GROUP = re.compile(r"^[\w.:@+-]{1,64}$")
 MAX_PRICE = Decimal("99999999")
+MAX_WEIGHT = 1000
 
 
 class RouteError(ValueError):
@@ -44,6 +46,32 @@ class RouteSpec:
     fallback_group: str | None = None
     priority: int = 0
     capabilities: list[str] = field(default_factory=list)  # of ROUTE_CAPABILITIES
+    weight: int = 1  # share of the name's calls among its deployments (``weighted``)
+    strategy: str = DEFAULT_STRATEGY  # of balancing.STRATEGIES
+
+
+@dataclass(frozen=True)
+class Health:
+    """A route's deployment state (app/vendors/balancing.py), as the admin screens show it."""
+
+    state: str  # healthy, cooling or half-open
+    cooldown_seconds_left: float
+    last_error: str | None
+    in_flight: int
+
+
+def health(routes: list[ModelRoute]) -> dict[int, Health]:
+    """Each route's state by id, read at once (one Redis round trip when it is shared)."""
+    state = vendor_manager().balancer.state
+    labels = {route.id: f"{route.credential.name}/{route.upstream_model}" for route in routes}
+    statuses, now = state.statuses(set(labels.values())), state.clock()
+    found = {}
+    for route_id, label in labels.items():
+        status = statuses[label]
+        left = max((status.cooling_until or now) - now, 0.0)
+        found[route_id] = Health(state=status.state(now), cooldown_seconds_left=round(left, 1),
+                                 last_error=status.last_error, in_flight=status.in_flight)
+    return found
 
 
 def all_routes() -> list[ModelRoute]:
@@ -118,6 +146,10 @@ def _checked(spec: RouteSpec) -> RouteSpec:
         raise RouteError("Use up to 64 letters, digits and . _ - : @ +.", "fallback_group")
     if not -1000 <= spec.priority <= 1000:
         raise RouteError("Priority is between -1000 and 1000 (lower goes first).", "priority")
+    if not 1 <= (spec.weight or 0) <= MAX_WEIGHT:
+        raise RouteError(f"A weight is a whole number from 1 to {MAX_WEIGHT}.", "weight")
+    if spec.strategy not in STRATEGIES:
+        raise RouteError(f"Balance by one of: {', '.join(STRATEGIES)}.", "strategy")
     unknown = sorted(set(spec.capabilities or ()) - set(ROUTE_CAPABILITIES))
     if unknown:
         raise RouteError(f"Unknown capability {unknown[0]!r}; a route can be marked "
@@ -140,6 +172,7 @@ def _assign(route: ModelRoute, spec: RouteSpec) -> None:
                                                        spec.cache_write_price)
     route.fallback_group, route.priority = spec.fallback_group, spec.priority
     route.capabilities = list(spec.capabilities)
+    route.weight, route.strategy = spec.weight, spec.strategy
     route.roles = [r for r in accounts_repo.all_roles() if r.id in set(spec.role_ids)]
 
 
@@ -158,7 +191,8 @@ def _record(actor: Actor, action: str, route: ModelRoute) -> None:
                  cache_read_price=_text(route.cache_read_price),
                  cache_write_price=_text(route.cache_write_price),
                  fallback_group=route.fallback_group, priority=route.priority,
-                 capabilities=list(route.capabilities or ()))
+                 capabilities=list(route.capabilities or ()), weight=route.weight,
+                 strategy=route.strategy)
 
 
 def _text(price: Decimal | None) -> str | None:

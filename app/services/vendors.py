@@ -12,6 +12,13 @@ from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
 from app.services.encryption import secret_box
 from app.vendors import Catalog, Credential, RetryPolicy, Route, VendorManager
+from app.vendors.balancing import (
+    DEFAULT_STRATEGY,
+    Balancer,
+    CooldownPolicy,
+    RedisRouteState,
+    RouteState,
+)
 
 
 def vendor_timeouts(config) -> dict:
@@ -67,6 +74,8 @@ def build_catalog(config) -> Catalog:
             cache_read_price=row.cache_read_price,
             cache_write_price=row.cache_write_price,
             capabilities=frozenset(row.capabilities or ()),
+            weight=row.weight or 1,
+            strategy=row.strategy or DEFAULT_STRATEGY,
         )
         for row in repo.enabled_routes()
         if row.credential.name in credentials
@@ -74,6 +83,21 @@ def build_catalog(config) -> Catalog:
     role_models = {role.name: frozenset(role.allowed_models)
                    for role in accounts_repo.all_roles() if role.allowed_models is not None}
     return Catalog(credentials=credentials, routes=routes, role_models=role_models)
+
+
+def route_state(config) -> RouteState:
+    """Where deployments' load, latency and cooldowns are kept: Redis when set (shared by
+    every instance), else this process."""
+    policy = CooldownPolicy(failures=config["PARLOR_COOLDOWN_FAILURES"],
+                            window=config["PARLOR_COOLDOWN_WINDOW"],
+                            cooldown=config["PARLOR_COOLDOWN_SECONDS"])
+    if not config["REDIS_URL"]:
+        return RouteState(policy)
+    import redis
+
+    client = redis.Redis.from_url(config["REDIS_URL"], socket_timeout=0.5,
+                                  socket_connect_timeout=0.5)
+    return RedisRouteState(client, policy, errors=(redis.RedisError,))
 
 
 class VendorDirectory:
@@ -85,6 +109,7 @@ class VendorDirectory:
             policy=RetryPolicy(retries=config["PARLOR_VENDOR_RETRIES"],
                                budget=config["PARLOR_RETRY_BUDGET"]),
             observer=metrics.VendorMetrics(),
+            balancer=Balancer(route_state(config)),
         )
         self.ttl = config["PARLOR_CATALOG_TTL"]
         self._expires = 0.0

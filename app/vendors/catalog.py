@@ -26,6 +26,8 @@ class Route:
     cache_read_price: Decimal | None = None
     cache_write_price: Decimal | None = None
     capabilities: frozenset[str] = frozenset()  # "embeddings": an embedding model
+    weight: int = 1  # its share of the name's calls under the ``weighted`` strategy
+    strategy: str = "weighted"  # how the name's deployments are ordered (balancing.STRATEGIES)
 
     @property
     def label(self) -> str:

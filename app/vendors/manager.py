@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from app.vendors.balancing import Balancer
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.embeddings import EmbeddingRequest, Embeddings
 from app.vendors.errors import (
@@ -73,6 +74,7 @@ class VendorManager:
         discovery_ttl: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
         observer: VendorObserver | None = None,
+        balancer: Balancer | None = None,
     ):
         self.catalog = catalog or Catalog()
         self.pool = pool or HandlerPool()
@@ -80,6 +82,7 @@ class VendorManager:
         self.discovery_ttl = discovery_ttl
         self.sleep = sleep  # injectable: tests record the waits
         self.observer = observer or VendorObserver()
+        self.balancer = balancer or Balancer()
         self._discovered: dict[str, _Discovered] = {}
         self._lock = threading.Lock()
 
@@ -168,17 +171,17 @@ class VendorManager:
         return route, deltas
 
     def _attempt(self, name, role, call, request):
-        routes = self.routes_for(name, role)
+        attempts = self.balancer.order(self.routes_for(name, role))
         last_error: VendorError | None = None
         waited = 0.0
-        for index, route in enumerate(routes):
+        for index, (route, probe) in enumerate((a.route, a.probe) for a in attempts):
             if index:
-                self.observer.fallback(routes[index - 1].credential.name)
+                self.observer.fallback(attempts[index - 1].route.credential.name)
             handler = self.pool.get(route.credential)
             routed = replace(request, model=route.upstream_model)
             for attempt in range(self.policy.retries + 1):
                 try:
-                    return call(handler, routed, route), route
+                    result = self._balanced(call, handler, routed, route)
                 except VendorError as exc:
                     last_error = exc
                     self.observer.error(route.credential.name, error_kind(exc))
@@ -186,7 +189,13 @@ class VendorManager:
                         exc, VendorModelNotFound
                     ):
                         raise  # the request itself is wrong: no other route will like it
-                    wait = self._wait(exc, attempt)
+                    cooled = exc.retryable and self.balancer.state.failed(
+                        route.label, error_kind(exc), probe=probe)
+                    if cooled:
+                        log.warning("route %s cooled down after %s", route.label,
+                                    type(exc).__name__)
+                        self.observer.cooldown(route.credential.name)
+                    wait = None if cooled else self._wait(exc, attempt)
                     if wait is not None and waited + wait > self.policy.budget:
                         wait = None  # the retry budget is spent: only other routes are left
                     log.info("route %s failed (%s); %s", route.label, type(exc).__name__,
@@ -196,8 +205,34 @@ class VendorManager:
                     self.observer.retry(route.credential.name)
                     self.sleep(wait)
                     waited += wait
+                else:
+                    if probe:
+                        self.balancer.state.recovered(route.label)
+                    return result, route
         assert last_error is not None
         raise last_error
+
+    def _balanced(self, call, handler, request, route):
+        """``call`` on ``route``, counted in flight and timed when its strategy needs that (a
+        stream stays in flight until it is closed)."""
+        state, label = self.balancer.state, route.label
+        if route.strategy == "least_busy":
+            state.started(label)
+        started = time.perf_counter()
+        try:
+            result = call(handler, request, route)
+        except BaseException:
+            if route.strategy == "least_busy":
+                state.finished(label)
+            raise
+        if route.strategy == "lowest_latency":  # a stream's first token, or a whole call
+            state.observe_latency(label, time.perf_counter() - started)
+        if route.strategy == "least_busy":
+            if isinstance(result, _Resumed):
+                result.on_close = lambda: state.finished(label)
+            else:
+                state.finished(label)
+        return result
 
     def _wait(self, exc: VendorError, attempt: int) -> float | None:
         """Seconds to wait before retrying the same route, or None to move on."""
@@ -225,7 +260,8 @@ class _Resumed:
     """The upstream deltas with the already-read first one put back in front.
 
     A class rather than a generator: ``close()`` must close the upstream even when iteration
-    never started (a generator's ``finally`` would not run then).
+    never started (a generator's ``finally`` would not run then). ``on_close`` runs once,
+    when the stream ends or is closed.
     """
 
     def __init__(self, first: Delta, upstream: Iterator[Delta], vendor: str,
@@ -234,6 +270,12 @@ class _Resumed:
         self._upstream = upstream
         self._vendor = vendor
         self._observer = observer
+        self.on_close: Callable[[], None] | None = None
+
+    def _ended(self) -> None:
+        on_close, self.on_close = self.on_close, None
+        if on_close is not None:
+            on_close()
 
     def __iter__(self) -> _Resumed:
         return self
@@ -244,10 +286,15 @@ class _Resumed:
             return first
         try:
             return next(self._upstream)
+        except StopIteration:
+            self._ended()
+            raise
         except VendorError as exc:  # cut short, or silent too long, after the first delta
+            self._ended()
             self._observer.error(self._vendor, error_kind(exc))
             raise
 
     def close(self) -> None:
         self._first = None
+        self._ended()
         self._upstream.close()

@@ -22,3 +22,6 @@ class VendorObserver:
 
     def error(self, vendor: str, kind: str) -> None:
         """``vendor`` failed with an error of ``kind`` (see ``manager.ERROR_KINDS``)."""
+
+    def cooldown(self, vendor: str) -> None:
+        """A deployment of ``vendor`` kept failing and is taken out of rotation for a while."""

@@ -6,7 +6,14 @@ from __future__ import annotations
 from app.api import rest
 from app.api.admin.shared import actor, not_found, refused
 from app.api.errors import ApiError
-from app.api.schemas.admin import RouteCreate, RouteImport, RouteImported, RouteOut, RouteUpdate
+from app.api.schemas.admin import (
+    RouteCreate,
+    RouteHealthOut,
+    RouteImport,
+    RouteImported,
+    RouteOut,
+    RouteUpdate,
+)
 from app.api.schemas.rest import PageMeta
 from app.models import ModelRoute, VendorCredential
 from app.services import model_routes, vendor_credentials
@@ -16,7 +23,8 @@ bp = rest.admin_blueprint("rest_admin_models", __name__)
 NULLABLE = ("fallback_group", "cache_read_price", "cache_write_price")
 
 
-def route_out(route: ModelRoute) -> RouteOut:
+def route_out(route: ModelRoute, health: model_routes.Health | None = None) -> RouteOut:
+    health = health or model_routes.health([route])[route.id]
     return RouteOut(id=route.id, public_name=route.public_name, vendor=route.credential.name,
                     upstream_model=route.upstream_model, enabled=route.enabled,
                     role_ids=sorted(r.id for r in route.roles),
@@ -26,7 +34,9 @@ def route_out(route: ModelRoute) -> RouteOut:
                     cache_read_price=_price(route.cache_read_price),
                     cache_write_price=_price(route.cache_write_price),
                     fallback_group=route.fallback_group, priority=route.priority,
-                    capabilities=list(route.capabilities or ()), created_at=route.created_at)
+                    capabilities=list(route.capabilities or ()), weight=route.weight,
+                    strategy=route.strategy, health=RouteHealthOut(**vars(health)),
+                    created_at=route.created_at)
 
 
 def _price(price) -> float | None:
@@ -55,7 +65,9 @@ def spec_of(values: dict) -> model_routes.RouteSpec:
 
 @bp.get("/models")
 def index():
-    found = [route_out(r) for r in model_routes.all_routes()]
+    routes = model_routes.all_routes()
+    health = model_routes.health(routes)
+    found = [route_out(r, health[r.id]) for r in routes]
     return rest.listing(found, PageMeta(page=1, per_page=max(len(found), 1), total=len(found),
                                         has_more=False))
 
@@ -86,7 +98,8 @@ def update(route_id: int):
                "output_price": route.output_price, "cache_read_price": route.cache_read_price,
                "cache_write_price": route.cache_write_price,
                "fallback_group": route.fallback_group,
-               "priority": route.priority, "capabilities": list(route.capabilities or ())}
+               "priority": route.priority, "capabilities": list(route.capabilities or ()),
+               "weight": route.weight, "strategy": route.strategy}
     sent = {name: getattr(body, name) for name in body.model_fields_set}
     nulled = [n for n, v in sent.items() if v is None and n not in NULLABLE]
     if nulled:
