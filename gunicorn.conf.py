@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 
 # not `import config`: gunicorn has a setting of that name
-from config import serve_workers, share_metrics_dir
+from config import serve_connections, serve_workers, share_metrics_dir
 
 # The Makefile passes --bind from HOST and PORT. The app without Flask-Migrate and Alembic
 # (~2 MB and their import time a worker): servers never run `flask db`; run.py's app, for the
@@ -15,7 +15,10 @@ wsgi_app = "app:create_app(migrations=False)"
 # first token of a 1,000-stream burst (BENCHMARKS.md).
 workers = serve_workers()
 worker_class = "gevent"
-worker_connections = 1000
+# A worker admits PARLOR_MAX_CONCURRENT_REQUESTS (1,000) requests at once and answers the
+# next ones 503 (app/admission.py); the 100 connections above that leave room for those
+# answers, health checks, metrics scrapes and idle keep-alive connections.
+worker_connections = serve_connections()
 # A gevent worker's heartbeat is beaten by its own loop every second, so ``timeout`` kills
 # only a worker whose loop is blocked, never a stream that waits minutes for a reasoning
 # model (those limits are PARLOR_VENDOR_*_TIMEOUT; tests/api/test_request_limits.py).
@@ -80,6 +83,26 @@ def post_worker_init(worker):
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    # A graceful stop (SIGTERM) waits graceful_timeout for streams, then the master kills the
+    # worker: just before that, the replies it still writes are declared interrupted.
+    from app.services import reply_leases
+
+    reply_leases.watch_shutdown(lambda: worker.alive, worker.cfg.graceful_timeout)
+
+
+def worker_int(worker):
+    """A quick stop (SIGINT, SIGQUIT): the replies this worker writes end interrupted."""
+    from app.services import reply_leases
+
+    reply_leases.interrupt_here()
+
+
+def worker_exit(server, worker):
+    """The worker leaves (its streams ended, or the grace period is over): any reply it still
+    writes is declared interrupted, with its text (a SIGKILL leaves that to the lease)."""
+    from app.services import reply_leases
+
+    reply_leases.interrupt_here()
 
 
 GC_THRESHOLDS = (50_000, 20, 100)

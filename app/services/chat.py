@@ -268,7 +268,9 @@ def _files_for(user: User, models: list[str], attachment_ids: list[str] | None) 
         for model in models:
             attachment_files.check_model_takes(user, model, files)
     except attachment_files.AttachmentError as exc:
-        raise ChatError(str(exc)) from None
+        refusal = ChatError(str(exc))
+        refusal.status = exc.status  # 404: an attachment id that is not the user's
+        raise refusal from None
     return files
 
 

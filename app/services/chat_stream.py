@@ -1,8 +1,16 @@
-"""Streaming a reply: one generation per message, told to the page as Server-Sent Events.
+"""Streaming a reply: one writer per message, any number of followers, told to each page as
+Server-Sent Events.
 
-The vendor is read on a worker thread so the page still gets a ``: ping`` while the vendor is
-silent and a Stop is noticed between chunks. The database is touched only in short
-transactions (claim, cancel checks, the final write): SQLite stays unlocked while streaming.
+The stream request that claims a pending reply starts its *writer* on a background greenlet
+(a thread outside gevent): it reads the vendor through the gateway (budget check, metering,
+the usage ledger) and :class:`~app.services.keepalive.Paced` (the off-thread read /v1 uses),
+saves the text as it grows (one UPDATE a second at most, never one per token) under a lease it
+renews, and hands each piece to its followers (services/reply_hub.py). Every stream request,
+the claiming one included, is a *follower*: it sends the text from the offset it asks for
+(``Last-Event-ID``; each delta's id is the text's length after it), then the pieces as they
+come, then ``done`` with the stored reply. A follower that leaves does not end the writer (a
+reload or a second tab picks the reply up); a reply nobody follows for
+``PARLOR_REPLY_ORPHAN_SECONDS`` is ended as ``incomplete``, a Stop ends it as ``stopped``.
 """
 
 from __future__ import annotations
@@ -11,47 +19,33 @@ import html
 import logging
 import queue
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import NamedTuple
+from functools import partial
+
+from flask import current_app
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
-from app.repositories import accounts as accounts_repo
-from app.repositories import conversations as repo
-from app.services import budgets, usage
-from app.services.chat import describe_error, history
-from app.services.vendors import vendor_manager
-from app.vendors import ChatRequest, Route, Usage, VendorManager
+from app.repositories import replies as replies_repo
+from app.services import budgets, chat, chat_titles, gateway, keepalive, reply_hub, reply_leases
+from app.services.chat import describe_error, reply_request
+from app.vendors import ChatMessage, ChatRequest, Route, Usage
 
 log = logging.getLogger(__name__)
 
+TICK_SECONDS = 1.0  # how often the writer saves the text, renews its lease, looks for a Stop
 PING_SECONDS = 15.0
-CANCEL_CHECK_SECONDS = 0.25
-FOLLOW_POLL_SECONDS = 0.5
+FOLLOW_POLL_SECONDS = 0.5  # a follower elsewhere without Redis reads the saved text this often
+RESYNC_SECONDS = 2.0  # ... and with Redis, reads it this often anyway (a lost message, a lease)
+CLOSE_WAIT_SECONDS = 2.0  # a stopped vendor stream gets this long to file its usage row
+CONTINUE_PROMPT = ("Continue your previous reply exactly where it stopped. Do not repeat any "
+                   "of it and do not comment on it: write only what comes next.")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 Render = Callable[[Message], str]
-
-
-class Ledger(NamedTuple):
-    """Where the reply's usage row is filed: who asked (``web`` or ``api``) and with which key."""
-
-    source: str = "web"
-    api_key_id: int | None = None
-
-
-@dataclass
-class StreamOutcome:
-    """How a generation ended, filled in as its events arrive and stored by :func:`_finish`."""
-
-    route: Route | None = None
-    usage: Usage | None = None
-    error: Exception | None = None
-    status: MessageStatus = MessageStatus.COMPLETE
 
 
 def html_text(text: str) -> str:
@@ -59,182 +53,320 @@ def html_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def sse(event: str, data: str) -> str:
+def sse(event: str, data: str, event_id: int | None = None) -> str:
     """One Server-Sent Event; every line of ``data`` gets its own ``data:`` field."""
     lines = "".join(f"data: {line}\n" for line in _LINE_BREAK.split(data))
-    return f"event: {event}\n{lines}\n"
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\n{lines}\n"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a writer needs, as plain data (it runs outside the request)."""
+
+    message_id: str
+    conversation_id: str
+    caller: gateway.Caller
+    request: ChatRequest
+    prefix: str  # the text a continued reply already has
+
+
+@dataclass
+class Outcome:
+    """How a generation ended, filled in as it runs and stored by :func:`_store`."""
+
+    status: str = MessageStatus.COMPLETE
+    route: Route | None = None
+    usage: Usage | None = None
+    error: str | None = None
 
 
 def stream_reply(user: User, conversation: Conversation, message: Message,
                  render: Render, *, follow_timeout: float,
                  encode_delta: Callable[[str], str] = html_text, source: str = "web",
-                 api_key_id: int | None = None) -> Iterator[str]:
-    """Events for the reply ``message``: its generation if it is still pending, else (another
-    request claimed it, or it has ended) its final state once there is one — never a second
-    generation. Ends with a ``done`` event carrying ``render`` of the stored reply.
+                 api_key_id: int | None = None, offset: int = 0) -> Iterator[str]:
+    """Events for the reply ``message`` from text offset ``offset``: its writer is started if
+    it is still pending (never a second one), and the text is followed live wherever it is
+    written. Ends with a ``done`` event carrying ``render`` of the stored reply.
 
-    ``encode_delta`` writes each chunk's text (escaped HTML for the page, JSON for the API);
+    ``encode_delta`` writes each piece (escaped HTML for the page, JSON for the API);
     ``source`` and ``api_key_id`` go to the usage ledger."""
     yield ": stream\n\n"  # sends the headers now
-    claimed = repo.claim_reply(message.id)
+    live = _start(user, conversation, message, source, api_key_id, background=True)
+    yield from follow(message.id, render, encode_delta, offset, follow_timeout, live)
+
+
+def generate_reply(user: User, conversation: Conversation, message: Message, *,
+                   source: str = "api", api_key_id: int | None = None) -> Message:
+    """Write the pending reply ``message`` here and now (no events) and return it as stored;
+    a reply already claimed elsewhere is returned as it stands."""
+    _start(user, conversation, message, source, api_key_id, background=False)
+    db.session.commit()  # a fresh snapshot
+    return db.session.get(Message, message.id, populate_existing=True)
+
+
+def stop(conversation: Conversation, message_id: str) -> bool:
+    """Stop a reply being written (its writer keeps the text so far); False when it has
+    already ended. A writer in this process hears at once, one elsewhere within a second."""
+    stopped = chat.stop(conversation, message_id)
+    if stopped:
+        reply_hub.cancel(message_id, MessageStatus.STOPPED)
+    return stopped
+
+
+def continue_reply(conversation: Conversation, message_id: str) -> Message:
+    """Make an interrupted reply pending again, its text kept: its stream asks the model to
+    go on from it and appends what comes to the same message."""
+    reply = chat.message(conversation, message_id)
+    if reply is None or reply.role != "assistant" or not replies_repo.reopen(message_id):
+        db.session.rollback()
+        raise chat.ChatError("Only an interrupted reply can be continued.")
     db.session.commit()
-    if claimed:
-        yield from _generate(user, conversation, message.id, render, encode_delta,
-                             Ledger(source, api_key_id))
-    else:
-        yield from _follow(message.id, render, follow_timeout)
+    return reply
 
 
-def _follow(message_id: str, render: Render, timeout: float) -> Iterator[str]:
-    deadline = last_sent = time.monotonic()
-    deadline += timeout
-    while repo.status_of(message_id) in repo.OPEN_STATUSES and time.monotonic() < deadline:
-        db.session.commit()  # a fresh snapshot on the next look
-        time.sleep(FOLLOW_POLL_SECONDS)
-        if time.monotonic() - last_sent >= PING_SECONDS:
-            last_sent = time.monotonic()
-            yield ": ping\n\n"
+def _start(user, conversation, message, source, api_key_id, *, background: bool):
+    """Claim the reply and start its writer; the writer's :class:`LiveReply`, or None when
+    the reply was claimed by another request (or has ended)."""
+    reply_leases.sweep_if_due()
+    claimed = replies_repo.claim(message.id, reply_leases.lease_until())
     db.session.commit()
-    yield sse("done", render(db.session.get(Message, message_id)))
-
-
-class _VendorReader:
-    """Reads the vendor stream on a thread into a queue; the reader alone closes the upstream."""
-
-    def __init__(self, manager: VendorManager, model: str, request: ChatRequest, role: str,
-                 refusal: Exception | None = None):
-        self.events: queue.SimpleQueue = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run,
-                                        args=(manager, model, request, role, refusal),
-                                        name="parlor-reply", daemon=True)
-        self._thread.start()
-
-    def _run(self, manager, model, request, role, refusal) -> None:
-        deltas = None
-        try:
-            if refusal is not None:  # e.g. the budget is spent: no vendor call at all
-                raise refusal
-            route, deltas = manager.open_stream(model, request, role)
-            self.events.put(("route", route))
-            for delta in deltas:
-                if self._stop.is_set():
-                    break
-                self.events.put(("delta", delta))
-        except Exception as exc:  # handed to the request thread, which reports it
-            self.events.put(("error", exc))
-        finally:
-            if deltas is not None:
-                deltas.close()  # closes the upstream request
-            self.events.put(("end", None))
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-def _generate(user: User, conversation: Conversation, message_id: str, render: Render,
-              encode_delta: Callable[[str], str], ledger: Ledger) -> Iterator[str]:
-    placeholder = db.session.get(Message, message_id)
-    request = ChatRequest(model=conversation.model,
-                          messages=tuple(history(conversation, placeholder.seq)))
-    model, role, user_id = conversation.model, user.role.name, user.id
-    refusal = _over_budget(user, ledger.api_key_id)
-    reader = _VendorReader(vendor_manager(), model, request, role, refusal)
+    if not claimed:
+        return None
+    job = _job(user, conversation, message, source, api_key_id)
     db.session.commit()  # no transaction stays open while the vendor talks
-    parts: list[str] = []
-    outcome = StreamOutcome()
-    if refusal is not None:
-        outcome.usage = Usage()  # nothing was spent
-    started = last_sent = last_check = time.monotonic()
+    live = reply_hub.open_reply(message.id, job.prefix)
+    run = partial(_run, current_app._get_current_object(), job, live, background)
+    if background:
+        keepalive.spawn(run)
+    else:
+        run()
+    return live
+
+
+def _job(user, conversation, message, source, api_key_id) -> Job:
+    # As stored now, in this session (a stream runs after its request's own commit).
+    conversation = db.session.get(Conversation, conversation.id, populate_existing=True)
+    message = db.session.get(Message, message.id, populate_existing=True)
+    request = reply_request(conversation, message)
+    prefix = message.content or ""
+    if prefix:  # a continuation: the partial reply is the last turn, then the instruction
+        request = replace(request, messages=(*request.messages,
+                                             ChatMessage(role="assistant", content=prefix),
+                                             ChatMessage(role="user", content=CONTINUE_PROMPT)))
+    caller = gateway.Caller(user_id=user.id, role=user.role.name, api_key_id=api_key_id,
+                            source=source)
+    return Job(message.id, conversation.id, caller, request, prefix)
+
+
+# -- the writer ------------------------------------------------------------------------------
+
+
+def _run(app, job: Job, live: reply_hub.LiveReply, followed: bool) -> None:
+    with app.app_context():
+        bus = reply_hub.bus(app)
+        try:
+            _write(job, live, bus, followed)
+        except Exception:
+            log.exception("reply %s: the writer failed", job.message_id)
+        finally:
+            reply_hub.close_reply(live)
+            bus.publish_end(job.message_id)
+
+
+def _write(job: Job, live: reply_hub.LiveReply, bus, followed: bool) -> None:
+    outcome = Outcome()
+    started = time.monotonic()
+    paced = None
     try:
-        while True:
-            try:
-                kind, payload = reader.events.get(timeout=CANCEL_CHECK_SECONDS)
-            except queue.Empty:
-                kind, payload = "idle", None
-            if kind == "end":
-                break
-            if kind == "route":
-                outcome.route = payload
-            elif kind == "error":
-                outcome.error = payload
-            elif kind == "delta":
-                if payload.usage is not None:
-                    outcome.usage = payload.usage
-                if payload.text:
-                    parts.append(payload.text)
-                    last_sent = time.monotonic()
-                    yield sse("delta", encode_delta(payload.text))
-            now = time.monotonic()
-            if now - last_check >= CANCEL_CHECK_SECONDS:
-                last_check = now
-                if _stop_requested(message_id):
-                    outcome.status = MessageStatus.STOPPED
-                    break
-            if now - last_sent >= PING_SECONDS:
-                last_sent = now
-                yield ": ping\n\n"
-    except GeneratorExit:  # the page went away: keep what was written
-        outcome.status = MessageStatus.INCOMPLETE
-        raise
-    finally:
-        reader.stop()
-        _finish(message_id, user_id, model, request, "".join(parts), outcome,
-                int((time.monotonic() - started) * 1000), ledger)
-    yield sse("done", render(db.session.get(Message, message_id)))
-
-
-def _over_budget(user: User, api_key_id: int | None) -> budgets.BudgetExceeded | None:
-    """The refusal when the user's budget, or that of the key they send with, is spent."""
-    try:
-        # The identity map already holds the key this request authenticated with.
-        budgets.check(user, accounts_repo.key_by_id(api_key_id) if api_key_id else None)
-    except budgets.BudgetExceeded as exc:
-        return exc
-    return None
-
-
-def _stop_requested(message_id: str) -> bool:
-    status = repo.status_of(message_id)
-    db.session.commit()
-    return status == MessageStatus.STOPPED
-
-
-def _finish(message_id: str, user_id: int, model: str, request: ChatRequest, text: str,
-            outcome: StreamOutcome, latency_ms: int, ledger: Ledger) -> None:
-    """Store the reply and its usage, whatever way the generation ended."""
-    try:
-        message = db.session.get(Message, message_id)
-        if message is None:  # the conversation was deleted meanwhile
-            db.session.rollback()
+        try:
+            outcome.route, deltas = gateway.open_stream(
+                job.caller, job.request.model, job.request, ended=lambda: outcome.status)
+        except budgets.BudgetExceeded as exc:
+            outcome.status, outcome.error = MessageStatus.ERROR, str(exc)
             return
-        error = outcome.error
-        if isinstance(error, budgets.BudgetExceeded):
-            message.status, message.error = MessageStatus.ERROR, str(error)
-        elif error is not None:
-            log.warning("reply %s failed: %s", message_id, error)
-            # A reply cut short (timeout, broken stream) keeps its text as ``incomplete``.
-            message.status = MessageStatus.INCOMPLETE if text else MessageStatus.ERROR
-            message.error = describe_error(error)
-        elif message.status == MessageStatus.STOPPED:
-            outcome.status = MessageStatus.STOPPED
-        else:
-            message.status = outcome.status
-        spent = outcome.usage or _estimate(request, text)
-        message.content = text
-        message.input_tokens, message.output_tokens = spent.input_tokens, spent.output_tokens
-        message.latency_ms = latency_ms
-        message.conversation.updated_at = datetime.now(UTC)
-        usage.record(user_id=user_id, model=model, route=outcome.route, usage=spent,
-                     latency_ms=latency_ms, status=message.status, source=ledger.source,
-                     api_key_id=ledger.api_key_id)
+        except Exception as exc:  # the vendor refused or failed before its first piece
+            log.warning("reply %s failed: %s", job.message_id, exc)
+            outcome.status, outcome.error = MessageStatus.ERROR, describe_error(exc)
+            return
+        paced = keepalive.Paced(deltas, TICK_SECONDS)
+        _relay(job, live, bus, paced, outcome, followed)
+    finally:
+        if paced is not None:
+            paced.close(wait=CLOSE_WAIT_SECONDS)  # the usage row is filed before the reply
+        _store(job, live, outcome, started)
+
+
+def _relay(job: Job, live: reply_hub.LiveReply, bus, paced, outcome: Outcome,
+           followed: bool) -> None:
+    lease_seconds = current_app.config["PARLOR_REPLY_LEASE_SECONDS"]
+    orphan_seconds = current_app.config["PARLOR_REPLY_ORPHAN_SECONDS"]
+    saved = len(job.prefix)
+    last_tick = last_lease = time.monotonic()
+    try:
+        for delta in paced:
+            if delta is not keepalive.PING:
+                if delta.usage is not None:
+                    outcome.usage = delta.usage
+                if delta.text:
+                    bus.publish(job.message_id, live.append(delta.text), delta.text)
+            if live.cancel:
+                outcome.status = live.cancel
+                return
+            now = time.monotonic()
+            if now - last_tick < TICK_SECONDS:
+                continue
+            last_tick = now
+            if followed and live.alone_for() >= orphan_seconds \
+                    and not bus.watched(job.message_id):
+                outcome.status = MessageStatus.INCOMPLETE  # nobody is reading it any more
+                return
+            text = live.text()
+            changed = len(text) != saved
+            if changed or now - last_lease >= lease_seconds / 4:
+                still = replies_repo.save_progress(job.message_id, text if changed else None,
+                                                   reply_leases.lease_until())
+                db.session.commit()
+                saved, last_lease = len(text), now
+                if not still:  # stopped elsewhere, declared interrupted, or deleted
+                    outcome.status = _status_now(job.message_id)
+                    return
+    except Exception as exc:  # the vendor failed mid-stream: keep what was written
+        log.warning("reply %s failed: %s", job.message_id, exc)
+        outcome.error = describe_error(exc)
+        outcome.status = MessageStatus.INCOMPLETE if live.text() else MessageStatus.ERROR
+
+
+def _status_now(message_id: str) -> str:
+    found = replies_repo.progress(message_id)
+    db.session.commit()
+    if found is not None and found.status == MessageStatus.STOPPED:
+        return MessageStatus.STOPPED
+    return MessageStatus.INTERRUPTED
+
+
+def _store(job: Job, live: reply_hub.LiveReply, outcome: Outcome, started: float) -> None:
+    """Store the reply, whatever way the generation ended."""
+    text = live.text()
+    spent = outcome.usage or Usage(
+        input_tokens=gateway.estimate_tokens("".join(m.content for m in job.request.messages)),
+        output_tokens=gateway.estimate_tokens(text[len(job.prefix):]))
+    try:
+        stored = replies_repo.finish(
+            job.message_id, job.conversation_id, datetime.now(UTC), status=outcome.status,
+            content=text, error=outcome.error, input_tokens=spent.input_tokens,
+            output_tokens=spent.output_tokens,
+            latency_ms=int((time.monotonic() - started) * 1000))
         db.session.commit()
+        if stored:
+            chat_titles.reply_stored(job.message_id)  # a first reply: its conversation's title
     except Exception:
         db.session.rollback()
-        log.exception("could not store reply %s", message_id)
+        log.exception("could not store reply %s", job.message_id)
 
 
-def _estimate(request: ChatRequest, text: str) -> Usage:
-    """About four characters a token, for replies whose vendor sent no usage (stopped ones)."""
-    prompt = sum(len(m.content) for m in request.messages)
-    return Usage(input_tokens=-(-prompt // 4), output_tokens=-(-len(text) // 4))
+# -- followers -------------------------------------------------------------------------------
+
+
+def follow(message_id: str, render: Render, encode_delta: Callable[[str], str], offset: int,
+           timeout: float, live: reply_hub.LiveReply | None = None) -> Iterator[str]:
+    """Delta events of the reply from ``offset`` as it is written (here or elsewhere), then
+    ``done`` with ``render`` of the stored reply."""
+    live = live or reply_hub.live_reply(message_id)
+    delta = partial(_delta_event, encode_delta)
+    if live is not None:
+        yield from _follow_here(live, delta, offset)
+    else:
+        yield from _follow_elsewhere(message_id, delta, offset, timeout)
+    db.session.commit()  # a fresh snapshot of the stored reply
+    yield sse("done", render(db.session.get(Message, message_id, populate_existing=True)))
+
+
+def _delta_event(encode_delta, text: str, end: int) -> str:
+    return sse("delta", encode_delta(text), end)
+
+
+def _follow_here(live: reply_hub.LiveReply, delta, offset: int) -> Iterator[str]:
+    text, pieces = live.subscribe()
+    sent = offset
+    try:
+        if len(text) > sent:
+            yield delta(text[sent:], len(text))
+            sent = len(text)
+        while True:
+            try:
+                piece = pieces.get(timeout=PING_SECONDS)
+            except queue.Empty:
+                yield ": ping\n\n"
+                continue
+            if piece is reply_hub.END:
+                return
+            start, text = piece
+            if start + len(text) > sent:
+                yield delta(text[max(0, sent - start):], start + len(text))
+                sent = start + len(text)
+    finally:
+        live.unsubscribe(pieces)
+
+
+def _follow_elsewhere(message_id: str, delta, offset: int, timeout: float) -> Iterator[str]:
+    """Another process writes the reply: its pieces from Redis when there is one, checked
+    against (and filled in from) the saved text; else the saved text, read again and again."""
+    bus = reply_hub.bus()
+    subscription = bus.listen(message_id)  # before the first read: nothing falls in between
+    sent, waiting = offset, []
+    deadline = time.monotonic() + timeout
+    last_read = last_watch = 0.0
+    last_sent = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            if now - last_watch >= reply_hub.WATCH_SECONDS / 3:
+                bus.watch(message_id)
+                last_watch = now
+            live = subscription is not None and not subscription.broken
+            if not live or waiting or now - last_read >= RESYNC_SECONDS:
+                last_read = now
+                found = _read(message_id)
+                if found is None or not _still_written(found):
+                    return  # ``done`` carries the whole reply
+                if len(found.content) > sent:
+                    yield delta(found.content[sent:], len(found.content))
+                    sent = last_sent = len(found.content)
+            if live:
+                piece = subscription.get(timeout=FOLLOW_POLL_SECONDS)
+                if piece is reply_hub.END:
+                    return  # ``done`` carries the whole reply
+                if piece:
+                    waiting.append(piece)
+            else:
+                time.sleep(FOLLOW_POLL_SECONDS)
+            waiting.sort()
+            while waiting and waiting[0][0] <= sent:  # a piece beyond ``sent`` waits for the
+                start, text = waiting.pop(0)           # saved text to catch up to it
+                if start + len(text) > sent:
+                    yield delta(text[sent - start:], start + len(text))
+                    sent = last_sent = start + len(text)
+            if time.monotonic() - last_sent >= PING_SECONDS:
+                last_sent = time.monotonic()
+                yield ": ping\n\n"
+    finally:
+        if subscription is not None:
+            subscription.close()
+
+
+def _read(message_id: str) -> replies_repo.Progress | None:
+    found = replies_repo.progress(message_id)
+    db.session.commit()
+    if found is not None and found.lease_expires_at is not None \
+            and found.lease_expires_at < datetime.now(UTC):
+        reply_leases.release_lapsed()  # its writer is gone: interrupted, text kept
+        found = replies_repo.progress(message_id)
+        db.session.commit()
+    return found
+
+
+def _still_written(found: replies_repo.Progress) -> bool:
+    """A writer is (or will be) at work: pending, streaming, or stopped but not yet stored."""
+    return found.status in (MessageStatus.PENDING, MessageStatus.STREAMING) or (
+        found.status == MessageStatus.STOPPED and found.lease_expires_at is not None)

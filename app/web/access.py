@@ -9,7 +9,8 @@ from flask_login import current_user, login_required
 from app import limits
 from app.services import chat
 
-CHAT_SEND_ENDPOINTS = frozenset({"chat.create", "chat.send", "chat.regenerate", "chat.edit"})
+CHAT_SEND_ENDPOINTS = frozenset({"chat.create", "chat.send", "chat.regenerate", "chat.edit",
+                                 "stream.continue_reply"})
 
 
 @login_required

@@ -1,13 +1,28 @@
-"""The reply stream (Server-Sent Events) and its Stop control."""
+"""The reply stream (Server-Sent Events), its Stop control and Continue of an interrupted
+reply."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from app import metrics
 from app.services import chat, chat_stream
-from app.web.access import owned_conversation_or_404, owned_message_or_404, require_chat_permission
+from app.web.access import (
+    htmx_error,
+    owned_conversation_or_404,
+    owned_message_or_404,
+    require_chat_permission,
+)
 from app.web.forms import EditMessageForm
 
 bp = Blueprint("stream", __name__)
@@ -17,6 +32,15 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # nginx and friends: pass every event on at once
 }
+
+
+def text_offset() -> int:
+    """Where in the reply's text a stream starts: the ``Last-Event-ID`` an ``EventSource``
+    sends when it reconnects, else ``?offset=`` (the text the page already shows), else 0."""
+    for value in (request.headers.get("Last-Event-ID"), request.args.get("offset")):
+        if value and value.strip().isdigit():
+            return int(value)
+    return 0
 
 
 @bp.get("/c/<conversation_id>/messages/<message_id>/stream")
@@ -30,7 +54,7 @@ def events(conversation_id: str, message_id: str):
 
     follow = current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30
     body = chat_stream.stream_reply(current_user._get_current_object(), conversation, message,
-                                    render, follow_timeout=follow)
+                                    render, follow_timeout=follow, offset=text_offset())
     return Response(stream_with_context(metrics.track_stream(body, "web")),
                     mimetype="text/event-stream",
                     headers=SSE_HEADERS)
@@ -41,5 +65,22 @@ def stop(conversation_id: str, message_id: str):
     """Set the cancel flag; the stream stores the partial reply and sends the final HTML."""
     conversation = owned_conversation_or_404(conversation_id)
     owned_message_or_404(conversation, message_id)
-    chat.stop(conversation, message_id)
+    chat_stream.stop(conversation, message_id)
     return "", 204
+
+
+@bp.post("/c/<conversation_id>/messages/<message_id>/continue")
+def continue_reply(conversation_id: str, message_id: str):
+    """Ask the model to go on from an interrupted reply's text; the reply streams again."""
+    conversation = owned_conversation_or_404(conversation_id)
+    owned_message_or_404(conversation, message_id)
+    try:
+        reply = chat_stream.continue_reply(conversation, message_id)
+    except chat.ChatError as exc:
+        if request.headers.get("HX-Request"):
+            return htmx_error(str(exc))
+        return redirect(url_for("chat.show", conversation_id=conversation.id))
+    if request.headers.get("HX-Request"):
+        return render_template("chat/_message.html", message=reply, conversation=conversation,
+                               last_assistant=True, edit_form=EditMessageForm())
+    return redirect(url_for("chat.show", conversation_id=conversation.id, _anchor="composer"))

@@ -1,0 +1,104 @@
+"""Queries of replies being written: claiming one, saving its text as it grows under a lease,
+storing how it ended, and finding the ones whose writer is gone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import case, select, update
+
+from app.extensions import db
+from app.models import Conversation, Message, MessageStatus
+
+LIVE = (MessageStatus.STREAMING, MessageStatus.STOPPED)  # a writer may still be at work
+
+
+class Progress(NamedTuple):
+    """What a follower reads of a reply: its status, text so far and lease."""
+
+    status: str
+    content: str
+    lease_expires_at: datetime | None
+
+
+def claim(message_id: str, lease_until: datetime) -> bool:
+    """Mark a pending reply as streaming under a lease; False if another request got there
+    first (or it was stopped before it started)."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.STREAMING, lease_expires_at=lease_until))
+    return result.rowcount == 1
+
+
+def save_progress(message_id: str, content: str | None, lease_until: datetime) -> bool:
+    """Renew the lease (and save the text so far, unless None) of a reply still streaming;
+    False when it is no longer streaming (stopped, interrupted or deleted)."""
+    values: dict = {"lease_expires_at": lease_until}
+    if content is not None:
+        values["content"] = content
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.STREAMING)
+        .values(**values))
+    return result.rowcount == 1
+
+
+def progress(message_id: str) -> Progress | None:
+    row = db.session.execute(
+        select(Message.status, Message.content, Message.lease_expires_at)
+        .where(Message.id == message_id)).first()
+    return Progress(*row) if row is not None else None
+
+
+def finish(message_id: str, conversation_id: str, now: datetime, **values) -> bool:
+    """Store how a reply ended (``values``: status, content, error, tokens, latency); a stop
+    asked meanwhile wins over ``status``. Nothing when the reply is gone or was already
+    declared interrupted (its conversation has moved on)."""
+    status = values.pop("status")
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(LIVE))
+        .values(status=case((Message.status == MessageStatus.STOPPED, MessageStatus.STOPPED),
+                            else_=status),
+                lease_expires_at=None, **values))
+    if result.rowcount != 1:
+        return False
+    db.session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                       .values(updated_at=now))
+    return True
+
+
+def reopen(message_id: str) -> bool:
+    """An interrupted reply becomes pending again, its text kept (to be continued)."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.INTERRUPTED)
+        .values(status=MessageStatus.PENDING, error=None))
+    return result.rowcount == 1
+
+
+def interrupt(message_id: str, content: str) -> bool:
+    """Declare a streaming reply interrupted with ``content`` (its writer is shutting down)."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(LIVE))
+        .values(status=case((Message.status == MessageStatus.STOPPED, MessageStatus.STOPPED),
+                            else_=MessageStatus.INTERRUPTED),
+                content=content, lease_expires_at=None))
+    return result.rowcount == 1
+
+
+def interrupt_lapsed(now: datetime) -> int:
+    """Every reply whose lease has lapsed: a streaming one becomes interrupted (its text as
+    last saved), a stopped one keeps its status; either way its lease is cleared. The lease
+    index makes this a range scan of the lapsed rows only."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.lease_expires_at < now)
+        .values(status=case((Message.status == MessageStatus.STREAMING,
+                             MessageStatus.INTERRUPTED), else_=Message.status),
+                lease_expires_at=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
