@@ -38,7 +38,7 @@ def owned_or_404(conversation_id: str) -> Conversation:
 
 def refused(exc: chat.ChatError) -> ApiError:
     chat.discard_changes()
-    return ApiError(400, str(exc))
+    return ApiError(getattr(exc, "status", 400), str(exc))
 
 
 def detail(conversation: Conversation) -> ConversationDetail:

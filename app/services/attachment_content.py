@@ -74,7 +74,7 @@ def check(data: bytes, name: str, claimed_type: str | None = None) -> Checked:
         return _image(data, sniffed)
     if sniffed == "application/pdf":
         return Checked(data, sniffed, _pdf_text(data))
-    if claimed_type and claimed_type.lower().startswith(("image/", "application/pdf")):
+    if (claimed_type or "").lower() in {*IMAGE_TYPES.values(), "application/pdf"}:
         raise ContentError(f"{name} claims to be {claimed_type} but is not: Parlor takes {KINDS}.")
     return Checked(data, TEXT_TYPES.get(PurePosixPath(name.lower()).suffix, "text/plain"),
                    _text(data, name))

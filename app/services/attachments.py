@@ -132,7 +132,7 @@ def for_sending(user: User, attachment_ids: Iterable[str]) -> list[Attachment]:
     found = {a.id: a for a in repo.owned_many(wanted, user.id)}
     missing = [a for a in wanted if a not in found]
     if missing:
-        raise AttachmentError(f"There is no attachment {missing[0]!r}; upload it first.")
+        raise AttachmentError(f"There is no attachment {missing[0]!r}; upload it first.", 404)
     return [found[a] for a in wanted]
 
 

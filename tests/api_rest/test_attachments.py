@@ -65,7 +65,7 @@ def test_an_unknown_attachment_id_is_refused_before_anything_is_stored(client, a
     conversation = new_conversation(client, alice)
     response = client.post(f"/api/v1/conversations/{conversation}/messages", headers=alice,
                            json={"content": "hi", "attachments": ["nope"]})
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "nope" in response.get_json()["error"]["message"]
     detail = client.get(f"/api/v1/conversations/{conversation}", headers=alice).get_json()
     assert detail["data"]["messages"] == []
