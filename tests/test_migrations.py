@@ -16,6 +16,7 @@ TABLES = {
     "roles", "users", "api_keys", "vendor_credentials", "model_routes", "model_route_roles",
     "conversations", "messages", "usage_records", "usage_daily", "audit_events",
     "stored_responses", "attachments", "message_attachments", "user_identities",
+    "usage_daily_tags",
 }
 
 
@@ -110,5 +111,58 @@ def test_migration_0007_adds_and_drops_the_budget_columns(backend_url, monkeypat
         with db.engine.begin() as connection:
             connection.execute(text("DELETE FROM users"))
             connection.execute(text("DELETE FROM roles"))
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()
+
+
+# -- migration 0014: conversation trees --------------------------------------------------------
+
+
+def test_migration_0014_reads_existing_conversations_as_single_branch_trees(backend_url,
+                                                                            monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", backend_url)
+    app = create_app(config.TestingConfig())
+    with app.app_context():
+        _empty_database()
+        flask_migrate.upgrade(revision="0013")
+        with db.engine.begin() as connection:  # two linear conversations from before
+            connection.execute(text(
+                "INSERT INTO roles (name, description, builtin, permissions, created_at) "
+                "VALUES ('member', '', true, '[]', CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO users (email, display_name, password_hash, role_id, is_enabled, "
+                "session_version, created_at) SELECT 'old@example.com', '', 'x', id, true, 1, "
+                "CURRENT_TIMESTAMP FROM roles"))
+            for conversation, count in (("c1", 3), ("c2", 1), ("c3", 0)):
+                connection.execute(text(
+                    "INSERT INTO conversations (id, user_id, title, model, system_prompt, "
+                    "created_at, updated_at) SELECT :id, id, 't', 'mock/echo', '', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM users"), {"id": conversation})
+                for seq in range(count, 0, -1):  # stored out of order: seq decides
+                    connection.execute(text(
+                        "INSERT INTO messages (id, conversation_id, seq, role, content, status, "
+                        "input_tokens, output_tokens, created_at) VALUES (:id, :c, :seq, "
+                        "'user', 'x', 'complete', 0, 0, CURRENT_TIMESTAMP)"),
+                        {"id": f"{conversation}m{seq}", "c": conversation, "seq": seq})
+
+        flask_migrate.upgrade(revision="0014")
+        with db.engine.begin() as connection:
+            parents = dict(connection.execute(text("SELECT id, parent_id FROM messages")).all())
+            leaves = dict(connection.execute(text(
+                "SELECT id, current_leaf_id FROM conversations")).all())
+            flags = connection.execute(text(
+                "SELECT DISTINCT title_renamed FROM conversations")).scalars().all()
+        assert parents == {"c1m1": None, "c1m2": "c1m1", "c1m3": "c1m2", "c2m1": None}
+        assert leaves == {"c1": "c1m3", "c2": "c2m1", "c3": None}
+        assert [bool(flag) for flag in flags] == [False]
+
+        flask_migrate.downgrade(revision="0013")
+        assert "current_leaf_id" not in _columns("conversations")
+        flask_migrate.upgrade()
+        assert {"current_leaf_id", "title_renamed", "options"} <= _columns("conversations")
+        with db.engine.begin() as connection:  # older downgrades recreate these tables
+            assert connection.execute(text("SELECT count(*) FROM messages")).scalar_one() == 4
+            for table in ("messages", "conversations", "users", "roles"):
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (fixed names)
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()

@@ -19,7 +19,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("conversations") as batch_op:
+    # Plain ALTER TABLE on SQLite too (ADD / DROP COLUMN): recreating ``conversations`` would
+    # drop the old table, and with foreign keys on, that deletes every message.
+    with op.batch_alter_table("conversations", recreate="never") as batch_op:
         batch_op.add_column(sa.Column("current_leaf_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("title_renamed", sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
@@ -38,7 +40,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("conversations") as batch_op:
+    with op.batch_alter_table("conversations", recreate="never") as batch_op:  # as above
         batch_op.drop_column("options")
         batch_op.drop_column("title_renamed")
         batch_op.drop_column("current_leaf_id")
