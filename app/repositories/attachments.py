@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import undefer
 
 from app.extensions import db
-from app.models import Message
+from app.models import Conversation, Message
 from app.models.attachments import Attachment, message_attachments
 
 links = message_attachments.c
@@ -81,6 +81,19 @@ def of_conversation(conversation_id: str) -> dict[str, list[Attachment]]:
     for message_id, attachment in rows:
         found.setdefault(message_id, []).append(attachment)
     return found
+
+
+def conversations_with_name(user_id: int, text: str, limit: int) -> list[tuple]:
+    """(conversation, file name) where a message of the user's conversation carries a file
+    whose name contains ``text`` (any case), most recently updated first."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [tuple(row) for row in db.session.execute(
+        select(Conversation, Attachment.name)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .join(message_attachments, links.message_id == Message.id)
+        .join(Attachment, Attachment.id == links.attachment_id)
+        .where(Conversation.user_id == user_id, Attachment.name.ilike(pattern, escape="\\"))
+        .order_by(Conversation.updated_at.desc()).limit(limit))]
 
 
 def used_only_by(conversation_id: str) -> list[Attachment]:

@@ -150,6 +150,13 @@ def of_conversation(conversation_id: str) -> dict[str, list[Attachment]]:
     return repo.of_conversation(conversation_id)
 
 
+def search_names(user: User, query: str, limit: int) -> list[tuple]:
+    """(conversation, file name) of the user's conversations with a file named like
+    ``query``, newest first."""
+    query = " ".join((query or "").split())
+    return repo.conversations_with_name(user.id, query, limit) if query else []
+
+
 def forget_conversation(conversation_id: str) -> None:
     """Before a conversation is deleted: delete the attachments no other conversation uses."""
     unused = repo.used_only_by(conversation_id)

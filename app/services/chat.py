@@ -75,8 +75,15 @@ def conversations_page(user: User, number: int, per_page: int,
 
 
 def search(user: User, query: str, limit: int = SEARCH_LIMIT) -> list[tuple[Conversation, str]]:
-    """The user's conversations matching ``query``, newest first, with a matching text."""
-    return repo.search(user.id, query, limit=limit)
+    """The user's conversations matching ``query``, newest first, with a matching text; then
+    those with a file of a matching name."""
+    hits = repo.search(user.id, query, limit=limit)
+    seen = {conversation.id for conversation, _ in hits}
+    for conversation, name in attachment_files.search_names(user, query, limit):
+        if conversation.id not in seen:
+            seen.add(conversation.id)
+            hits.append((conversation, f"Attachment: {name}"))
+    return hits[:limit]
 
 
 def search_page(user: User, query: str, number: int,
