@@ -103,7 +103,8 @@ def _name_dropped(response: Response, body: ResponsesRequest, chat_request: Chat
                   route: Route) -> Response:
     """Name in ``x-parlor-dropped`` what the vendor did not get of the request."""
     target = WIRE_FORMATS.get(route.credential.kind)
-    dropped = list(dict.fromkeys(body.dropped + dropped_fields(chat_request, target)))
+    dropped = list(dict.fromkeys(body.dropped + body.dropped_for(target)
+                                 + dropped_fields(chat_request, target)))
     if dropped:
         response.headers["x-parlor-dropped"] = ",".join(dropped)
     return response

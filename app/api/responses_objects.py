@@ -3,11 +3,18 @@ results, field for field as the OpenAI SDK's ``openai.types.responses`` types re
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 
-from app.api.schemas.openai_responses import ResponsesRequest, namespaced_tools
-from app.vendors import Result, Usage
+from app.api.schemas.openai_responses import (
+    CUSTOM_INPUT,
+    REDACTED_PREFIX,
+    ResponsesRequest,
+    custom_tools,
+    namespaced_tools,
+)
+from app.vendors import Part, Result, Usage
 
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -41,6 +48,7 @@ class ResponseDraft:
         self.created_at = int(time.time())
         self.request = request
         self._namespaces = namespaced_tools(request)
+        self.custom = custom_tools(request)
 
     def response(self, status: str, output: list[dict], *, usage: Usage | None = None,
                  incomplete_details: dict | None = None, error: dict | None = None) -> dict:
@@ -87,19 +95,41 @@ class ResponseDraft:
                 "content": content}
 
     def call_item(self, call_id: str, name: str, arguments: str, status: str) -> dict:
-        """A function_call item, under the name (and namespace) the client declared."""
+        """A function_call item (a custom_tool_call for a custom tool, its input unwrapped),
+        under the name (and namespace) the client declared."""
         namespace, inner = self._namespaces.get(name, (None, name))
-        item = {"id": new_id("fc"), "type": "function_call", "status": status,
-                "call_id": call_id, "name": inner, "arguments": arguments}
+        if name in self.custom:
+            item = {"id": new_id("ctc"), "type": "custom_tool_call", "call_id": call_id,
+                    "name": inner, "input": custom_input(arguments)}
+        else:
+            item = {"id": new_id("fc"), "type": "function_call", "status": status,
+                    "call_id": call_id, "name": inner, "arguments": arguments}
         if namespace:
             item["namespace"] = namespace
+        return item
+
+    @staticmethod
+    def reasoning_item(part: Part | None = None) -> dict:
+        """A reasoning item: the thinking as one summary text part, an Anthropic signature
+        (or a redacted block's data) in ``encrypted_content`` so the item can come back;
+        ``part`` None gives one with no summary yet, to stream."""
+        item = {"id": new_id("rs"), "type": "reasoning", "summary": [],
+                "encrypted_content": None}
+        if part is None:
+            return item
+        if part.type == "redacted_thinking":
+            item["encrypted_content"] = REDACTED_PREFIX + (part.data or "")
+            return item
+        if part.text:
+            item["summary"] = [summary_text(part.text)]
+        item["encrypted_content"] = part.signature or None
         return item
 
     def completed(self, result: Result) -> dict:
         """The whole response for a non-streamed result."""
         status, details = status_for(result.finish_reason)
         item_status = "incomplete" if status == "incomplete" else "completed"
-        output = []
+        output = [self.reasoning_item(part) for part in result.thinking]
         if result.text or not result.tool_calls:
             output.append(self.message_item(result.text, item_status))
         output += [self.call_item(c.id, c.name, c.arguments, "completed")
@@ -109,3 +139,19 @@ class ResponseDraft:
 
 def output_text(text: str) -> dict:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def summary_text(text: str) -> dict:
+    return {"type": "summary_text", "text": text}
+
+
+def custom_input(arguments: str) -> str:
+    """A custom tool's raw input from the function arguments the model gave: its one
+    ``input`` string (arguments that are not that object are passed on as they are)."""
+    try:
+        value = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return arguments
+    if isinstance(value, dict) and isinstance(value.get(CUSTOM_INPUT), str):
+        return value[CUSTOM_INPUT]
+    return arguments

@@ -209,10 +209,11 @@ def test_hints_hosted_tools_and_unknown_fields_are_dropped_and_named(openai_clie
         extra_body={"fancy_hint": 1})
     dropped = raw.headers["x-parlor-dropped"].split(",")
     assert set(dropped) == {"metadata", "service_tier", "include", "prompt_cache_key",
-                            "truncation", "fancy_hint", "web_search", "custom:apply_patch",
-                            "text.verbosity", "input.reasoning"}
+                            "truncation", "fancy_hint", "web_search", "text.verbosity",
+                            "input.reasoning"}
     sent = fake_vendor.last_request.body
-    assert [t["function"]["name"] for t in sent["tools"]] == ["lookup"]
+    # A custom tool is translated (tests/api/test_responses_custom_tools.py), not dropped.
+    assert [t["function"]["name"] for t in sent["tools"]] == ["lookup", "apply_patch"]
     assert not {"metadata", "service_tier", "include", "fancy_hint"} & set(sent)
     assert sent["messages"] == [{"role": "user", "content": "hello"}]
     assert raw.parse().metadata == {"team": "a"}

@@ -29,6 +29,7 @@ Behaviour is chosen by the requested model name, so tests need no shared switche
     ``cut-stream``          streams a few events, then closes the socket mid chunked body
     ``stream-error``        streams a few events, then an in-band error event, then ends the body
     ``tool-call``           calls the first offered tool (or ``lookup``) with ``{"query": <text>}``
+                            (``{"input": <text>}`` when that is its one required argument)
                             (a tool that requires ``command`` / ``cmd``, a coding agent's shell,
                             is called first, with ``echo parlor-tool-ok``); once the
                             conversation holds a tool result, answers with its text
@@ -569,7 +570,8 @@ def _plan(body: dict, anthropic: bool) -> _Plan:
                      for t in tools] or ["lookup"]
             names = names if model == "parallel-tool-calls" else names[:1]
             prefix = "toolu_fake" if anthropic else "call_fake"
-            calls = [(f"{prefix}{i}", name, json.dumps({"query": last_user}))
+            calls = [(f"{prefix}{i}", name, json.dumps({_argument_name(tools, name,
+                                                                      anthropic): last_user}))
                      for i, name in enumerate(names)]
             if model == "tool-call" and (shell := _shell_call(tools, anthropic)):
                 calls = [(f"{prefix}0", *shell)]  # an agent's shell tool: run a command
@@ -597,6 +599,18 @@ def _plan(body: dict, anthropic: bool) -> _Plan:
     if finish == "stop_sequence" and not anthropic:
         finish = "stop"
     return _Plan(model, text, finish, input_tokens, stop_sequence=matched)
+
+
+def _argument_name(tools: list, name: str | None, anthropic: bool) -> str:
+    """``query``, or ``input`` for a tool whose one required argument it is (a Responses
+    client's custom tool, such as Codex's apply_patch, as Parlor translates it)."""
+    for tool in tools:
+        function = tool if anthropic else (tool.get("function") or {})
+        if function.get("name") == name:
+            schema = function.get("input_schema" if anthropic else "parameters") or {}
+            if schema.get("required") == ["input"]:
+                return "input"
+    return "query"
 
 
 def _shell_call(tools: list, anthropic: bool) -> tuple[str, str] | None:

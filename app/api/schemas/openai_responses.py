@@ -11,6 +11,8 @@ prompt or conversation, logprobs) gets a 400.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
@@ -19,9 +21,14 @@ from app.api.errors import ApiError
 from app.api.schemas import OpenWireModel, unsupported
 from app.vendors import ChatMessage, ChatRequest, OutputFormat, Part, Reasoning, ToolCall, ToolSpec
 
-TEXT_PARTS = ("input_text", "output_text", "text")
+TEXT_PARTS = ("input_text", "output_text", "text", "reasoning_text", "summary_text")
 MEDIA_PARTS = ("input_image", "input_file")
-HOSTED_TOOL_NAMES = {"custom": "custom:{name}", "mcp": "mcp:{server_label}"}
+HOSTED_TOOL_NAMES = {"mcp": "mcp:{server_label}"}
+CUSTOM_INPUT = "input"  # a custom tool's one string argument, as a function tool's
+CALLABLE_TOOLS = ("function", "custom")  # tools the model calls and the client runs
+# A reasoning item's encrypted_content for an Anthropic redacted_thinking block (a thinking
+# block's is its signature as is): opaque to clients, read back when the item returns.
+REDACTED_PREFIX = "redacted_thinking:"
 
 
 def flat_name(namespace: str | None, name: str) -> str:
@@ -98,7 +105,8 @@ def _parts(content: Content | None) -> tuple[Part, ...]:
 
 
 class ResponsesInputItem(OpenWireModel):
-    """A message, a function call or its output, or an earlier reasoning item (dropped)."""
+    """A message, a function or custom tool call or its output, or an earlier reasoning item
+    (thinking for Anthropic vendors, which takes it back with its signature)."""
 
     type: str | None = None
     role: Literal["user", "assistant", "system", "developer"] | None = None
@@ -107,14 +115,19 @@ class ResponsesInputItem(OpenWireModel):
     name: str | None = None
     namespace: str | None = None
     arguments: str | None = None
+    input: str | None = None  # a custom tool call's
     output: Content | None = None
+    summary: list[ResponsesInputPart] | None = None  # a reasoning item's
+    encrypted_content: str | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> ResponsesInputItem:
         if self.type is None and self.role is not None:
             self.type = "message"
         required = {"message": ("role", "content"), "function_call": ("call_id", "name"),
-                    "function_call_output": ("call_id", "output"), "reasoning": ()}
+                    "function_call_output": ("call_id", "output"),
+                    "custom_tool_call": ("call_id", "name", "input"),
+                    "custom_tool_call_output": ("call_id", "output"), "reasoning": ()}
         if self.type not in required:
             if self.type == "item_reference":
                 raise unsupported("Input items of type 'item_reference' (send the item itself, "
@@ -126,25 +139,53 @@ class ResponsesInputItem(OpenWireModel):
         return self
 
     def add_to(self, messages: list[ChatMessage]) -> None:
-        """Append this item to ``messages``: function calls join the assistant turn before
-        them, as chat formats hold them."""
-        if self.type == "message":
+        """Append this item to ``messages``: reasoning, then the assistant's text and tool
+        calls, join one assistant turn, as chat formats hold them."""
+        last = messages[-1] if messages else None
+        if self.type == "reasoning":
+            thinking = self.thinking_part()
+            if last is not None and thinking_only(last):
+                messages[-1] = replace(last, parts=(*last.parts, thinking))
+            else:
+                messages.append(ChatMessage(role="assistant", parts=(thinking,)))
+        elif self.type == "message":
             role = "system" if self.role in ("system", "developer") else self.role
-            messages.append(ChatMessage(role=role, content=_text(self.content),
-                                        parts=_parts(self.content)))
-        elif self.type == "function_call":
+            message = ChatMessage(role=role, content=_text(self.content),
+                                  parts=_parts(self.content))
+            if role == "assistant" and last is not None and thinking_only(last):
+                text = message.parts or ((Part(type="text", text=message.content),)
+                                         if message.content else ())
+                message = replace(message, parts=(*last.parts, *text))
+                messages.pop()
+            messages.append(message)
+        elif self.type in ("function_call", "custom_tool_call"):
             call = ToolCall(id=self.call_id, name=flat_name(self.namespace, self.name),
-                            arguments=self.arguments or "")
-            last = messages[-1] if messages else None
+                            arguments=(self.arguments or "") if self.type == "function_call"
+                            else json.dumps({CUSTOM_INPUT: self.input}))
             if last is not None and last.role == "assistant":
-                messages[-1] = ChatMessage(role="assistant", content=last.content,
-                                           parts=last.parts,
-                                           tool_calls=(*last.tool_calls, call))
+                messages[-1] = replace(last, tool_calls=(*last.tool_calls, call))
             else:
                 messages.append(ChatMessage(role="assistant", tool_calls=(call,)))
-        elif self.type == "function_call_output":
+        elif self.type in ("function_call_output", "custom_tool_call_output"):
             messages.append(ChatMessage(role="tool", tool_call_id=self.call_id,
                                         content=_text(self.output), parts=_parts(self.output)))
+
+    def thinking_part(self) -> Part:
+        """A reasoning item as a thinking part: its summary (or reasoning text) with the
+        signature kept in encrypted_content; a redacted block's data as it came."""
+        secret = self.encrypted_content
+        if secret and secret.startswith(REDACTED_PREFIX):
+            return Part(type="redacted_thinking", data=secret.removeprefix(REDACTED_PREFIX))
+        parts = self.summary or (self.content if isinstance(self.content, list) else [])
+        return Part(type="thinking", text="".join(p.text or "" for p in parts),
+                    signature=secret or None)
+
+
+def thinking_only(message: ChatMessage) -> bool:
+    """An assistant turn holding earlier reasoning alone, waiting for its text or calls."""
+    return (message.role == "assistant" and not message.content and not message.tool_calls
+            and bool(message.parts)
+            and all(p.type in ("thinking", "redacted_thinking") for p in message.parts))
 
 
 ITEMS = TypeAdapter(list[ResponsesInputItem])
@@ -157,25 +198,46 @@ class ResponsesTool(OpenWireModel):
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
     tools: list[ResponsesTool] | None = None  # a namespace's own tools
+    format: dict[str, Any] | None = None  # a custom tool's input: text or a grammar
 
     def functions(self, namespace: str | None = None) -> list[tuple[str | None, ResponsesTool]]:
-        """This tool's functions with their namespace: itself, or a namespace's members."""
+        """This tool's callable tools (functions and custom tools) with their namespace:
+        itself, or a namespace's members."""
         if self.type == "namespace":
             if not self.name:
                 raise ApiError(400, "A namespace tool needs 'name'.", param="tools")
             return [pair for tool in self.tools or () for pair in tool.functions(self.name)]
-        if self.type == "function":
+        if self.type in CALLABLE_TOOLS:
             if not self.name:
-                raise ApiError(400, "A function tool needs 'name'.", param="tools")
+                raise ApiError(400, f"A {self.type} tool needs 'name'.", param="tools")
             return [(namespace, self)]
         return []
+
+    def spec(self, namespace: str | None) -> ToolSpec:
+        """The tool as vendors get it: a custom tool is a function of one string, ``input``,
+        whose description carries the input's grammar."""
+        name = flat_name(namespace, self.name or "")
+        if self.type != "custom":
+            return ToolSpec(name=name, description=self.description or "",
+                            parameters=self.parameters or {"type": "object",
+                                                           "properties": {}},
+                            strict=self.strict)
+        about = "The raw input for the tool, as plain text (not JSON)."
+        grammar = self.format or {}
+        if grammar.get("type") == "grammar" and grammar.get("definition"):
+            about += (f" It must match this {grammar.get('syntax') or 'lark'} grammar:\n"
+                      f"{grammar['definition']}")
+        return ToolSpec(name=name, description=self.description or "", parameters={
+            "type": "object", "properties": {CUSTOM_INPUT: {"type": "string",
+                                                            "description": about}},
+            "required": [CUSTOM_INPUT], "additionalProperties": False})
 
     def hosted(self) -> list[str]:
         """The tools Parlor cannot run among this one (a namespace's too), as named in
         x-parlor-dropped: web_search, file_search, local_shell, custom:<name>..."""
         if self.type == "namespace":
             return [name for tool in self.tools or () for name in tool.hosted()]
-        if self.type == "function":
+        if self.type in CALLABLE_TOOLS:
             return []
         extra = self.model_extra or {}
         return [HOSTED_TOOL_NAMES.get(self.type, "{type}").format(
@@ -189,8 +251,8 @@ class ResponsesToolName(OpenWireModel):
 
 
 class ResponsesToolChoice(ResponsesToolName):
-    """A function to call (``{type: "function", name}``), the tools allowed
-    (``{type: "allowed_tools", mode, tools}``) or a hosted tool (refused)."""
+    """A function or custom tool to call (``{type: "function" | "custom", name}``), the
+    tools allowed (``{type: "allowed_tools", mode, tools}``) or a hosted tool (refused)."""
 
     mode: Literal["auto", "required"] | None = None
     tools: list[ResponsesToolName] | None = None
@@ -281,9 +343,17 @@ class ResponsesRequest(OpenWireModel):
             names.append("reasoning.summary")
         if self.text is not None and self.text.verbosity is not None:
             names.append("text.verbosity")
-        if any(item.type == "reasoning" for item in self._items(self.input)):
-            names.append("input.reasoning")
         return list(dict.fromkeys(names))
+
+    def dropped_for(self, target: str | None) -> list[str]:
+        """What a vendor speaking ``target`` does not get besides :attr:`dropped`: reasoning
+        items sent back go only to Anthropic vendors, and only with their signature."""
+        reasoning = [item.thinking_part() for item in self._items(self.input)
+                     if item.type == "reasoning"]
+        if any(target != "anthropic" or (p.type == "thinking" and not p.signature)
+               for p in reasoning):
+            return ["input.reasoning"]
+        return []
 
     @staticmethod
     def _items(value: str | list[ResponsesInputItem] | None) -> list[ResponsesInputItem]:
@@ -300,6 +370,8 @@ class ResponsesRequest(OpenWireModel):
             item.add_to(messages)
         if isinstance(self.input, str):
             messages.append(ChatMessage(role="user", content=self.input))
+        # Reasoning with nothing after it (the client kept a turn's reasoning alone) goes.
+        messages = [m for m in messages if not thinking_only(m)]
         if not any(m.role != "system" for m in messages):
             raise ApiError(400, "input: give at least one message or item.", param="input")
         tools, choice = self._tools_and_choice()
@@ -312,13 +384,11 @@ class ResponsesRequest(OpenWireModel):
 
     def _tools_and_choice(self) -> tuple[tuple[ToolSpec, ...], str | None]:
         functions = [pair for tool in self.tools or () for pair in tool.functions()]
-        tools = tuple(ToolSpec(name=flat_name(ns, t.name), description=t.description or "",
-                               parameters=t.parameters or {"type": "object", "properties": {}},
-                               strict=t.strict) for ns, t in functions)
+        tools = tuple(t.spec(ns) for ns, t in functions)
         choice = self.tool_choice
         if not isinstance(choice, ResponsesToolChoice):
             return tools, choice
-        if choice.type == "function" and choice.name:
+        if choice.type in CALLABLE_TOOLS and choice.name:
             return tools, flat_name(choice.namespace, choice.name)
         if choice.type == "allowed_tools" and choice.mode:
             allowed = {flat_name(t.namespace, t.name) for t in choice.tools or () if t.name}
@@ -354,3 +424,10 @@ def namespaced_tools(request: ResponsesRequest) -> dict[str, tuple[str, str]]:
     """Flattened name -> (namespace, name) for the request's namespaced functions."""
     return {flat_name(ns, t.name): (ns, t.name) for tool in request.tools or ()
             for ns, t in tool.functions() if ns}
+
+
+def custom_tools(request: ResponsesRequest) -> set[str]:
+    """The flattened names of the request's custom tools (their calls are custom_tool_call
+    items, their one ``input`` argument unwrapped)."""
+    return {flat_name(ns, t.name) for tool in request.tools or ()
+            for ns, t in tool.functions() if t.type == "custom"}
