@@ -1,4 +1,5 @@
-"""Admin screen: usage and cost by day, user, key and model; a daily chart; CSV export."""
+"""Admin screen: usage and cost by day, user, key, model and tag (or of one tag's calls); a
+daily chart; CSV export."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ bp.before_request(require_admin)
 
 def _filter():
     args = request.args
-    return usage_reports.make_filter(args.get("start"), args.get("end"), args.get("source"))
+    return usage_reports.make_filter(args.get("start"), args.get("end"), args.get("source"),
+                                     tag=args.get("tag"))
 
 
 @bp.get("/")

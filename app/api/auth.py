@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import g, request
 
 from app import limits
+from app.api import tags
 from app.api.errors import ApiError
 from app.models import ApiKey
 from app.models.accounts import PERMISSIONS
@@ -33,8 +34,9 @@ class ApiCaller:
         return self.user.role.name
 
     def for_ledger(self) -> gateway.Caller:
+        """The ledger's caller, with the request's spend tags (app/api/tags.py)."""
         return gateway.Caller(user_id=self.user.id, role=self.role, api_key_id=self.key.id,
-                              user=self.user, key=self.key)
+                              user=self.user, key=self.key, tags=tags.request_tags())
 
 
 def presented_key(*, allow_x_api_key: bool) -> str | None:

@@ -7,6 +7,7 @@ from app.models.chat import Conversation, Message, MessageStatus
 from app.models.identity import UserIdentity
 from app.models.responses import StoredResponse
 from app.models.usage import UsageDaily, UsageRecord
+from app.models.usage_tags import UsageDailyTag
 from app.models.vendors import ModelRoute, VendorCredential, model_route_roles
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Role",
     "StoredResponse",
     "UsageDaily",
+    "UsageDailyTag",
     "UsageRecord",
     "User",
     "UserIdentity",

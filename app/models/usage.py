@@ -33,6 +33,8 @@ class UsageRecord(db.Model):
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cost: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=0)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # The caller's tags, comma-separated ("" for none): x-parlor-tags or metadata.tags on /v1.
+    tags: Mapped[str] = mapped_column(String(700), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import UsageDaily, UsageRecord
+from app.repositories import usage_tags
 
 GROUPS = ("day", "user", "key", "model", "source")
 
@@ -154,7 +155,9 @@ def write_batch(connection: Connection, rows: list[dict]) -> None:
     """Insert ledger rows (column dicts of ``usage_records``) and add them to the rollup, on
     ``connection`` in its transaction: what the usage writer sends in one go."""
     connection.execute(insert(UsageRecord.__table__), rows)
-    _upsert(connection, _merged([_rollup_row(SimpleNamespace(**row)) for row in rows]))
+    increments = [_rollup_row(SimpleNamespace(**row)) for row in rows]
+    _upsert(connection, _merged(increments))
+    usage_tags.roll_up(connection, increments, [row.get("tags", "") for row in rows])
 
 
 @lru_cache(maxsize=2)
@@ -182,9 +185,11 @@ def init_app(app: Flask) -> None:
 
 def _roll_up_new_records(session: Session, _context) -> None:
     """Every ledger row the ORM writes is added to its day's rollup in the same transaction."""
-    rows = [_rollup_row(obj) for obj in session.new if isinstance(obj, UsageRecord)]
+    records = [obj for obj in session.new if isinstance(obj, UsageRecord)]
+    rows = [_rollup_row(obj) for obj in records]
     if rows:
         _upsert(session.connection(), _merged(rows))
+        usage_tags.roll_up(session.connection(), rows, [r.tags for r in records])
 
 
 def rebuild_daily() -> None:

@@ -43,6 +43,8 @@ class Caller:
     # The caller's rows, already loaded: the budget check then needs no query to find them.
     user: User | KeyOwner | None = field(default=None, compare=False, repr=False)
     key: ApiKey | VerifiedKey | None = field(default=None, compare=False, repr=False)
+    # Spend attribution (x-parlor-tags / metadata.tags), stored with the usage row.
+    tags: tuple[str, ...] = ()
 
 
 def models(role: str) -> list[ModelInfo]:
@@ -174,4 +176,4 @@ def _record(caller: Caller, model: str, route: Route | None, spent: Usage, start
     """Queue the call's ledger row: it is written off the request path (see usage_writer)."""
     usage.submit(user_id=caller.user_id, api_key_id=caller.api_key_id, model=model,
                  route=route, usage=spent, status=status, source=caller.source,
-                 latency_ms=int((time.monotonic() - started) * 1000))
+                 latency_ms=int((time.monotonic() - started) * 1000), tags=caller.tags)

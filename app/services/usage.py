@@ -35,6 +35,7 @@ def ledger_row(
     status: str,
     source: str,
     api_key_id: int | None = None,
+    tags: tuple[str, ...] = (),
 ) -> dict:
     """The ``usage_records`` columns of one call, stamped now (its tokens are counted in the
     metrics as they are)."""
@@ -47,6 +48,6 @@ def ledger_row(
         "output_tokens": usage.output_tokens, "cache_read_tokens": usage.cache_read_tokens,
         "cache_write_tokens": usage.cache_write_tokens,
         "cost": route.cost(usage) if route else Decimal(0),
-        "latency_ms": latency_ms, "status": status, "source": source,
+        "latency_ms": latency_ms, "status": status, "source": source, "tags": ",".join(tags),
         "created_at": datetime.now(UTC),
     }

@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from app.models.usage_tags import TAG_LENGTH
 from app.repositories import accounts as accounts_repo
 from app.repositories import usage as repo
+from app.repositories import usage_tags as tags_repo
 
 SOURCES = ("web", "api")
 DEFAULT_DAYS = 30
@@ -31,6 +33,7 @@ class UsageFilter:
     start: date  # first day, included
     end: date  # last day, included
     source: str | None = None
+    tag: str | None = None  # only the calls carrying this spend tag
 
     @property
     def start_at(self) -> datetime:
@@ -79,10 +82,11 @@ class UsageReport(Report):
 
     users: list[Line]
     keys: list[Line]
+    tags: list[Line] = field(default_factory=list)  # spend by tag (x-parlor-tags)
 
 
 def make_filter(start: str | None, end: str | None, source: str | None,
-                today: date | None = None) -> UsageFilter:
+                today: date | None = None, tag: str | None = None) -> UsageFilter:
     """A filter from query-string text; missing dates mean the last 30 days."""
     today = today or datetime.now(UTC).date()
     try:
@@ -97,19 +101,43 @@ def make_filter(start: str | None, end: str | None, source: str | None,
         raise ReportError(f"Choose a range of at most {MAX_DAYS} days.")
     if source and source not in SOURCES:
         raise ReportError(f"The source is one of: {', '.join(SOURCES)}.")
-    return UsageFilter(start=start_day, end=end_day, source=source or None)
+    tag = (tag or "").strip() or None
+    if tag is not None and len(tag) > TAG_LENGTH:
+        raise ReportError(f"A tag has at most {TAG_LENGTH} characters.")
+    return UsageFilter(start=start_day, end=end_day, source=source or None, tag=tag)
 
 
 def report(flt: UsageFilter, top: int = TOP) -> UsageReport:
     args = (flt.start_at, flt.end_at, flt.source)
+    ledger = _ledger(flt)
     return UsageReport(
         filter=flt,
-        totals=line("Total", repo.totals(*args)),
-        days=day_lines(flt, repo.aggregate("day", *args)),
-        users=_labelled("user", repo.aggregate("user", *args, limit=top)),
-        keys=_labelled("key", repo.aggregate("key", *args, limit=top)),
-        models=_labelled("model", repo.aggregate("model", *args, limit=top)),
+        totals=line("Total", ledger.totals(*args)),
+        days=day_lines(flt, ledger.aggregate("day", *args)),
+        users=_labelled("user", ledger.aggregate("user", *args, limit=top)),
+        keys=_labelled("key", ledger.aggregate("key", *args, limit=top)),
+        models=_labelled("model", ledger.aggregate("model", *args, limit=top)),
+        tags=_labelled("tag", tags_repo.aggregate("tag", *args, limit=top, tag=flt.tag)),
     )
+
+
+class _TaggedLedger:
+    """The per-tag rollup answering as the ledger does, for a report of one tag's calls."""
+
+    def __init__(self, tag: str | None):
+        self.tag = tag
+
+    def totals(self, *args):
+        return tags_repo.totals(*args, tag=self.tag)
+
+    def aggregate(self, group, *args, limit=None):
+        return tags_repo.aggregate(group, *args, limit=limit, tag=self.tag)
+
+
+def _ledger(flt: UsageFilter, group: str = ""):
+    """Where a report reads: the per-tag rollup for a tag's calls or a breakdown by tag,
+    else the daily rollup."""
+    return _TaggedLedger(flt.tag) if flt.tag or group == "tag" else repo
 
 
 def month_totals(now: datetime | None = None) -> Line:
@@ -125,20 +153,22 @@ CSV_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost", "errors", "a
 
 
 def breakdown(flt: UsageFilter, group: str) -> list[Line]:
-    """Every group of ``group`` (day, user, key, model, source) with usage in the range."""
-    if group not in repo.GROUPS:
-        raise ReportError(f"Group by one of: {', '.join(repo.GROUPS)}.")
-    rows = repo.aggregate(group, flt.start_at, flt.end_at, flt.source)
+    """Every group of ``group`` (day, user, key, model, source, tag) with usage in the
+    range."""
+    if group not in tags_repo.GROUPS:
+        raise ReportError(f"Group by one of: {', '.join(tags_repo.GROUPS)}.")
+    rows = _ledger(flt, group).aggregate(group, flt.start_at, flt.end_at, flt.source)
     return _labelled(group, rows)
 
 
 def totals(flt: UsageFilter) -> Line:
     """Everyone's usage over the range, as one line."""
-    return line("Total", repo.totals(flt.start_at, flt.end_at, flt.source))
+    return line("Total", _ledger(flt).totals(flt.start_at, flt.end_at, flt.source))
 
 
 def csv_lines(flt: UsageFilter, group: str) -> Iterator[str]:
-    """The report grouped by ``group`` (day, user, key, model, source) as CSV text lines."""
+    """The report grouped by ``group`` (day, user, key, model, source, tag) as CSV text
+    lines."""
     lines = breakdown(flt, group)
     yield _csv_row([group, *CSV_COLUMNS])
     for group_line in lines:

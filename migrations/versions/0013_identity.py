@@ -1,4 +1,6 @@
-"""Identity: the OpenID Connect identities (issuer + subject) that sign in as a Parlor user.
+"""Identity and spend: the OpenID Connect identities (issuer + subject) that sign in as a
+Parlor user; the tags of each usage row (x-parlor-tags / metadata.tags) and the ledger summed
+per day and tag (usage_daily_tags).
 
 Revision ID: 0013
 Revises: 0012
@@ -30,7 +32,34 @@ def upgrade():
     )
     op.create_index("ix_user_identities_user_id", "user_identities", ["user_id"])
 
+    with op.batch_alter_table("usage_records") as batch_op:
+        batch_op.add_column(sa.Column("tags", sa.String(length=700), nullable=False,
+                                      server_default=""))
+    op.create_table(
+        "usage_daily_tags",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("tag", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("api_key_id", sa.Integer(), nullable=False),
+        sa.Column("model", sa.String(length=200), nullable=False),
+        sa.Column("source", sa.String(length=8), nullable=False),
+        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in (
+            "requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens",
+            "cache_write_tokens")),
+        sa.Column("cost", sa.Numeric(precision=18, scale=6), nullable=False),
+        sa.Column("latency_ms_total", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_usage_daily_tags"),
+        sa.UniqueConstraint("day", "tag", "user_id", "api_key_id", "model", "source",
+                            name="uq_usage_daily_tags_key"),
+    )
+    op.create_index("ix_usage_daily_tags_tag_day", "usage_daily_tags", ["tag", "day"])
+
 
 def downgrade():
+    op.drop_index("ix_usage_daily_tags_tag_day", table_name="usage_daily_tags")
+    op.drop_table("usage_daily_tags")
+    with op.batch_alter_table("usage_records") as batch_op:
+        batch_op.drop_column("tags")
     op.drop_index("ix_user_identities_user_id", table_name="user_identities")
     op.drop_table("user_identities")

@@ -1,5 +1,6 @@
 """``/api/v1/admin/usage``: everyone's usage over a date range — totals and one breakdown
-(per day, user, key, model or source), summed in SQL by the same report as /admin/usage."""
+(per day, user, key, model, source or tag; or of one tag's calls), summed in SQL by the same
+report as /admin/usage."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ def show():
     groups biggest first)."""
     query = rest.parse_query(AdminUsageQuery)
     try:
-        flt = usage_reports.make_filter(query.start, query.end, query.source)
+        flt = usage_reports.make_filter(query.start, query.end, query.source, tag=query.tag)
         lines = usage_reports.breakdown(flt, query.group)
     except usage_reports.ReportError as exc:
         raise ApiError(400, str(exc)) from None
     return rest.data(AdminUsageOut(
         start=flt.start.isoformat(), end=flt.end.isoformat(), source=flt.source,
-        group=query.group, totals=UsageLine.of(usage_reports.totals(flt)),
+        group=query.group, tag=flt.tag, totals=UsageLine.of(usage_reports.totals(flt)),
         lines=[UsageLine.of(line) for line in lines]))

@@ -12,6 +12,7 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from app.api import tags
 from app.api.errors import ApiError
 
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -38,6 +39,7 @@ def read_json_object() -> dict:
         raise ApiError(400, "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.")
+    tags.take_body_tags(body)  # metadata.tags are Parlor's spend tags, not the vendor's
     return body
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from app.api.schemas.rest import PERMISSION, Day, KeyOut, Out, Query, RequestBody, UsageLine
-from app.vendors import STORABLE_KINDS
+from app.vendors import KINDS, STORABLE_KINDS
 
 Email = Annotated[str, Field(min_length=3, max_length=255)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
@@ -26,7 +26,7 @@ Price = Annotated[Decimal, Field(strict=False, ge=0, description="USD per millio
 CachePrice = Annotated[Decimal | None, Field(
     strict=False, ge=0, description="USD per million prompt-cache read (or write) tokens, "
                                     "charged instead of the input price; null: the input price")]
-GROUP = Literal["day", "user", "key", "model", "source"]
+GROUP = Literal["day", "user", "key", "model", "source", "tag"]
 # Tokens a month, 0 to app.services.roles.MAX_BUDGET (what the database column holds).
 TokenBudget = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
@@ -160,12 +160,27 @@ class AdminKeyCreated(AdminKeyOut):
 # Vendors
 
 
+def _settings_help() -> str:
+    kinds = [KINDS[name] for name in STORABLE_KINDS if KINDS[name].extra_fields]
+    return "The kind's declared fields beyond the key and base URL, by name: " + "; ".join(
+        f"{kind.name}: " + ", ".join(
+            f"{f.name}{' (secret)' if f.secret else ''}{' (required)' if f.required else ''}"
+            for f in kind.extra_fields) for kind in kinds)
+
+
+SETTINGS_HELP = _settings_help()
+VendorSettings = dict[Annotated[str, Field(max_length=64)],
+                      Annotated[str, Field(max_length=1000)] | None]
+
+
 class VendorCreate(RequestBody):
     name: VendorName
     kind: Literal[STORABLE_KINDS]  # type: ignore[valid-type]  # the registry's kinds
     base_url: Annotated[str, Field(max_length=500)] | None = None
     api_key: Annotated[str, Field(max_length=1000)] | None = None
     enabled: bool = True
+    settings: VendorSettings = Field(
+        default_factory=dict, description=SETTINGS_HELP)
 
 
 class VendorUpdate(RequestBody):
@@ -174,6 +189,9 @@ class VendorUpdate(RequestBody):
     enabled: bool | None = None
     api_key: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
         None, description="A new key replaces the stored one")
+    settings: VendorSettings | None = Field(
+        None, description="Only the fields sent change; an empty secret keeps the stored one, "
+                          "an empty (or null) plain value clears it. " + SETTINGS_HELP)
 
 
 class VendorOut(Out):
@@ -185,6 +203,9 @@ class VendorOut(Out):
     enabled: bool
     read_only: bool = Field(description="true: configured from the environment")
     updated_at: datetime | None
+    settings: dict[str, str] = Field(description="The kind's other declared fields (secret "
+                                                 "ones are not here: see secret_masks)")
+    secret_masks: dict[str, str] = Field(description="Each secret field that is set, masked")
 
 
 class VendorModels(Out):
@@ -290,8 +311,11 @@ class AdminUsageQuery(Query):
     start: Day | None = Field(None, description="First day, included (default: 30 days ago)")
     end: Day | None = Field(None, description="Last day, included (default: today)")
     source: Literal["web", "api"] | None = None
-    group: GROUP = Field("day", description="The breakdown: per day, user, key, model or "
-                                            "source")
+    group: GROUP = Field("day", description="The breakdown: per day, user, key, model, "
+                                            "source or tag (x-parlor-tags; a call with two "
+                                            "tags counts under each)")
+    tag: Annotated[str, Field(max_length=64)] | None = Field(
+        None, description="Only the calls carrying this tag")
 
 
 class AdminUsageOut(Out):
@@ -299,6 +323,7 @@ class AdminUsageOut(Out):
     end: str
     source: str | None
     group: str
+    tag: str | None = None
     totals: UsageLine
     lines: list[UsageLine]
 
