@@ -7,13 +7,8 @@ import json
 import secrets
 import time
 
-from app.api.schemas.openai_responses import (
-    CUSTOM_INPUT,
-    REDACTED_PREFIX,
-    ResponsesRequest,
-    custom_tools,
-    namespaced_tools,
-)
+from app.api.schemas.openai_response_items import CUSTOM_INPUT, REDACTED_PREFIX
+from app.api.schemas.openai_responses import ResponsesRequest, custom_tools, namespaced_tools
 from app.vendors import Part, Result, Usage
 
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
