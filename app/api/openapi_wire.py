@@ -57,13 +57,17 @@ ANTHROPIC_MODEL_LIST = obj({"data": {"type": "array", "items": ANTHROPIC_MODEL},
                             "has_more": {"type": "boolean"}, "first_id": NULLABLE_STRING,
                             "last_id": NULLABLE_STRING})
 
-RESPONSE_ITEM = obj({"type": {"enum": ["message", "function_call"]}, "id": STRING},
+RESPONSE_ITEM = obj({"type": {"enum": ["message", "function_call", "custom_tool_call",
+                                        "reasoning"]}, "id": STRING},
                     {"status": STRING, "role": {"const": "assistant"},
                      "content": {"type": "array", "items": obj(
                          {"type": {"const": "output_text"}, "text": STRING},
                          {"annotations": {"type": "array"}})},
                      "call_id": STRING, "name": STRING, "arguments": STRING,
-                     "namespace": STRING})
+                     "input": STRING, "namespace": STRING,
+                     "summary": {"type": "array", "items": obj(
+                         {"type": {"const": "summary_text"}, "text": STRING})},
+                     "encrypted_content": NULLABLE_STRING})
 RESPONSE_USAGE = obj({"input_tokens": INTEGER, "output_tokens": INTEGER,
                       "total_tokens": INTEGER},
                      {"input_tokens_details": obj({"cached_tokens": INTEGER}),
@@ -113,13 +117,23 @@ def _content(name: str, stream: bool = False) -> dict:
 
 RESPONSES_TAG = "OpenAI-compatible"
 RESPONSES_ERRORS = (400, 401, 403, 404, 413, 429, 502, 504)
-STREAM_NOTE = ("Any routed model, translated for its vendor. Fields Parlor does not interpret "
-               "(metadata, include, service_tier, hosted tools...) are dropped and named in the "
-               "`x-parlor-dropped` header. `store` (default true) keeps the response for the "
-               "key's owner. With `stream: true`: `response.created`, `response.in_progress`, "
-               "per output item `response.output_item.added`, its content and argument deltas "
-               "and `.done` events, then `response.completed` (or `response.incomplete`); a "
-               "vendor failure after the start is `response.failed`.")
+STREAM_NOTE = ("Any routed model, translated for its vendor: messages, function tools (a "
+               "namespace flattened), custom tools (to chat vendors as a function of one "
+               "string argument `input`, the grammar in its description; calls come back as "
+               "`custom_tool_call` items), `custom_tool_call` / `custom_tool_call_output` and "
+               "`reasoning` input items (thinking blocks for Anthropic vendors, with the "
+               "signature kept in `encrypted_content`). A vendor's reasoning is a `reasoning` "
+               "output item with `summary_text`. Fields Parlor does not interpret (metadata, "
+               "include, service_tier, hosted tools, reasoning items a vendor cannot take...) "
+               "are dropped and named in the `x-parlor-dropped` header; `background`, "
+               "`conversation`, `prompt` and `top_logprobs` are a 400. `store` (default true) "
+               "keeps the response for the key's owner. With `stream: true`: "
+               "`response.created`, `response.in_progress`, per output item "
+               "`response.output_item.added`, its events (`reasoning_summary_part` / "
+               "`reasoning_summary_text`, `content_part` / `output_text`, "
+               "`function_call_arguments`, `custom_tool_call_input` deltas and `.done`) and "
+               "`response.output_item.done`, then `response.completed` (or "
+               "`response.incomplete`); a vendor failure after the start is `response.failed`.")
 EMBEDDINGS_NOTE = ("Models of OpenAI-type vendors (a route may be marked as an embedding "
                    "model); another vendor's model is a 400. `encoding_format: base64` sends "
                    "each vector as base64 float32, as OpenAI does; other fields are forwarded "
