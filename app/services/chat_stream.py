@@ -314,7 +314,7 @@ def _follow_elsewhere(message_id: str, delta, offset: int, timeout: float) -> It
     against (and filled in from) the saved text; else the saved text, read again and again."""
     bus = reply_hub.bus()
     subscription = bus.listen(message_id)  # before the first read: nothing falls in between
-    sent, waiting = offset, []
+    sent, waiting, first = offset, [], True
     deadline = time.monotonic() + timeout
     last_read = last_watch = 0.0
     last_sent = time.monotonic()
@@ -328,15 +328,21 @@ def _follow_elsewhere(message_id: str, delta, offset: int, timeout: float) -> It
             if not live or waiting or now - last_read >= RESYNC_SECONDS:
                 last_read = now
                 found = _read(message_id)
-                if found is None or not _still_written(found):
-                    return  # ``done`` carries the whole reply
+                if found is None or (first and not _still_written(found)):
+                    return  # ended before: ``done`` carries the whole reply
                 if len(found.content) > sent:
                     yield delta(found.content[sent:], len(found.content))
                     sent = last_sent = len(found.content)
+                if not _still_written(found):
+                    return
+                first = False
             if live:
                 piece = subscription.get(timeout=FOLLOW_POLL_SECONDS)
-                if piece is reply_hub.END:
-                    return  # ``done`` carries the whole reply
+                if piece is reply_hub.END:  # the rest, as stored
+                    found = _read(message_id)
+                    if found is not None and len(found.content) > sent:
+                        yield delta(found.content[sent:], len(found.content))
+                    return
                 if piece:
                     waiting.append(piece)
             else:
