@@ -102,7 +102,10 @@ def test_reply_streams_in_steps_persists_and_can_be_regenerated_edited_found_and
     with page.expect_download() as document:
         page.get_by_role("link", name="Export as JSON").click()
     exported = json.loads(open(document.value.path()).read())
-    assert [m["role"] for m in exported["messages"]] == ["user", "assistant"]
+    # The whole tree: the first reply, its regeneration, the edit and its reply.
+    assert [m["role"] for m in exported["messages"]] == [
+        "user", "assistant", "assistant", "user", "assistant"]
+    assert exported["current_leaf_id"] == exported["messages"][-1]["id"]
 
     page.goto(live_server + "/settings/")
     page.get_by_label("Key name").fill("laptop")
