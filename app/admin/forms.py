@@ -76,7 +76,7 @@ class NewKeyForm(FlaskForm):
 
 
 class BudgetForm(FlaskForm):
-    """A user's or a key's own monthly token budget; empty clears it."""
+    """A user's or a key's own monthly token and dollar budgets; empty clears one."""
 
     monthly_token_budget = IntegerField("Monthly token budget",
                                         validators=[Optional(), BUDGET_RANGE])
@@ -96,6 +96,33 @@ class VendorForm(FlaskForm):
 
 class RotateKeyForm(FlaskForm):
     api_key = PasswordField("New API key", validators=[DataRequired(), Length(max=1000)])
+
+    def extra_fields(self) -> list:
+        """The form's inputs for the kinds' other declared fields (region, API version...),
+        each with the storable kinds that declare it (the template groups them per kind)."""
+        return [(getattr(self, name), self.kinds_of(name)) for name in EXTRA_FIELDS]
+
+    @staticmethod
+    def kinds_of(name: str) -> list[str]:
+        """The storable kinds that declare the field ``name``."""
+        return [k for k in STORABLE_KINDS if KINDS[k].field(name)]
+
+    def settings(self) -> dict[str, str]:
+        """The declared fields of the chosen kind, as sent (an empty secret keeps the stored)."""
+        kind = KINDS.get(self.kind.data)
+        return {f.name: getattr(self, f.name).data or "" for f in kind.extra_fields} if kind \
+            else {}
+
+
+# One input per declared field of any storable kind, beyond the key and base URL above.
+EXTRA_FIELDS = [f.name for f in FIELDS.values()
+                if f.name not in ("api_key", "base_url")
+                and any(KINDS[k].field(f.name) for k in STORABLE_KINDS)]
+for _name in EXTRA_FIELDS:
+    _field = FIELDS[_name]
+    setattr(VendorForm, _name, (PasswordField if _field.secret else StringField)(
+        _field.label, validators=[Length(max=1000)],
+        render_kw={"placeholder": _field.placeholder} if _field.placeholder else None))
 
 
 class RouteForm(FlaskForm):

@@ -37,7 +37,7 @@ def create():
         try:
             row = credentials.add(actor(), name=form.name.data, kind=form.kind.data,
                                   base_url=form.base_url.data, api_key=form.api_key.data,
-                                  enabled=form.enabled.data)
+                                  enabled=form.enabled.data, settings=form.settings())
         except credentials.CredentialError as exc:
             show_error(form, exc)
         else:
@@ -47,7 +47,7 @@ def create():
 
 
 def _detail(row, form=None, rotate_form=None, status=200):
-    form = form or VendorForm(formdata=None, obj=row)
+    form = form or VendorForm(formdata=None, obj=row, data=dict(row.settings or {}))
     return render_template("admin/vendor.html", row=row, form=form,
                            rotate_form=rotate_form or RotateKeyForm(formdata=None),
                            action_form=ActionForm(),
@@ -66,7 +66,8 @@ def update(credential_id: int):
     if form.validate_on_submit():
         try:
             credentials.update(actor(), row, name=form.name.data, kind=form.kind.data,
-                               base_url=form.base_url.data, enabled=form.enabled.data)
+                               base_url=form.base_url.data, enabled=form.enabled.data,
+                               settings=form.settings())
         except credentials.CredentialError as exc:
             show_error(form, exc)
         else:

@@ -65,7 +65,10 @@ OPERATIONS = [
     op("post", "/vendors", "Add a vendor credential", {201: s.Data[a.VendorOut]},
        body=a.VendorCreate,
        description="The key is stored encrypted and never shown again. Base URLs must be "
-                   "http(s) and not a cloud-metadata or link-local address (400)."),
+                   "http(s) and not a cloud-metadata or link-local address (400). `settings` "
+                   "holds the kind's other declared fields (region, API version...): a field "
+                   "the kind does not declare, or a required one missing, is a 400 naming it; "
+                   "secret ones are stored encrypted and answered as `secret_masks` only."),
     op("get", "/vendors/{name}", "A vendor credential", {200: s.Data[a.VendorOut]},
        errors=(*READ, 404)),
     op("patch", "/vendors/{name}", "Rename, move, enable/disable or rotate the key",

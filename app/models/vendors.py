@@ -43,6 +43,10 @@ class VendorCredential(db.Model):
     encrypted_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The last characters of the secret, for the mask ``sk-…abcd``; never the secret itself.
     secret_hint: Mapped[str] = mapped_column(String(16), default="")
+    # The kind's declared fields beyond the key and base URL (app.vendors.registry): the plain
+    # ones as JSON, the secret ones as one encrypted JSON object (never shown back).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    encrypted_settings: Mapped[bytes | None] = mapped_column(LargeBinary)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # A stand-in for a vendor configured by environment variables, so model routes can point
     # at it: no secret, not editable, the environment's credential is what calls go through.

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -18,7 +19,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import VendorCredential
 from app.repositories import vendors as repo
-from app.services import audit
+from app.services import audit, vendor_fields
 from app.services.actor import Actor
 from app.services.encryption import mask, secret_box
 from app.services.vendors import environment_credentials, invalidate_catalog
@@ -51,6 +52,9 @@ class VendorView:
     read_only: bool
     id: int | None = None
     updated_at: datetime | None = None
+    # The kind's other declared fields: plain values as they are, secret ones as masks.
+    settings: dict = field(default_factory=dict)
+    secret_masks: dict = field(default_factory=dict)
 
 
 def listing() -> list[VendorView]:
@@ -58,9 +62,12 @@ def listing() -> list[VendorView]:
     env = environment_credentials(current_app.config)
     views = [VendorView(name=c.name, kind=c.kind, base_url=c.base_url, key_mask=mask(c.api_key),
                         enabled=True, read_only=True) for c in env.values()]
+    box = secret_box()
     views += [VendorView(name=row.name, kind=row.kind, base_url=row.base_url,
                          key_mask=_stored_mask(row), enabled=row.enabled,
-                         read_only=False, id=row.id, updated_at=row.updated_at)
+                         read_only=False, id=row.id, updated_at=row.updated_at,
+                         settings=dict(row.settings or {}),
+                         secret_masks=vendor_fields.masks(row, box))
               for row in repo.all_credentials() if not row.from_environment]
     return views
 
@@ -132,7 +139,10 @@ def check_base_url(url: str | None) -> str | None:
 
 
 def add(actor: Actor, *, name: str, kind: str, base_url: str | None, api_key: str | None,
-        enabled: bool = True) -> VendorCredential:
+        enabled: bool = True, settings: Mapping[str, str | None] | None = None
+        ) -> VendorCredential:
+    """A new stored vendor; ``settings``: its kind's declared fields beyond the key and base
+    URL (region, API version...), checked against the kind, secret ones encrypted."""
     name = _check_name(name)
     if repo.credential_by_name(name):
         raise CredentialError(f"A vendor named {name!r} already exists.", "name")
@@ -140,13 +150,18 @@ def add(actor: Actor, *, name: str, kind: str, base_url: str | None, api_key: st
     row = VendorCredential(name=name, kind=kind, base_url=check_base_url(base_url),
                            enabled=enabled)
     _store_key(row, api_key)
+    _store_settings(row, kind, settings, replace=True)
     repo.add(row)
-    _record(actor, "vendor.created", row, kind=kind, base_url=row.base_url)
+    _record(actor, "vendor.created", row, kind=kind, base_url=row.base_url,
+            settings=dict(row.settings))
     return _commit(row)
 
 
 def update(actor: Actor, row: VendorCredential, *, name: str, kind: str,
-           base_url: str | None, enabled: bool) -> VendorCredential:
+           base_url: str | None, enabled: bool,
+           settings: Mapping[str, str | None] | None = None) -> VendorCredential:
+    """Change the vendor; ``settings`` changes the declared fields sent (an empty secret keeps
+    the stored one); a change of kind drops the fields the new kind does not declare."""
     _editable(row)
     name = _check_name(name)
     other = repo.credential_by_name(name)
@@ -154,9 +169,11 @@ def update(actor: Actor, row: VendorCredential, *, name: str, kind: str,
         raise CredentialError(f"A vendor named {name!r} already exists.", "name")
     kind = _check_kind(kind, base_url, "stored" if row.encrypted_secret else None)
     before = {"name": row.name, "kind": row.kind, "base_url": row.base_url,
-              "enabled": row.enabled}
+              "enabled": row.enabled, "settings": dict(row.settings or {})}
+    _store_settings(row, kind, settings, replace=kind != row.kind)
     row.name, row.kind, row.base_url, row.enabled = name, kind, check_base_url(base_url), enabled
-    after = {"name": row.name, "kind": row.kind, "base_url": row.base_url, "enabled": row.enabled}
+    after = {"name": row.name, "kind": row.kind, "base_url": row.base_url, "enabled": row.enabled,
+             "settings": dict(row.settings)}
     changes = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
     _record(actor, "vendor.updated", row, changes=changes)
     return _commit(row)
@@ -208,9 +225,11 @@ def credential_for(name: str) -> Credential:
     if row is None:
         raise CredentialError(f"There is no vendor named {name!r}.")
     check_base_url(row.base_url)  # again now: a name may resolve elsewhere than when saved
+    box = secret_box()
     return Credential(
         name=row.name, kind=row.kind, base_url=row.base_url,
-        api_key=secret_box().decrypt(row.encrypted_secret) if row.encrypted_secret else None,
+        api_key=box.decrypt(row.encrypted_secret) if row.encrypted_secret else None,
+        options=vendor_fields.options(row, box),
         timeout=min(config["PARLOR_VENDOR_TIMEOUT"], 30.0),
         connect_timeout=config["PARLOR_VENDOR_CONNECT_TIMEOUT"],
     )
@@ -222,6 +241,9 @@ def reencrypt_all() -> int:
     rows = repo.credentials_with_secret()
     for row in rows:
         row.encrypted_secret = box.rotate(row.encrypted_secret)
+    for row in repo.all_credentials():
+        if row.encrypted_settings:
+            row.encrypted_settings = box.rotate(row.encrypted_settings)
     db.session.commit()
     return len(rows)
 
@@ -245,6 +267,14 @@ def _check_kind(kind: str, base_url: str | None, api_key: str | None) -> str:
     if declared.needs_api_key and not (api_key or "").strip():
         raise CredentialError("This vendor needs an API key.", "api_key")
     return kind
+
+
+def _store_settings(row: VendorCredential, kind: str,
+                    values: Mapping[str, str | None] | None, *, replace: bool) -> None:
+    try:
+        vendor_fields.store(row, kind, values, secret_box(), replace=replace)
+    except vendor_fields.FieldError as exc:
+        raise CredentialError(str(exc), exc.field) from None
 
 
 def _store_key(row: VendorCredential, api_key: str | None) -> None:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from app import metrics
 from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
+from app.services import vendor_fields
 from app.services.encryption import secret_box
 from app.vendors import Catalog, Credential, RetryPolicy, Route, VendorManager
 from app.vendors.balancing import (
@@ -56,10 +57,11 @@ def build_catalog(config) -> Catalog:
     for row in repo.enabled_credentials():
         if row.name in credentials or row.from_environment:
             continue  # the environment wins over a stored credential of the same name
+        timeouts = vendor_timeouts(config)
         credentials[row.name] = Credential(
             name=row.name, kind=row.kind, base_url=row.base_url,
             api_key=box.decrypt(row.encrypted_secret) if row.encrypted_secret else None,
-            **vendor_timeouts(config),
+            **timeouts | {"options": timeouts["options"] + vendor_fields.options(row, box)},
         )
     routes = tuple(
         Route(

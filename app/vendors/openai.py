@@ -10,7 +10,7 @@ import openai
 from app.vendors.embeddings import EmbeddingRequest, Embeddings, encoded
 from app.vendors.errors import VendorUnavailable, scrub
 from app.vendors.sdk_adapter import SDKHandler
-from app.vendors.sender import sse_data
+from app.vendors.sender import Endpoint, sse_data
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -38,6 +38,13 @@ class OpenAIHandler(SDKHandler):
         self.completions = self.endpoint("/chat/completions")
         self.embeddings = self.endpoint("/embeddings")
 
+    def completions_for(self, model: str) -> Endpoint:
+        """Where chat completions of ``model`` go (one path here; per deployment on Azure)."""
+        return self.completions
+
+    def embeddings_for(self, model: str) -> Endpoint:
+        return self.embeddings
+
     def models(self) -> list[str]:
         with self.translated_errors():
             return sorted(model.id for model in self.client.models.list())
@@ -48,7 +55,8 @@ class OpenAIHandler(SDKHandler):
                         "messages": [_message(m, native) for m in request.messages]}
         if request.max_tokens is not None:
             # Reasoning models refuse the legacy field; compatible servers often know only it.
-            field = "max_completion_tokens" if self.credential.kind == "openai" else "max_tokens"
+            field = ("max_tokens" if self.credential.kind == "openai-compatible"
+                     else "max_completion_tokens")
             params[field] = request.max_tokens
         for name in ("temperature", "top_p", "user"):
             if getattr(request, name) is not None:
@@ -75,7 +83,8 @@ class OpenAIHandler(SDKHandler):
 
     def complete(self, request: ChatRequest) -> Result:
         with self.translated_errors():
-            body = json.loads(self.completions.post(self._params(request)).content)
+            body = json.loads(self.completions_for(request.model).post(
+                self._params(request)).content)
         with self.well_formed():
             return _read_completion(body, request.model)
 
@@ -84,7 +93,7 @@ class OpenAIHandler(SDKHandler):
                                           "stream_options": {"include_usage": True}}
         state: dict = {}
         yield from self.watched_stream(
-            self.completions, params,
+            self.completions_for(request.model), params,
             lambda upstream, watchdog: self._deltas(sse_data(upstream), watchdog, state))
         finish, usage = state.get("finish"), state.get("usage")
         if finish is None:
@@ -101,7 +110,7 @@ class OpenAIHandler(SDKHandler):
             params["user"] = request.user
         params.update({k: v for k, v in request.native_fields.items() if k not in params})
         with self.translated_errors():
-            body = json.loads(self.embeddings.post(params).content)
+            body = json.loads(self.embeddings_for(request.model).post(params).content)
         with self.well_formed():
             return _read_embeddings(body, request)
 

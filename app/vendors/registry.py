@@ -13,10 +13,34 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.vendors.base import VendorHandler
 from app.vendors.types import Credential
+
+
+@dataclass(frozen=True)
+class VendorField:
+    """A value a credential of some kind carries besides its name and kind.
+
+    ``api_key`` and ``base_url`` are the credential's own (``Credential.api_key`` and
+    ``.base_url``); any other name reaches the adapter through ``Credential.option(name)``.
+    A ``secret`` field is stored encrypted and never shown back, only masked.
+    """
+
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = False
+    placeholder: str = ""
+    input_type: str = "text"  # the HTML input's type: text, url, password
+
+
+API_KEY = VendorField("api_key", "API key", secret=True, required=True)
+BASE_URL = VendorField("base_url", "Base URL", placeholder="empty: the vendor's own API",
+                       input_type="url")
+OWN_FIELDS = ("api_key", "base_url")  # kept in the credential's own columns
+RESERVED = frozenset({"name", "kind", "enabled", "csrf_token", "settings"})
 
 
 @dataclass(frozen=True)
@@ -29,19 +53,48 @@ class VendorKind:
     # The wire format the kind speaks natively: a client speaking the same one has its
     # uninterpreted fields forwarded unchanged (None: no native format, everything translated).
     wire_format: str | None
-    needs_api_key: bool = True  # a stored credential of this kind must carry a key
-    needs_base_url: bool = False  # ... or its base URL
+    # What a stored credential of this kind carries, in the admin form's order.
+    fields: tuple[VendorField, ...] = (API_KEY, BASE_URL)
     storable: bool = True  # False: configured by the environment only (not in the admin form)
+
+    def __post_init__(self):
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names) or RESERVED & set(names):
+            raise ValueError(f"{self.name}: field names must be unique and not {RESERVED}")
+
+    def field(self, name: str) -> VendorField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def needs_api_key(self) -> bool:  # a stored credential of this kind must carry a key
+        return bool((f := self.field("api_key")) and f.required)
+
+    @property
+    def needs_base_url(self) -> bool:  # ... or its base URL
+        return bool((f := self.field("base_url")) and f.required)
+
+    @property
+    def extra_fields(self) -> tuple[VendorField, ...]:
+        """The fields kept in the credential's settings (secret ones encrypted)."""
+        return tuple(f for f in self.fields if f.name not in OWN_FIELDS)
 
 
 KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     VendorKind("openai", "OpenAI", "app.vendors.openai:OpenAIHandler", "openai"),
     VendorKind("anthropic", "Anthropic", "app.vendors.anthropic:AnthropicHandler", "anthropic"),
     VendorKind("openai-compatible", "OpenAI-compatible", "app.vendors.openai:OpenAIHandler",
-               "openai", needs_api_key=False, needs_base_url=True),
-    VendorKind("mock", "Mock (offline)", "app.vendors.mock:MockHandler", None,
-               needs_api_key=False, storable=False),
+               "openai", fields=(replace(API_KEY, required=False),
+                                 replace(BASE_URL, required=True, placeholder=""))),
+    VendorKind("azure", "Azure OpenAI", "app.vendors.azure:AzureOpenAIHandler", "openai",
+               fields=(API_KEY, replace(BASE_URL, required=True, placeholder=""),
+                       VendorField("api_version", "API version", placeholder="2024-10-21"))),
+    VendorKind("mock", "Mock (offline)", "app.vendors.mock:MockHandler", None, fields=(),
+               storable=False),
 )}
+FIELDS: dict[str, VendorField] = {}  # every declared field by name (the admin form's inputs)
+for _kind in KINDS.values():
+    for _field in _kind.fields:
+        FIELDS.setdefault(_field.name, _field)
 STORABLE_KINDS = tuple(name for name, kind in KINDS.items() if kind.storable)
 ADAPTERS = {name: kind.adapter for name, kind in KINDS.items()}
 WIRE_FORMATS: dict[str, str | None] = {name: kind.wire_format for name, kind in KINDS.items()}

@@ -49,12 +49,15 @@ class SDKHandler(VendorHandler):
         super().__init__(credential)
         self.http = getattr(self.sdk, self.http_client_class)(**http_client_options())
         self.client = getattr(self.sdk, self.client_class)(
-            api_key=credential.api_key or "not-needed",
-            base_url=credential.base_url,
             max_retries=0,  # the vendor manager retries, once, with its own budget
             timeout=self.sdk.Timeout(credential.timeout, connect=credential.connect_timeout),
             http_client=self.http,
+            **self.client_options(credential),
         )
+
+    def client_options(self, credential: Credential) -> dict:
+        """Where and how the SDK client reaches the vendor (an adapter may say otherwise)."""
+        return {"api_key": credential.api_key or "not-needed", "base_url": credential.base_url}
 
     def endpoint(self, path: str) -> Endpoint:
         """Chat-type calls to ``path`` of the vendor, sent as the client would send them."""

@@ -10,6 +10,7 @@ Routes
     ``GET  /v1/models/{id}``        one model, or the protocol's 404
     ``POST /v1/messages/count_tokens``  ``{"input_tokens": N}`` (tests/fakes/anthropic_features.py)
     ``POST /v1/embeddings``         deterministic vectors (tests/fakes/embeddings.py)
+    ``/openai/deployments/{d}/...`` Azure OpenAI (tests/fakes/azure.py)
 
 A request that repeats a header that may appear once (``SINGLETON_HEADERS``: aiohttp's list
 plus the auth and version headers) gets the protocol's 400, as from a strict HTTP server.
@@ -64,7 +65,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes import anthropic_features, embeddings, reasoning, structured
+from tests.fakes import anthropic_features, azure, embeddings, reasoning, structured
 
 DEFAULT_API_KEY = "sk-fake-0123456789abcdef"
 DEFAULT_MODELS = ("fake-chat", "fake-large", "tool-call")
@@ -344,6 +345,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, record: RecordedRequest, bad_json: bool) -> None:
         fake = self.server.fake
+        if azure.is_azure(record):  # Azure OpenAI's paths and header (tests/fakes/azure.py)
+            if azure.missing_version(record):
+                return self._json(404, azure.MISSING_VERSION)
+            record = azure.as_openai(record)
         repeated = sorted({n for n in record.header_names if n in SINGLETON_HEADERS
                            and record.header_names.count(n) > 1})
         if repeated:  # as strict servers (aiohttp's parser) do

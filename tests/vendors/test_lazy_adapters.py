@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_vendor_kind_resolves_to_its_adapter_class():
+    from app.vendors.azure import AzureOpenAIHandler
+
     assert dict(HANDLERS) == {"openai": OpenAIHandler, "openai-compatible": OpenAIHandler,
-                              "anthropic": AnthropicHandler,
+                              "anthropic": AnthropicHandler, "azure": AzureOpenAIHandler,
                               "mock": HANDLERS["mock"]}
     assert HANDLERS["mock"].__name__ == "MockHandler"
 

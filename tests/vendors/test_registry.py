@@ -36,3 +36,16 @@ def test_a_stored_credential_needs_the_fields_its_kind_declares(app, name):
                                    base_url=None if kind.needs_base_url else "https://v.example",
                                    api_key=None if kind.needs_api_key else "sk-test", enabled=True)
         assert refused.value.field == ("base_url" if kind.needs_base_url else "api_key")
+
+
+def test_every_declared_field_of_a_storable_kind_has_an_input_in_the_admin_form(app):
+    with app.test_request_context():
+        form = VendorForm()
+        for name in STORABLE_KINDS:
+            for declared in KINDS[name].fields:
+                assert name in form.kinds_of(declared.name), (name, declared.name)
+                assert getattr(form, declared.name).label.text == declared.label or \
+                    declared.name in ("api_key", "base_url")
+        html = app.jinja_env.get_template("admin/_vendor_form.html").render(
+            form=form, with_key=True, secret_masks={})
+    assert 'data-vendor-kinds="azure"' in html  # the API version, shown for Azure only

@@ -48,7 +48,8 @@ def create():
     body = rest.parse_body(VendorCreate)
     try:
         row = credentials.add(actor(), name=body.name, kind=body.kind, base_url=body.base_url,
-                              api_key=body.api_key, enabled=body.enabled)
+                              api_key=body.api_key, enabled=body.enabled,
+                              settings=body.settings)
     except credentials.CredentialError as exc:
         raise refused(exc) from None
     return rest.data(view_of(row.name), 201)
@@ -61,17 +62,19 @@ def show(name: str):
 
 @bp.patch("/vendors/<name>")
 def update(name: str):
-    """Rename, move (base_url), enable or disable; ``api_key`` replaces the stored key."""
+    """Rename, move (base_url), enable or disable, change declared fields (``settings``);
+    ``api_key`` replaces the stored key."""
     row = stored_or_error(name)
     body = rest.parse_body(VendorUpdate)
     sent = body.model_fields_set
     try:
-        if sent & {"name", "base_url", "enabled"}:
+        if sent & {"name", "base_url", "enabled", "settings"}:
             credentials.update(
                 actor(), row, kind=row.kind,
                 name=body.name if body.name is not None else row.name,
                 base_url=body.base_url if "base_url" in sent else row.base_url,
-                enabled=body.enabled if body.enabled is not None else row.enabled)
+                enabled=body.enabled if body.enabled is not None else row.enabled,
+                settings=body.settings)
         if body.api_key is not None:
             credentials.rotate_key(actor(), row, body.api_key)
     except credentials.CredentialError as exc:
