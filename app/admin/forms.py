@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.services.accounts import MIN_PASSWORD
 from app.services.roles import MAX_BUDGET
 from app.vendors import KINDS, STORABLE_KINDS
+from app.vendors.registry import FIELDS
 
 PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=1024,
                          message=f"The password needs {MIN_PASSWORD} to 1024 characters.")
@@ -93,10 +94,6 @@ class VendorForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.kind.choices = [(name, KINDS[name].label) for name in STORABLE_KINDS]
 
-
-class RotateKeyForm(FlaskForm):
-    api_key = PasswordField("New API key", validators=[DataRequired(), Length(max=1000)])
-
     def extra_fields(self) -> list:
         """The form's inputs for the kinds' other declared fields (region, API version...),
         each with the storable kinds that declare it (the template groups them per kind)."""
@@ -131,6 +128,10 @@ class RouteForm(FlaskForm):
     upstream_model = StringField("Upstream model", validators=[DataRequired(), Length(max=200)])
     enabled = BooleanField("Enabled", default=True)
     role_ids = CheckboxesField("Allowed roles (none: every role)", coerce=int)
+class RotateKeyForm(FlaskForm):
+    api_key = PasswordField("New API key", validators=[DataRequired(), Length(max=1000)])
+
+
     input_price = DecimalField("Input price per million tokens", places=4, default=0,
                                validators=[Optional(), NumberRange(min=0)])
     output_price = DecimalField("Output price per million tokens", places=4, default=0,
