@@ -77,7 +77,7 @@ class NewKeyForm(FlaskForm):
 
 
 class BudgetForm(FlaskForm):
-    """A user's or a key's own monthly token and dollar budgets; empty clears one."""
+    """A user's or a key's own monthly token budget; empty clears it."""
 
     monthly_token_budget = IntegerField("Monthly token budget",
                                         validators=[Optional(), BUDGET_RANGE])
@@ -122,16 +122,16 @@ for _name in EXTRA_FIELDS:
         render_kw={"placeholder": _field.placeholder} if _field.placeholder else None))
 
 
+class RotateKeyForm(FlaskForm):
+    api_key = PasswordField("New API key", validators=[DataRequired(), Length(max=1000)])
+
+
 class RouteForm(FlaskForm):
     public_name = StringField("Public name", validators=[DataRequired(), Length(max=200)])
     credential_id = SelectField("Vendor", coerce=int)
     upstream_model = StringField("Upstream model", validators=[DataRequired(), Length(max=200)])
     enabled = BooleanField("Enabled", default=True)
     role_ids = CheckboxesField("Allowed roles (none: every role)", coerce=int)
-class RotateKeyForm(FlaskForm):
-    api_key = PasswordField("New API key", validators=[DataRequired(), Length(max=1000)])
-
-
     input_price = DecimalField("Input price per million tokens", places=4, default=0,
                                validators=[Optional(), NumberRange(min=0)])
     output_price = DecimalField("Output price per million tokens", places=4, default=0,
