@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import load, pages, servers, streams
+from bench import attachments, load, pages, servers, streams
 from config import serve_workers
 
 
@@ -115,6 +115,11 @@ def main() -> int:
                          f"{', '.join(f'{x:.0f}' for x in rss_after)}"))
             final["errors"] = str(errors)
             final["rss_mb"] = f"{max(rss_after or [0]):.0f}"
+            image = attachments.measure(port, key, parlor.pid)  # a 10 MB image to the vendor
+            rows.append(("sending a 10 MB image: worker RSS before / peak (MB), copies held",
+                         f"{image.rss_before_mb:.0f} / {image.rss_peak_mb:.0f}, "
+                         f"{image.copies:.1f}"))
+            final["image_send_mb"] = f"{image.growth_mb:.0f}"
         finally:
             servers.stop(parlor)
             servers.stop(upstream)
@@ -131,7 +136,8 @@ def main() -> int:
         print(f"| {label} | {value} |")
     keys = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors",
             "streams_1000_ok", "ttft_1000_p50_ms", "responses_streams_ok",
-            "responses_ttft_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms"]
+            "responses_ttft_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms",
+            "image_send_mb"]
     print(" ".join(f"{k}={final.get(k, 'n/a')}" for k in keys))
     return 0
 

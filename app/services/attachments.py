@@ -68,7 +68,7 @@ def upload(user: User, stream: BinaryIO, filename: str | None,
     if len(raw) > limit:
         raise AttachmentError(f"{name} is larger than the limit of {mib(limit)} a file.", 413)
     try:
-        checked = check(raw, name, claimed_type)
+        checked = _off_the_loop(check, raw, name, claimed_type)
     except ContentError as exc:
         raise AttachmentError(str(exc)) from None
     del raw  # an image's original (EXIF and all) is not kept
@@ -97,6 +97,19 @@ def upload(user: User, stream: BinaryIO, filename: str | None,
             storage.discard(attachment)
         raise
     return attachment
+
+
+def _off_the_loop(work, *args):
+    """Run CPU-heavy work (decoding and re-encoding an image: a second or more for a large
+    one) on a real thread in a gevent worker, so the worker's other requests and streams keep
+    moving meanwhile; directly elsewhere."""
+    from gevent import monkey
+
+    if not monkey.is_module_patched("threading"):
+        return work(*args)
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(work, args)
 
 
 def owned(user: User, attachment_id: str) -> Attachment | None:
