@@ -4,7 +4,9 @@ Plain: the request waits for the reply and answers 201 with both stored messages
 failure is reported in the reply (``status: "error"``, ``error``), as the chat page shows it.
 Streamed (``"stream": true``): Server-Sent Events — ``start`` (both messages, the reply still
 pending: its id is what ``.../stop`` takes), ``delta`` events (``{"text": ...}``) and a final
-``done`` carrying the stored reply. A client that leaves keeps the text written so far.
+``done`` carrying the stored reply; each ``delta``'s id is the length of the text so far.
+The reply is written whether or not the client stays (services/chat_stream.py): one that
+lost its stream rejoins it with ``GET .../messages/{id}/stream`` and ``Last-Event-ID``.
 """
 
 from __future__ import annotations

@@ -258,3 +258,18 @@ def test_a_follower_in_another_thread_sees_the_same_text_growing(member_client, 
     assert len(texts) > 10  # live pieces, not only the end
     assert "".join(texts) == "tick " * 500  # the saved text first, then the rest, once
     assert "event: done" in rest and 'data-status="complete"' in body
+
+
+def test_rest_reads_a_dead_writers_reply_as_interrupted_and_takes_the_next_message(app,
+                                                                                   client):
+    key = new_key(app)
+    headers = {"Authorization": f"Bearer {key}"}
+    conversation_id, reply_id = _conversation_with_a_dead_writer(app, _user_id(app), "Half")
+    sent = client.post(f"/api/v1/conversations/{conversation_id}/messages", headers=headers,
+                       json={"content": "go on"})
+    detail = client.get(f"/api/v1/conversations/{conversation_id}", headers=headers)
+
+    assert sent.status_code == 201, sent.get_json()
+    assert sent.get_json()["data"]["reply"]["status"] == "complete"
+    [dead] = [m for m in detail.get_json()["data"]["messages"] if m["id"] == reply_id]
+    assert (dead["status"], dead["content"]) == ("interrupted", "Half")

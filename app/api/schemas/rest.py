@@ -125,6 +125,15 @@ class MonthlyBudget(Out):
     renews: datetime = Field(description="The first of next month (UTC)")
 
 
+class MonthlyCostBudget(Out):
+    usd: float | None = Field(description="US dollars a month; null: no dollar limit")
+    source: Literal["user", "role", "key"] | None = Field(
+        description="Where the budget comes from: set on you, your role's, or the key's own")
+    used: float = Field(description="What your calls cost this month (UTC), in US dollars")
+    remaining: float | None
+    renews: datetime = Field(description="The first of next month (UTC)")
+
+
 class UserOut(Out):
     id: int
     email: str
@@ -137,6 +146,11 @@ class UserOut(Out):
     key_budget: MonthlyBudget | None = Field(
         None, description="The calling API key's own budget, on top of yours (null when "
                           "signed in with a browser)")
+    cost_budget: MonthlyCostBudget | None = Field(
+        None, description="Your monthly budget in US dollars (beside the token budget)")
+    key_cost_budget: MonthlyCostBudget | None = Field(
+        None, description="The calling API key's own dollar budget, on top of yours (null "
+                          "when signed in with a browser)")
 
 
 class AttachmentOut(Out):
@@ -154,7 +168,8 @@ class MessageOut(Out):
                           "versions of a message (edits, regenerations) share a parent")
     role: Literal["user", "assistant", "system", "tool"]
     content: str
-    status: Literal["pending", "streaming", "complete", "stopped", "incomplete", "error"]
+    status: Literal["pending", "streaming", "complete", "stopped", "incomplete", "error",
+                    "interrupted"]
     model: str | None
     error: str | None
     input_tokens: int
