@@ -11,6 +11,7 @@ Routes
     ``POST /v1/messages/count_tokens``  ``{"input_tokens": N}`` (tests/fakes/anthropic_features.py)
     ``POST /v1/embeddings``         deterministic vectors (tests/fakes/embeddings.py)
     ``/openai/deployments/{d}/...`` Azure OpenAI (tests/fakes/azure.py)
+    ``/v1/models/{m}:generateContent``  Google Gemini (tests/fakes/gemini.py)
 
 A request that repeats a header that may appear once (``SINGLETON_HEADERS``: aiohttp's list
 plus the auth and version headers) gets the protocol's 400, as from a strict HTTP server.
@@ -44,6 +45,8 @@ Behaviour is chosen by the requested model name, so tests need no shared switche
     ``*thinking*``, ``*reasoning*``  reasoning before the text (also on request: thinking /
                             reasoning_effort), and prompt-cache usage (tests/fakes/reasoning.py)
     ``*redacted*``          a redacted_thinking block too (tests/fakes/anthropic_features.py)
+    ``*vision*``            as echo, each image or document part counted as
+                            ``MEDIA_PART_TOKENS`` input tokens (as a vision model bills them)
     JSON output             response_format, or an Anthropic forced tool, answered with JSON
                             fitting the schema (tests/fakes/structured.py)
 
@@ -65,11 +68,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes import anthropic_features, azure, embeddings, reasoning, structured
+from tests.fakes import anthropic_features, azure, embeddings, gemini, reasoning, structured
 
 DEFAULT_API_KEY = "sk-fake-0123456789abcdef"
 DEFAULT_MODELS = ("fake-chat", "fake-large", "tool-call")
 CREATED = 1_700_000_000
+MEDIA_PART_TOKENS = 1000  # input tokens of an image or document for ``*vision*`` models
 STREAM_PREFIX_EVENTS = 2  # deltas sent before a cut or an in-band error
 # Headers a request may carry once: aiohttp's singletons, plus the ones the vendors read.
 SINGLETON_HEADERS = frozenset({
@@ -345,6 +349,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, record: RecordedRequest, bad_json: bool) -> None:
         fake = self.server.fake
+        if gemini.is_gemini(record):  # Google Gemini's own format (tests/fakes/gemini.py)
+            return gemini.answer(self, record)
         if azure.is_azure(record):  # Azure OpenAI's paths and header (tests/fakes/azure.py)
             if azure.missing_version(record):
                 return self._json(404, azure.MISSING_VERSION)
@@ -556,6 +562,13 @@ def _tool_result(body: dict, anthropic: bool) -> str | None:
     return None
 
 
+def _media_parts(messages: list) -> int:
+    """Image and document parts/blocks in the messages (either wire format)."""
+    kinds = {"image", "image_url", "document", "file"}
+    return sum(1 for m in messages if isinstance(m, dict) and isinstance(m.get("content"), list)
+               for part in m["content"] if isinstance(part, dict) and part.get("type") in kinds)
+
+
 def _plan(body: dict, anthropic: bool) -> _Plan:
     messages = body.get("messages") or []
     model = body["model"]
@@ -563,6 +576,8 @@ def _plan(body: dict, anthropic: bool) -> _Plan:
     if anthropic:
         prompt.append(_text_of(body.get("system")))
     input_tokens = sum(count_tokens(t) for t in prompt)
+    if "vision" in model:
+        input_tokens += MEDIA_PART_TOKENS * _media_parts(messages)
     last_user = next((_text_of(m.get("content")) for m in reversed(messages)
                       if isinstance(m, dict) and m.get("role") == "user"
                       and _text_of(m.get("content"))), "")
