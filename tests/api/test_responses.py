@@ -203,7 +203,7 @@ def test_hints_hosted_tools_and_unknown_fields_are_dropped_and_named(openai_clie
         model="openai/fake-chat", input=[
             {"type": "reasoning", "id": "rs_1", "summary": []},
             {"role": "user", "content": "hello"}],
-        metadata={"team": "a"}, service_tier="auto", include=["reasoning.encrypted_content"],
+        metadata={"team": "a"}, service_tier="auto", include=["message.output_text.logprobs"],
         prompt_cache_key="k", truncation="auto", text={"verbosity": "low"},
         tools=[LOOKUP, {"type": "web_search"}, {"type": "custom", "name": "apply_patch"}],
         extra_body={"fancy_hint": 1})

@@ -50,6 +50,7 @@ def test_thinking_sent_back_as_items_reaches_anthropic_as_the_signed_block(opena
     first = openai_client.responses.create(model="anthropic/fake-thinking", input="hi")
     raw = openai_client.responses.with_raw_response.create(
         model="anthropic/fake-thinking", store=False,
+        include=["reasoning.encrypted_content"],  # as Codex asks: always given, not dropped
         input=[{"role": "user", "content": "hi"}, *_items(first),
                {"role": "user", "content": "again"}])
     assert raw.parse().output_text == "Echo: again"  # the fake checks the signature

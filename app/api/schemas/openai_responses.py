@@ -139,6 +139,9 @@ class ResponsesRequest(OpenWireModel):
     previous_response_id: str | None = Field(default=None, min_length=1)
     user: str | None = None
     safety_identifier: str | None = None
+    # Extra output asked for: reasoning items always carry their encrypted_content (an
+    # Anthropic signature) here; anything else is dropped and named.
+    include: list[str] | None = None
     # Refused when set: Parlor cannot deliver what they ask for.
     background: bool | None = None
     conversation: Any = None
@@ -176,6 +179,8 @@ class ResponsesRequest(OpenWireModel):
         # Fields Parlor does not interpret: hints (metadata, include, service_tier,
         # prompt_cache_key, truncation, stream_options...) and anything unknown.
         names = list(self.model_extra or {})
+        if set(self.include or ()) - {"reasoning.encrypted_content"}:
+            names.append("include")
         names += [name for tool in self.tools or () for name in tool.hosted()]
         if self.reasoning is not None and (self.reasoning.summary or
                                            self.reasoning.generate_summary):
