@@ -70,8 +70,9 @@ class Paced:
             self._deltas.close()
         else:
             self._reader.stop()
-            if wait:
-                self._reader.closed.wait(wait)
+            deadline = time.monotonic() + wait
+            while not self._reader.closed and time.monotonic() < deadline:
+                time.sleep(0.01)  # a flag, not an Event: /v1 streams never wait
 
 
 class _Reader:
@@ -84,7 +85,7 @@ class _Reader:
         self._deltas = deltas
         self._app = app
         self._stopped = False
-        self.closed = threading.Event()  # the deltas are closed
+        self.closed = False  # the deltas are closed
         spawn(self._run)
 
     def _run(self) -> None:
@@ -100,7 +101,7 @@ class _Reader:
                 put((_ERROR, exc))
             finally:
                 self._deltas.close()  # a stream left early is recorded as stopped
-                self.closed.set()
+                self.closed = True
                 put((_END, None))
 
     def stop(self) -> None:
