@@ -150,3 +150,24 @@ def test_the_sdk_stream_helper_collects_reasoning_items(openai_client):
     assert [item.type for item in final.output] == ["reasoning", "message"]
     assert final.output[0].summary[0].text == "".join(openai_reasoning_pieces())
     assert final.output_text == "Echo: hi"
+
+
+def test_an_agent_turn_with_thinking_and_a_tool_call_continues_on_anthropic(openai_client,
+                                                                            fake_vendor):
+    lookup = {"type": "function", "name": "lookup",
+              "parameters": {"type": "object", "properties": {"query": {"type": "string"}}}}
+    first = openai_client.responses.create(model="anthropic/tool-call", input="weather",
+                                           tools=[lookup], reasoning={"effort": "low"},
+                                           store=False)
+    assert [item.type for item in first.output] == ["reasoning", "message", "function_call"]
+    call = first.output[-1]
+    second = openai_client.responses.create(
+        model="anthropic/tool-call", tools=[lookup], reasoning={"effort": "low"}, input=[
+            {"role": "user", "content": "weather"}, *_items(first),
+            {"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}])
+    assert second.output_text == "Tool said: sunny"
+    assistant, result = fake_vendor.last_request.body["messages"][1:]
+    assert [b["type"] for b in assistant["content"]] == ["thinking", "text", "tool_use"]
+    assert assistant["content"][0]["signature"] == sign(THINKING_TEXT)
+    assert result["content"][0] == {"type": "tool_result", "tool_use_id": call.call_id,
+                                    "content": "sunny"}
