@@ -88,6 +88,7 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     VendorKind("azure", "Azure OpenAI", "app.vendors.azure:AzureOpenAIHandler", "openai",
                fields=(API_KEY, replace(BASE_URL, required=True, placeholder=""),
                        VendorField("api_version", "API version", placeholder="2024-10-21"))),
+    VendorKind("gemini", "Google Gemini", "app.vendors.gemini:GeminiHandler", None),
     VendorKind("mock", "Mock (offline)", "app.vendors.mock:MockHandler", None, fields=(),
                storable=False),
 )}
