@@ -104,3 +104,16 @@ def test_a_plain_text_custom_tool_takes_any_input(openai_client, fake_vendor):
     assert response.output[0].input == "remember this"
     parameters = fake_vendor.last_request.body["tools"][0]["function"]["parameters"]
     assert "grammar" not in parameters["properties"]["input"]["description"]
+
+
+def test_a_stored_custom_call_is_continued_through_previous_response_id(openai_client,
+                                                                       fake_vendor):
+    first = openai_client.responses.create(model="anthropic/tool-call", input=PATCH,
+                                           tools=[APPLY_PATCH])
+    call = next(item for item in first.output if item.type == "custom_tool_call")
+    second = openai_client.responses.create(
+        model="anthropic/tool-call", tools=[APPLY_PATCH], previous_response_id=first.id,
+        input=[{"type": "custom_tool_call_output", "call_id": call.call_id, "output": "done"}])
+    assert second.output_text == "Tool said: done"
+    tool_use = fake_vendor.last_request.body["messages"][1]["content"][-1]
+    assert (tool_use["type"], tool_use["input"]) == ("tool_use", {"input": PATCH})
