@@ -72,3 +72,34 @@ def assert_insufficient_quota(response, words: str) -> dict:
     assert words in error["message"]
     assert int(response.headers["Retry-After"]) > 0
     return error
+
+
+def set_cost_budgets(app, *, role=None, email: str = MEMBER, user=None,
+                     key: str | None = None, key_budget=None) -> None:
+    """The member role's, the user's and (with ``key``) a key's monthly dollar budgets
+    (``None``: no dollar limit of its own)."""
+    from decimal import Decimal
+
+    def usd(value):
+        return None if value is None else Decimal(str(value))
+
+    with app.app_context():
+        accounts_repo.role_by_name("member").monthly_cost_budget = usd(role)
+        accounts_repo.user_by_email(email).monthly_cost_budget = usd(user)
+        if key is not None:
+            accounts_repo.key_by_id(key_id(app, key)).monthly_cost_budget = usd(key_budget)
+        db.session.commit()
+
+
+def spend_dollars(app, email: str, usd: str, secret: str | None = None) -> None:
+    """Write a call that cost ``usd`` dollars this month to the ledger (through ``secret``)."""
+    from decimal import Decimal
+
+    from app.models import UsageRecord
+
+    with app.app_context():
+        db.session.add(UsageRecord(
+            user_id=user_id(app, email), api_key_id=key_id(app, secret) if secret else None,
+            model="openai/fake-chat", route="", input_tokens=1, output_tokens=1,
+            cost=Decimal(usd), latency_ms=1, status="complete", source="api"))
+        db.session.commit()

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.accounts import MIN_PASSWORD
-from app.services.roles import MAX_BUDGET
+from app.services.roles import MAX_BUDGET, MAX_COST_BUDGET
 from app.vendors import KINDS, STORABLE_KINDS
 from app.vendors.registry import FIELDS
 
@@ -26,6 +26,8 @@ PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=1024,
 BUDGET_RANGE = NumberRange(min=0, max=MAX_BUDGET,
                            message=f"The monthly budget is a number of tokens, 0 to "
                                    f"{MAX_BUDGET:,}.")
+COST_RANGE = NumberRange(min=0, max=MAX_COST_BUDGET - 1,
+                         message=f"Enter 0 to {MAX_COST_BUDGET - 1:,} US dollars.")
 
 
 class CheckboxesField(SelectMultipleField):
@@ -63,6 +65,8 @@ class RoleForm(FlaskForm):
     rate_limit = StringField("Rate limit", validators=[Length(max=64)])
     monthly_token_budget = IntegerField("Monthly token budget",
                                         validators=[Optional(), NumberRange(min=0)])
+    monthly_cost_budget = DecimalField("Monthly dollar budget", places=None,
+                                       validators=[Optional(), COST_RANGE])
 
 
 class NewKeyForm(FlaskForm):
@@ -77,10 +81,12 @@ class NewKeyForm(FlaskForm):
 
 
 class BudgetForm(FlaskForm):
-    """A user's or a key's own monthly token budget; empty clears it."""
+    """A user's or a key's own monthly token and dollar budgets; empty clears one."""
 
     monthly_token_budget = IntegerField("Monthly token budget",
                                         validators=[Optional(), BUDGET_RANGE])
+    monthly_cost_budget = DecimalField("Monthly dollar budget", places=None,
+                                       validators=[Optional(), COST_RANGE])
 
 
 class VendorForm(FlaskForm):

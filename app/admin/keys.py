@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from app.admin.access import actor, page_number, require_admin
 from app.admin.forms import ActionForm, BudgetForm, NewKeyForm, show_error
-from app.services import admin_keys, budgets
+from app.services import admin_keys, budgets, cost_budgets
 
 bp = Blueprint("admin_keys", __name__, url_prefix="/admin/keys")
 bp.before_request(require_admin)
@@ -47,7 +47,8 @@ def create():
 
 
 def _detail(key, form: BudgetForm | None = None, status: int = 200):
-    form = form or BudgetForm(formdata=None, monthly_token_budget=key.monthly_token_budget)
+    form = form or BudgetForm(formdata=None, monthly_token_budget=key.monthly_token_budget,
+                              monthly_cost_budget=key.monthly_cost_budget)
     return render_template("admin/key.html", key=key, form=form, action_form=ActionForm(),
                            budget=budgets.key_status(key)), status
 
@@ -65,7 +66,8 @@ def set_budget(key_id: int):
     if form.validate_on_submit():
         try:
             admin_keys.set_budget(actor(), key, form.monthly_token_budget.data)
-        except admin_keys.KeyRequestError as exc:
+            cost_budgets.set_key_cost_budget(actor(), key, form.monthly_cost_budget.data)
+        except (admin_keys.KeyRequestError, cost_budgets.CostBudgetError) as exc:
             show_error(form, exc)
         else:
             tokens = key.monthly_token_budget

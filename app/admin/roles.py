@@ -40,7 +40,8 @@ def _spec(form: RoleForm) -> roles.RoleSpec:
     return roles.RoleSpec(
         name=form.name.data or "", description=form.description.data or "",
         permissions=form.permissions.data or [], allowed_models=models,
-        rate_limit=form.rate_limit.data, monthly_token_budget=form.monthly_token_budget.data)
+        rate_limit=form.rate_limit.data, monthly_token_budget=form.monthly_token_budget.data,
+        monthly_cost_budget=form.monthly_cost_budget.data)
 
 
 def _list(form: RoleForm, status: int = 200):

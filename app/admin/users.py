@@ -13,7 +13,7 @@ from app.admin.forms import (
     RoleChangeForm,
     show_error,
 )
-from app.services import admin_keys, admin_users, budgets, roles
+from app.services import admin_keys, admin_users, budgets, cost_budgets, roles
 from app.services.accounts import AccountError
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -65,7 +65,8 @@ def _detail(user, status=200, role_form=None, password_form=None, budget_form=No
     role_form = role_form or RoleChangeForm(role=user.role.name)
     role_form.role.choices = _role_choices()
     budget_form = budget_form or BudgetForm(formdata=None,
-                                            monthly_token_budget=user.monthly_token_budget)
+                                            monthly_token_budget=user.monthly_token_budget,
+                                            monthly_cost_budget=user.monthly_cost_budget)
     return render_template("admin/user.html", user=user, role_form=role_form,
                            password_form=password_form or PasswordResetForm(),
                            budget_form=budget_form, budget=budgets.status(user),
@@ -101,8 +102,11 @@ def set_budget(user_id: int):
     if form.validate_on_submit():
         try:
             admin_users.set_budget(actor(), user, form.monthly_token_budget.data)
+            cost_budgets.set_user_cost_budget(actor(), user, form.monthly_cost_budget.data)
         except AccountError as exc:
             show_error(form, exc, "monthly_token_budget")
+        except cost_budgets.CostBudgetError as exc:
+            show_error(form, exc, "monthly_cost_budget")
         else:
             tokens = user.monthly_token_budget
             flash(f"{user.email} now has the role's monthly budget." if tokens is None else

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.api import rest, rest_auth
 from app.api.errors import ApiError
-from app.api.schemas.rest import MeUpdate, MonthlyBudget, UserOut
+from app.api.schemas.rest import MeUpdate, MonthlyBudget, MonthlyCostBudget, UserOut
 from app.models import ApiKey, User
 from app.services import budgets, profile
 from app.services.accounts import AccountError
@@ -17,7 +17,9 @@ def user_out(user: User, key: ApiKey | None = None) -> UserOut:
                    role=user.role.name, permissions=list(user.role.permissions or []),
                    created_at=user.created_at, last_login_at=user.last_login_at,
                    budget=budget_out(budgets.status(user)),
-                   key_budget=budget_out(budgets.key_status(key)) if key else None)
+                   key_budget=budget_out(budgets.key_status(key)) if key else None,
+                   cost_budget=cost_budget_out(budgets.cost_status(user)),
+                   key_cost_budget=cost_budget_out(budgets.key_cost_status(key)) if key else None)
 
 
 def budget_out(status: budgets.BudgetStatus) -> MonthlyBudget:
@@ -25,9 +27,19 @@ def budget_out(status: budgets.BudgetStatus) -> MonthlyBudget:
                          remaining=status.remaining, renews=status.renews)
 
 
+def cost_budget_out(status: budgets.CostStatus) -> MonthlyCostBudget:
+    def usd(amount):
+        return None if amount is None else float(amount)
+
+    return MonthlyCostBudget(usd=usd(status.budget), source=status.source,
+                             used=float(status.used), remaining=usd(status.remaining),
+                             renews=status.renews)
+
+
 @bp.get("/me")
 def show():
-    """The caller's account, with this month's token budget (and the calling key's)."""
+    """The caller's account, with this month's budgets in tokens and in dollars (and the
+    calling key's)."""
     caller = rest_auth.current()
     return rest.data(user_out(caller.user, caller.key))
 

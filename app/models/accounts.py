@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -25,6 +26,8 @@ class Role(db.Model):
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
     rate_limit: Mapped[str | None] = mapped_column(String(64))
     monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
+    # US dollars a month (the usage ledger's cost); None: no dollar limit.
+    monthly_cost_budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     # Public model names (or ``vendor/*``) the role may use; None: every model.
     allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -50,6 +53,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Tokens a month, set by an admin; overrides the role's budget. None: the role's.
     monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
+    # US dollars a month, set by an admin; overrides the role's. None: the role's.
+    monthly_cost_budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
 
     role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
     api_keys: Mapped[list[ApiKey]] = relationship(
@@ -81,6 +86,8 @@ class ApiKey(db.Model):
     rate_limit: Mapped[str | None] = mapped_column(String(64))
     # Tokens a month spent through this key, on top of the owner's budget. None: no cap.
     monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
+    # US dollars a month spent through this key, on top of the owner's. None: no cap.
+    monthly_cost_budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

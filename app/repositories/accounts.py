@@ -61,7 +61,10 @@ def _key_row():
                    roles.c.id.label("role_id"), roles.c.name.label("role_name"),
                    roles.c.permissions.label("role_permissions"),
                    roles.c.rate_limit.label("role_rate_limit"),
-                   roles.c.monthly_token_budget.label("role_budget"))
+                   roles.c.monthly_token_budget.label("role_budget"),
+                   keys.c.monthly_cost_budget,
+                   users.c.monthly_cost_budget.label("user_cost_budget"),
+                   roles.c.monthly_cost_budget.label("role_cost_budget"))
             .join_from(keys, users, users.c.id == keys.c.user_id)
             .join(roles, roles.c.id == users.c.role_id)
             .where(keys.c.prefix == bindparam("prefix")))

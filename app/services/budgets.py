@@ -1,4 +1,6 @@
-"""Monthly token budgets: per user (their own, else their role's) and per API key.
+"""Monthly budgets, in tokens and in US dollars: per user (their own, else their role's) and
+per API key. The two units are independent: each applies when set, and either one spent
+refuses the next call.
 
 A user may spend their effective budget a month: the one an admin set on the user, else
 their role's ``monthly_token_budget``. A key's budget caps what is spent through that key, on
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from app.models import ApiKey, User
 from app.repositories import accounts as accounts_repo
 from app.repositories import usage as usage_repo
+from app.repositories import usage_costs
 
 if TYPE_CHECKING:
     from app.services.keys import KeyOwner, VerifiedKey
@@ -28,8 +32,16 @@ class BudgetExceeded(Exception):
     """This month's token budget is spent; ``scope`` says whose ("user" or "key") and
     ``retry_after`` runs to the next month."""
 
-    def __init__(self, budget: int, retry_after: int, scope: str = USER):
-        if scope == KEY:
+    def __init__(self, budget: int | Decimal, retry_after: int, scope: str = USER,
+                 unit: str = "tokens"):
+        if unit == "usd":
+            amount = f"${budget:,.2f}"
+            whose = ("This API key has used its monthly budget of " if scope == KEY
+                     else "You have used this month's budget of ")
+            spent = (f"{whose}{amount}. It renews on the first of next month (UTC); "
+                     + ("use another key or ask an administrator for more." if scope == KEY
+                        else "ask an administrator for more."))
+        elif scope == KEY:
             spent = (f"This API key has used its monthly token budget of {budget:,} tokens. "
                      "It renews on the first of next month (UTC); use another key or ask an "
                      "administrator for more.")
@@ -41,6 +53,7 @@ class BudgetExceeded(Exception):
         self.budget = budget
         self.retry_after = retry_after
         self.scope = scope
+        self.unit = unit
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,20 @@ class BudgetStatus:
     @property
     def remaining(self) -> int | None:
         return None if self.budget is None else max(0, self.budget - self.used)
+
+
+@dataclass(frozen=True)
+class CostStatus:
+    """A dollar budget this month: ``budget`` None is no limit."""
+
+    budget: Decimal | None
+    used: Decimal
+    renews: datetime
+    source: str | None = None  # USER, ROLE or KEY; None: no limit
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.budget is None else max(Decimal(0), self.budget - self.used)
 
 
 def month_bounds() -> tuple[datetime, datetime]:
@@ -70,6 +97,43 @@ def effective_budget(user: User | KeyOwner) -> tuple[int | None, str | None]:
     if user.role.monthly_token_budget is not None:
         return user.role.monthly_token_budget, ROLE
     return None, None
+
+
+def effective_cost_budget(user: User | KeyOwner) -> tuple[Decimal | None, str | None]:
+    """The user's monthly dollar budget and where it comes from: their own, else their
+    role's."""
+    if getattr(user, "monthly_cost_budget", None) is not None:
+        return Decimal(user.monthly_cost_budget), USER
+    if getattr(user.role, "monthly_cost_budget", None) is not None:
+        return Decimal(user.role.monthly_cost_budget), ROLE
+    return None, None
+
+
+def cost_status(user: User) -> CostStatus:
+    """The user's dollar budget this month, what their calls cost and when it renews."""
+    start, end = month_bounds()
+    budget, source = effective_cost_budget(user)
+    return CostStatus(budget=budget, used=usage_costs.cost_of_user_since(user.id, start),
+                      renews=end, source=source)
+
+
+def key_cost_status(key: ApiKey) -> CostStatus:
+    """The key's own dollar budget this month (None: no cap) and what its calls cost."""
+    start, end = month_bounds()
+    budget = key.monthly_cost_budget
+    return CostStatus(budget=budget,
+                      used=usage_costs.cost_of_key_since(key.user_id, key.id, start),
+                      renews=end, source=None if budget is None else KEY)
+
+
+def key_cost_statuses(user: User, keys: list[ApiKey]) -> dict[int, CostStatus]:
+    """:func:`key_cost_status` of each of ``user``'s ``keys``, in one query."""
+    start, end = month_bounds()
+    used = usage_costs.cost_per_key_of_user_since(user.id, start)
+    return {key.id: CostStatus(budget=key.monthly_cost_budget,
+                               used=used.get(key.id, Decimal(0)), renews=end,
+                               source=None if key.monthly_cost_budget is None else KEY)
+            for key in keys}
 
 
 def status(user: User) -> BudgetStatus:
@@ -112,6 +176,21 @@ def check(user: User | KeyOwner, key: ApiKey | VerifiedKey | None = None) -> Non
         start, end = month_bounds()
         if usage_repo.tokens_of_key_since(key.user_id, key.id, start) >= key_budget:
             raise BudgetExceeded(key_budget, _seconds_until(end), KEY)
+    _check_cost(user, key)
+
+
+def _check_cost(user: User | KeyOwner, key: ApiKey | VerifiedKey | None) -> None:
+    """The dollar budgets' part of :func:`check`: no query when neither has one."""
+    budget, _source = effective_cost_budget(user)
+    if budget is not None:
+        start, end = month_bounds()
+        if usage_costs.cost_of_user_since(user.id, start) >= budget:
+            raise BudgetExceeded(budget, _seconds_until(end), USER, unit="usd")
+    key_budget = getattr(key, "monthly_cost_budget", None) if key is not None else None
+    if key_budget is not None:
+        start, end = month_bounds()
+        if usage_costs.cost_of_key_since(key.user_id, key.id, start) >= key_budget:
+            raise BudgetExceeded(Decimal(key_budget), _seconds_until(end), KEY, unit="usd")
 
 
 def check_caller(user_id: int, api_key_id: int | None = None, *,

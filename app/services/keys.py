@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import NamedTuple
 
 from app.extensions import db
@@ -26,6 +27,7 @@ class KeyRole:
     permissions: tuple[str, ...]
     rate_limit: str | None
     monthly_token_budget: int | None
+    monthly_cost_budget: Decimal | None = None
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -39,6 +41,7 @@ class KeyOwner:
     is_enabled: bool
     monthly_token_budget: int | None
     role: KeyRole
+    monthly_cost_budget: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,22 @@ class VerifiedKey:
     revoked_at: datetime | None
     last_used_at: datetime | None
     user: KeyOwner
+    monthly_cost_budget: Decimal | None = None
 
     @classmethod
     def from_row(cls, row) -> VerifiedKey:
         role = KeyRole(id=row.role_id, name=row.role_name,
                        permissions=tuple(row.role_permissions or ()),
-                       rate_limit=row.role_rate_limit, monthly_token_budget=row.role_budget)
+                       rate_limit=row.role_rate_limit, monthly_token_budget=row.role_budget,
+                       monthly_cost_budget=row.role_cost_budget)
         owner = KeyOwner(id=row.user_id, is_enabled=bool(row.user_enabled),
-                         monthly_token_budget=row.user_budget, role=role)
+                         monthly_token_budget=row.user_budget, role=role,
+                         monthly_cost_budget=row.user_cost_budget)
         return cls(id=row.id, user_id=row.user_id, prefix=row.prefix,
                    scopes=tuple(row.scopes or ()), rate_limit=row.rate_limit,
                    monthly_token_budget=row.monthly_token_budget, expires_at=row.expires_at,
-                   revoked_at=row.revoked_at, last_used_at=row.last_used_at, user=owner)
+                   revoked_at=row.revoked_at, last_used_at=row.last_used_at, user=owner,
+                   monthly_cost_budget=row.monthly_cost_budget)
 
 
 class StoredKey(NamedTuple):

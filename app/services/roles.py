@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from app.extensions import db
 from app.models import Role
@@ -21,6 +22,7 @@ RATE_LIMIT = re.compile(
 )
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][\w.:@+-]*(/([\w.:@+-]+(/[\w.:@+-]+)*|\*))?$")
 MAX_BUDGET = 2**31 - 1
+MAX_COST_BUDGET = 10**8  # US dollars: what Numeric(12, 4) holds
 
 
 class RoleError(ValueError):
@@ -39,6 +41,7 @@ class RoleSpec:
     allowed_models: list[str] | None = None  # None: every model
     rate_limit: str | None = None
     monthly_token_budget: int | None = None
+    monthly_cost_budget: Decimal | None = None  # US dollars a month; None: no dollar limit
 
 
 def all_roles() -> list[Role]:
@@ -120,6 +123,10 @@ def _check(spec: RoleSpec) -> None:
     if budget is not None and not 0 <= budget <= MAX_BUDGET:
         raise RoleError("The monthly budget is a number of tokens, 0 or more.",
                         "monthly_token_budget")
+    cost = spec.monthly_cost_budget
+    if cost is not None and not 0 <= cost < MAX_COST_BUDGET:
+        raise RoleError("The monthly dollar budget is an amount of US dollars, 0 or more.",
+                        "monthly_cost_budget")
     if spec.allowed_models is not None:
         bad = [n for n in spec.allowed_models if len(n) > 200 or not MODEL_NAME.match(n)]
         if bad:
@@ -134,11 +141,14 @@ def _apply(role: Role, spec: RoleSpec) -> None:
     role.allowed_models = spec.allowed_models
     role.rate_limit = spec.rate_limit
     role.monthly_token_budget = spec.monthly_token_budget
+    role.monthly_cost_budget = spec.monthly_cost_budget
 
 
 def _summary(role: Role) -> dict:
     return {"permissions": list(role.permissions or []), "allowed_models": role.allowed_models,
-            "rate_limit": role.rate_limit, "monthly_token_budget": role.monthly_token_budget}
+            "rate_limit": role.rate_limit, "monthly_token_budget": role.monthly_token_budget,
+            "monthly_cost_budget": None if role.monthly_cost_budget is None
+            else str(role.monthly_cost_budget)}
 
 
 def _record(actor: Actor, action: str, role: Role, **detail) -> None:

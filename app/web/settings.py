@@ -26,6 +26,8 @@ def _page(status: int = 200, new_secret: str | None = None, **forms):
     return render_template("auth/settings.html", keys=keys,
                            budget=budgets.status(current_user),
                            key_budgets=budgets.key_statuses(current_user, keys),
+                           cost_budget=budgets.cost_status(current_user),
+                           key_cost_budgets=budgets.key_cost_statuses(current_user, keys),
                            new_secret=new_secret, **forms), status
 
 

@@ -1,6 +1,7 @@
 """Identity and spend: the OpenID Connect identities (issuer + subject) that sign in as a
 Parlor user; the tags of each usage row (x-parlor-tags / metadata.tags) and the ledger summed
-per day and tag (usage_daily_tags).
+per day and tag (usage_daily_tags); monthly budgets in US dollars for roles, users and API
+keys (monthly_cost_budget, beside the token budgets).
 
 Revision ID: 0013
 Revises: 0012
@@ -13,6 +14,8 @@ revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
+
+COST_BUDGET_TABLES = ("roles", "users", "api_keys")
 
 
 def upgrade():
@@ -55,8 +58,16 @@ def upgrade():
     )
     op.create_index("ix_usage_daily_tags_tag_day", "usage_daily_tags", ["tag", "day"])
 
+    for table in COST_BUDGET_TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(sa.Column("monthly_cost_budget",
+                                          sa.Numeric(precision=12, scale=4), nullable=True))
+
 
 def downgrade():
+    for table in reversed(COST_BUDGET_TABLES):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column("monthly_cost_budget")
     op.drop_index("ix_usage_daily_tags_tag_day", table_name="usage_daily_tags")
     op.drop_table("usage_daily_tags")
     with op.batch_alter_table("usage_records") as batch_op:

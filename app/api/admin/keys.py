@@ -13,7 +13,7 @@ from app.api.schemas.admin import (
     KeyQuery,
 )
 from app.models import ApiKey
-from app.services import admin_keys, admin_users, own_keys
+from app.services import admin_keys, admin_users, cost_budgets, own_keys
 
 bp = rest.admin_blueprint("rest_admin_keys", __name__)
 
@@ -23,7 +23,9 @@ def key_out(key: ApiKey) -> dict:
             "status": own_keys.status(key), "created_at": key.created_at,
             "expires_at": key.expires_at, "revoked_at": key.revoked_at,
             "last_used_at": key.last_used_at, "user_id": key.user_id, "owner": key.user.email,
-            "rate_limit": key.rate_limit, "monthly_token_budget": key.monthly_token_budget}
+            "rate_limit": key.rate_limit, "monthly_token_budget": key.monthly_token_budget,
+            "monthly_cost_budget": None if key.monthly_cost_budget is None
+            else float(key.monthly_cost_budget)}
 
 
 @bp.get("/keys")
@@ -57,13 +59,16 @@ def create():
 
 @bp.patch("/keys/<int:key_id>")
 def update(key_id: int):
-    """Change only the fields sent: the key's monthly token budget (``null``: no cap)."""
+    """Change only the fields sent: the key's monthly token or dollar budget (``null``: no
+    cap)."""
     key = key_or_404(key_id)
     body = rest.parse_body(AdminKeyUpdate)
     try:
         if "monthly_token_budget" in body.model_fields_set:
             admin_keys.set_budget(actor(), key, body.monthly_token_budget)
-    except admin_keys.KeyRequestError as exc:
+        if "monthly_cost_budget" in body.model_fields_set:
+            cost_budgets.set_key_cost_budget(actor(), key, body.monthly_cost_budget)
+    except (admin_keys.KeyRequestError, cost_budgets.CostBudgetError) as exc:
         raise refused(exc) from None
     return rest.data(AdminKeyOut.model_validate(key_out(key)))
 

@@ -13,7 +13,7 @@ from app.services import roles
 
 bp = rest.admin_blueprint("rest_admin_roles", __name__)
 SPEC_FIELDS = ("name", "description", "permissions", "allowed_models", "rate_limit",
-               "monthly_token_budget")
+               "monthly_token_budget", "monthly_cost_budget")
 
 
 def role_out(role: Role, counts: dict[int, int]) -> RoleOut:
@@ -21,7 +21,12 @@ def role_out(role: Role, counts: dict[int, int]) -> RoleOut:
                    builtin=role.builtin, permissions=list(role.permissions or []),
                    allowed_models=role.allowed_models, rate_limit=role.rate_limit,
                    monthly_token_budget=role.monthly_token_budget,
+                   monthly_cost_budget=_usd(role.monthly_cost_budget),
                    users=counts.get(role.id, 0), created_at=role.created_at)
+
+
+def _usd(amount) -> float | None:
+    return None if amount is None else float(amount)
 
 
 def role_or_404(role_id: int) -> Role:

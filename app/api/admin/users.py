@@ -13,7 +13,7 @@ from app.api.schemas.admin import (
     UserQuery,
 )
 from app.models import User
-from app.services import admin_users
+from app.services import admin_users, cost_budgets
 from app.services.accounts import AccountError
 
 bp = rest.admin_blueprint("rest_admin_users", __name__)
@@ -23,7 +23,9 @@ def user_out(user: User) -> AdminUserOut:
     return AdminUserOut(id=user.id, email=user.email, display_name=user.display_name,
                         role=user.role.name, enabled=user.is_enabled,
                         created_at=user.created_at, last_login_at=user.last_login_at,
-                        monthly_token_budget=user.monthly_token_budget)
+                        monthly_token_budget=user.monthly_token_budget,
+                        monthly_cost_budget=None if user.monthly_cost_budget is None
+                        else float(user.monthly_cost_budget))
 
 
 def user_or_404(user_id: int) -> User:
@@ -61,7 +63,7 @@ def show(user_id: int):
 @bp.patch("/users/<int:user_id>")
 def update(user_id: int):
     """Change the display name, the role, whether the account is enabled or the user's own
-    monthly token budget (``null``: the role's again)."""
+    monthly token or dollar budget (``null``: the role's again)."""
     user = user_or_404(user_id)
     body = rest.parse_body(AdminUserUpdate)
     try:
@@ -73,7 +75,9 @@ def update(user_id: int):
             admin_users.set_enabled(actor(), user, body.enabled)
         if "monthly_token_budget" in body.model_fields_set:
             admin_users.set_budget(actor(), user, body.monthly_token_budget)
-    except AccountError as exc:
+        if "monthly_cost_budget" in body.model_fields_set:
+            cost_budgets.set_user_cost_budget(actor(), user, body.monthly_cost_budget)
+    except (AccountError, cost_budgets.CostBudgetError) as exc:
         raise refused(exc) from None
     return rest.data(user_out(user))
 

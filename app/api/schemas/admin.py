@@ -29,6 +29,9 @@ CachePrice = Annotated[Decimal | None, Field(
 GROUP = Literal["day", "user", "key", "model", "source", "tag"]
 # Tokens a month, 0 to app.services.roles.MAX_BUDGET (what the database column holds).
 TokenBudget = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# US dollars a month, to the cent or finer (what Numeric(12, 4) holds).
+CostBudget = Annotated[Decimal, Field(strict=False, ge=0, lt=10**8, decimal_places=4,
+                                      description="US dollars a month")]
 
 
 class PageQuery(Query):
@@ -60,6 +63,8 @@ class AdminUserUpdate(RequestBody):
                                                    "their API keys")
     monthly_token_budget: TokenBudget | None = Field(
         None, description="Tokens a month, overriding the role's budget; null: the role's")
+    monthly_cost_budget: CostBudget | None = Field(
+        None, description="US dollars a month, overriding the role's; null: the role's")
 
 
 class PasswordReset(RequestBody):
@@ -77,6 +82,9 @@ class AdminUserOut(Out):
     last_login_at: datetime | None
     monthly_token_budget: int | None = Field(
         None, description="The user's own budget, overriding the role's; null: the role's")
+    monthly_cost_budget: float | None = Field(
+        None, description="The user's own dollar budget, overriding the role's; null: the "
+                          "role's")
 
 
 # Roles
@@ -91,6 +99,7 @@ class RoleCreate(RequestBody):
     rate_limit: Annotated[str, Field(max_length=64)] | None = Field(
         None, description="Like 60/minute or 1000 per day; null: the default")
     monthly_token_budget: Annotated[int, Field(ge=0)] | None = None
+    monthly_cost_budget: CostBudget | None = None
 
 
 class RoleUpdate(RequestBody):
@@ -102,6 +111,7 @@ class RoleUpdate(RequestBody):
     allowed_models: list[str] | None = None
     rate_limit: Annotated[str, Field(max_length=64)] | None = None
     monthly_token_budget: Annotated[int, Field(ge=0)] | None = None
+    monthly_cost_budget: CostBudget | None = None
 
 
 class RoleOut(Out):
@@ -113,6 +123,7 @@ class RoleOut(Out):
     allowed_models: list[str] | None
     rate_limit: str | None
     monthly_token_budget: int | None
+    monthly_cost_budget: float | None = None
     users: int
     created_at: datetime
 
@@ -144,6 +155,8 @@ class AdminKeyUpdate(RequestBody):
 
     monthly_token_budget: TokenBudget | None = Field(
         None, description="Tokens a month through this key; null: no cap of its own")
+    monthly_cost_budget: CostBudget | None = Field(
+        None, description="US dollars a month through this key; null: no cap of its own")
 
 
 class AdminKeyOut(KeyOut):
@@ -151,6 +164,7 @@ class AdminKeyOut(KeyOut):
     owner: str = Field(description="The owner's e-mail")
     rate_limit: str | None = None
     monthly_token_budget: int | None = None
+    monthly_cost_budget: float | None = None
 
 
 class AdminKeyCreated(AdminKeyOut):
