@@ -158,8 +158,9 @@ OPS = [
     Op("get", "/api/v1/attachments/{attachment_id}", "One of your attachments",
        "Attachments", {200: s.Data[s.AttachmentOut]}, error_statuses=(401, 403, 404, 429)),
     Op("get", "/api/v1/attachments/{attachment_id}/content", "Download an attachment",
-       "Attachments", {200: {"application/octet-stream": {"schema": {
-           "type": "string", "format": "binary"}}}}, error_statuses=(401, 403, 404, 429),
+       "Attachments", {200: {kind: {"schema": {"type": "string", "format": "binary"}} for kind in (
+           "image/png", "image/jpeg", "image/webp", "image/gif", "application/pdf",
+           "text/plain")}}, error_statuses=(401, 403, 404, 429),
        description="Images inline, anything else with `Content-Disposition: attachment`; "
                    "always `nosniff` and a sandboxing Content-Security-Policy."),
     Op("get", "/api/v1/usage", "Your usage: totals, per day, per model", "Usage",

@@ -288,11 +288,13 @@ def _attach(conversation: Conversation, message: Message, files: list) -> None:
 
 
 def compare(user: User, conversation: Conversation, text: str,
-            models: list[str]) -> tuple[Message, list[Message]]:
+            models: list[str], attachment_ids: list[str] | None = None
+            ) -> tuple[Message, list[Message]]:
     """Send one message to two or three models at once: a pending reply from each, side by
     side, until the user picks one (:func:`use_reply`); the others stay as branches."""
-    text = _check_text(text)
     models = list(dict.fromkeys(m for m in models if m))
+    files = _files_for(user, models, attachment_ids)
+    text = _check_text(text, files_attached=bool(files))
     low, high = COMPARE_MODELS
     if not low <= len(models) <= high:
         raise ChatError(f"Pick {low} or {high} different models to compare.")
@@ -304,6 +306,7 @@ def compare(user: User, conversation: Conversation, text: str,
         raise ChatError("Pick the reply to continue from first (Use this reply).")
     leaf = tree.leaf(conversation.current_leaf_id)
     message = _user_message(conversation, text, parent_id=leaf.id if leaf else None)
+    _attach(conversation, message, files)
     replies = [_placeholder(conversation, message.id, model=model) for model in models]
     conversation.current_leaf_id = message.id  # the branch ends at the choice
     db.session.commit()

@@ -3,7 +3,17 @@ editing and switching between versions (branches)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from app.formatting.markdown import to_html
@@ -19,11 +29,23 @@ from app.web.forms import EFFORT_CHOICES, EditMessageForm, MessageForm, NewChatF
 bp = Blueprint("chat", __name__)
 bp.before_request(require_chat_permission)
 SIDEBAR_PAGE = 30
+MESSAGE_ID = "__message_id__"
 
 
 @bp.app_context_processor
 def composer_choices() -> dict:
     return {"effort_choices": EFFORT_CHOICES}
+
+
+@bp.app_template_global()
+def message_url(endpoint: str, conversation_id: str, message_id: str) -> str:
+    """``url_for`` of a per-message action, built once per page and endpoint: a conversation
+    of a thousand messages would otherwise spend most of its time building URLs."""
+    built = g.setdefault("message_urls", {})
+    key = (endpoint, conversation_id)
+    if key not in built:
+        built[key] = url_for(endpoint, conversation_id=conversation_id, message_id=MESSAGE_ID)
+    return built[key].replace(MESSAGE_ID, message_id)  # ids are URL-safe (public_id)
 
 
 @bp.app_template_filter("markdown")
@@ -91,7 +113,8 @@ def _send(conversation, form) -> None:
         models = list(form.compare_models.data or [])
         if len(models) < 2:
             models.insert(0, form.model.data or conversation.model)
-        chat.compare(current_user, conversation, form.message.data, models)
+        chat.compare(current_user, conversation, form.message.data or "", models,
+                     request.form.getlist("attachments"))
     else:
         chat.send_message(current_user, conversation, form.message.data or "",
                           request.form.getlist("attachments"))
@@ -193,6 +216,16 @@ def use_reply(conversation_id: str, message_id: str):
     except chat.ChatError as exc:
         return _refused(conversation, str(exc))
     return _messages(conversation)
+
+
+@bp.get("/c/<conversation_id>/messages/<message_id>/edit")
+def edit_form(conversation_id: str, message_id: str):
+    """The Edit form of one of the user's messages (fetched when its Edit opens)."""
+    conversation = owned_conversation_or_404(conversation_id)
+    message = owned_message_or_404(conversation, message_id)
+    if message.role != "user":
+        abort(404)
+    return render_template("chat/_edit_form.html", conversation=conversation, message=message)
 
 
 @bp.post("/c/<conversation_id>/messages/<message_id>/edit")

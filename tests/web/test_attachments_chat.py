@@ -106,3 +106,28 @@ def test_a_file_too_large_for_the_upload_answers_inline(make_app, tmp_path, make
         assert response.status_code == status
         assert 'role="alert"' in response.get_data(as_text=True)
         assert "limit" in response.get_data(as_text=True)
+
+
+def test_compare_sends_the_files_to_each_model_and_refuses_one_that_takes_no_images(
+        app, member_client):
+    report = upload(member_client, b"quarterly: 42", "q.txt")
+    location = start(member_client, [report], "first")
+    finish_replies(member_client, location)
+    conversation_id = location.rsplit("/", 1)[1]
+    token = csrf_token(member_client.get(location).get_data(as_text=True))
+    image = upload(member_client, files.png(), "cat.png")
+    refused = member_client.post(f"/c/{conversation_id}/messages", headers={"HX-Request": "true"},
+                                 data={"csrf_token": token, "message": "both?",
+                                       "intent": "compare", "attachments": [image],
+                                       "compare_models": ["mock/echo", "openai/fake-chat"]})
+    assert refused.status_code == 422
+    assert "openai/fake-chat does not take images" in refused.get_data(as_text=True)
+    sent = member_client.post(f"/c/{conversation_id}/messages",
+                              data={"csrf_token": token, "message": "both?", "intent": "compare",
+                                    "attachments": [report, image],
+                                    "compare_models": ["mock/echo", "mock/lorem"]})
+    assert sent.status_code in (200, 302)
+    finish_replies(member_client, location)
+    echo = [m for m in stored_messages(app, conversation_id)
+            if m.role == "assistant" and m.model == "mock/echo"][-1]
+    assert "image cat.png" in echo.content and "text of q.txt" in echo.content
