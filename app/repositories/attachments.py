@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import undefer
 
@@ -43,6 +45,13 @@ def text_of(attachment_id: str) -> str | None:
 def bytes_used(user_id: int) -> int:
     return db.session.scalar(select(func.coalesce(func.sum(Attachment.size), 0))
                              .where(Attachment.user_id == user_id)) or 0
+
+
+def unsent_before(user_id: int, cutoff: datetime) -> list[Attachment]:
+    """The user's uploads no message carries, made before ``cutoff``."""
+    return list(db.session.scalars(select(Attachment).where(
+        Attachment.user_id == user_id, Attachment.created_at < cutoff,
+        Attachment.id.not_in(select(links.attachment_id)))))
 
 
 def add(attachment: Attachment) -> None:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ from app.vendors import ChatMessage, UnknownModelError
 from app.vendors.types import Part
 
 MAX_PER_MESSAGE = 10
+UNSENT_KEPT = timedelta(days=1)  # how long an upload no message carries is kept
 SAFE_INLINE = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 IMAGES, PDF = "images", "pdf"
 # Capabilities of models Parlor knows, when the admin has not marked the route (vendor kind,
@@ -77,6 +79,7 @@ def upload(user: User, stream: BinaryIO, filename: str | None,
     if existing is not None:
         return existing
     quota = current_app.config["PARLOR_ATTACHMENT_QUOTA_BYTES"]
+    _forget_unsent(user)
     used = repo.bytes_used(user.id)
     if used + len(checked.data) > quota:
         raise AttachmentError(
@@ -97,6 +100,18 @@ def upload(user: User, stream: BinaryIO, filename: str | None,
             storage.discard(attachment)
         raise
     return attachment
+
+
+def _forget_unsent(user: User) -> None:
+    """Delete the user's uploads that were never sent and are older than UNSENT_KEPT (a
+    composer closed with files in it): they would count against the quota for ever."""
+    stale = repo.unsent_before(user.id, datetime.now(UTC) - UNSENT_KEPT)
+    if stale:
+        storage = store()
+        repo.remove(stale)
+        db.session.commit()
+        for attachment in stale:
+            storage.discard(attachment)
 
 
 def _off_the_loop(work, *args):

@@ -120,6 +120,15 @@
     uploadAll(event.dataTransfer.files);
   });
 
+  // A file still uploading would be left behind: wait for it.
+  document.addEventListener("submit", function (event) {
+    var list = chips();
+    if (!list || event.target.id !== "composer" || !list.querySelector(".uploading")) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    say("Wait for the files to finish uploading, then send.", true);
+  }, true);
+
   // A message sent: its files went with it.
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.target.id !== "composer" || !event.detail.successful) return;

@@ -112,3 +112,22 @@ def test_an_upload_without_a_file_is_a_clear_400(client, alice, payload):
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert "file" in response.get_json()["error"]["message"].lower()
+
+
+def test_uploads_never_sent_are_deleted_after_a_day_but_sent_ones_stay(app, client, alice):
+    from datetime import UTC, datetime, timedelta
+
+    conversation = new_conversation(client, alice)
+    sent = upload(client, alice, files.png("red"), "sent.png").get_json()["data"]["id"]
+    client.post(f"/api/v1/conversations/{conversation}/messages", headers=alice,
+                json={"attachments": [sent]})
+    unsent = upload(client, alice, files.png("blue"), "unsent.png").get_json()["data"]["id"]
+    fresh = upload(client, alice, files.png("green"), "fresh.png").get_json()["data"]["id"]
+    with app.app_context():
+        for attachment in db.session.query(Attachment).filter(Attachment.id != fresh):
+            attachment.created_at = datetime.now(UTC) - timedelta(days=2)
+        db.session.commit()
+    upload(client, alice, b"next", "next.txt")
+    with app.app_context():
+        kept = {a.id for a in db.session.query(Attachment)}
+    assert sent in kept and fresh in kept and unsent not in kept
