@@ -11,21 +11,17 @@ read as one branch in ``seq`` order: the tree's own writes always give a reply a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 
-@dataclass(slots=True)
 class Shown:
-    """A message on the branch shown, with where it stands among its versions."""
+    """A message on the branch shown (the row's fields, copied: a template reads each of a
+    thousand messages several times), with where it stands among its versions: ``version``
+    (1-based), ``versions``, and the siblings before and after it to switch to
+    (``previous_id``, ``next_id``)."""
 
-    row: object
-    version: int = 1  # 1-based position among its siblings
-    versions: int = 1
-    previous_id: str | None = None  # the sibling before / after it, to switch to
-    next_id: str | None = None
-
-    def __getattr__(self, name: str):
-        return getattr(self.row, name)
+    def __init__(self, row, **place):
+        fields = row._asdict() if hasattr(row, "_asdict") else dict(vars(row))
+        self.__dict__.update(fields, **place)
 
 
 class Tree:

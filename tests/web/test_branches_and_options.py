@@ -120,3 +120,43 @@ def test_exports_carry_the_tree_as_json_and_the_branch_shown_as_markdown(member_
     assert document["current_leaf_id"] == stored[-1].id
     markdown = member_client.get(location + "/export.md").get_data(as_text=True)
     assert "new question" in markdown and "old question" not in markdown.split("## You")[1]
+
+
+def test_the_edit_form_is_fetched_for_the_users_messages_only(member_client, app):
+    location = start_chat(member_client, message="fix me")
+    page = finish_replies(member_client, location)
+    question, reply = stored_messages(app, _id(location))
+    assert 'name="message" rows="3"' not in page  # no prefilled forms on the page itself
+    form = member_client.get(f"{location}/messages/{question.id}/edit", headers=HTMX)
+    assert form.status_code == 200 and ">fix me</textarea>" in form.get_data(as_text=True)
+    assert member_client.get(f"{location}/messages/{reply.id}/edit",
+                             headers=HTMX).status_code == 404
+
+
+def test_a_long_conversation_page_reads_the_tree_in_a_fixed_number_of_queries(
+        member_client, app):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    location = start_chat(member_client, message="q0")
+    finish_replies(member_client, location)
+    statements: list[str] = []
+    for n in (1, 40):
+        for i in range(n):
+            member_client.post(location + "/messages", headers=HTMX, data={
+                "csrf_token": csrf_token(member_client.get(location).get_data(as_text=True)),
+                "message": f"q{i}"})
+            finish_replies(member_client, location)
+        with app.app_context():
+            engine = db.engine
+        statements.clear()
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            assert member_client.get(location).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        if n == 1:
+            few = len(statements)
+    assert len(statements) == few  # 4 messages or 84: the same queries
