@@ -125,6 +125,20 @@ def _reencode(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
+    """A stored image made at most ``size`` pixels wide and high (the first frame of an
+    animation), as PNG or JPEG; its bytes and media type."""
+    with Image.open(io.BytesIO(data), formats=list(IMAGE_TYPES)) as image:
+        image.thumbnail((size, size))
+        out = io.BytesIO()
+        if image.format == "JPEG":
+            image.save(out, format="JPEG", quality=85)
+            return out.getvalue(), "image/jpeg"
+        frame = image.convert("RGBA") if image.mode not in ("RGB", "RGBA", "L", "LA") else image
+        frame.save(out, format="PNG")
+        return out.getvalue(), "image/png"
+
+
 def _pdf_text(data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))

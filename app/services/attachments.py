@@ -22,12 +22,14 @@ from app.models import User
 from app.models.attachments import Attachment
 from app.repositories import attachments as repo
 from app.services.attachment_content import ContentError, check, safe_name
+from app.services.attachment_content import thumbnail as make_thumbnail
 from app.services.attachment_storage import store
 from app.services.vendors import vendor_manager
 from app.vendors import ChatMessage, UnknownModelError
 from app.vendors.types import Part
 
 MAX_PER_MESSAGE = 10
+THUMBNAIL_PIXELS = 320  # the longer side of a thumbnail in the chat (twice its CSS size)
 UNSENT_KEPT = timedelta(days=1)  # how long an upload no message carries is kept
 SAFE_INLINE = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 IMAGES, PDF = "images", "pdf"
@@ -133,6 +135,13 @@ def owned(user: User, attachment_id: str) -> Attachment | None:
 
 def content(attachment: Attachment) -> bytes:
     return store().get(attachment)
+
+
+def thumbnail(attachment: Attachment) -> tuple[bytes, dict[str, str]]:
+    """A small version of an image attachment and its headers (as :func:`download_headers`)."""
+    small, media_type = _off_the_loop(make_thumbnail, content(attachment), THUMBNAIL_PIXELS)
+    headers = download_headers(attachment) | {"Content-Type": media_type}
+    return small, headers
 
 
 def download_headers(attachment: Attachment) -> dict[str, str]:

@@ -74,7 +74,11 @@ def upload():
 
 @bp.get("/attachments/<attachment_id>")
 def show(attachment_id: str):
+    """The file, to its owner; ``?thumbnail`` gives an image's small version (the chat's)."""
     found = attachments.owned(current_user, attachment_id)
     if found is None:
         abort(404)
+    if "thumbnail" in request.args and found.media_type in attachments.SAFE_INLINE:
+        data, headers = attachments.thumbnail(found)
+        return Response(data, headers=headers)
     return Response(attachments.content(found), headers=attachments.download_headers(found))

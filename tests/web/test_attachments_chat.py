@@ -39,7 +39,8 @@ def test_files_alone_start_a_chat_titled_by_their_names_and_show_as_thumbnails(
     notes = upload(member_client, b"# Notes\nbuy milk", "notes.md")
     page = finish_replies(member_client, start(member_client, [image, notes]))
     assert "<title>cat.png, notes.md" in page
-    assert f'src="/attachments/{image}"' in page and 'alt="cat.png"' in page
+    assert f'src="/attachments/{image}?thumbnail=1"' in page and 'alt="cat.png"' in page
+    assert f'href="/attachments/{image}" target="_blank"' in page  # opens full size
     assert f'href="/attachments/{notes}" download="notes.md"' in page
     assert "Received: image cat.png (image/png" in page  # what the mock model got
     assert "text of notes.md" in page
@@ -62,7 +63,7 @@ def test_regenerate_and_edit_keep_the_messages_files(app, member_client):
     page = finish_replies(member_client, location)
     latest = stored_messages(app, conversation_id)[-1]
     assert latest.role == "assistant" and "image cat.png" in latest.content
-    assert page.count(f'src="/attachments/{image}"') == 1  # the edited version shows it
+    assert page.count(f'src="/attachments/{image}?thumbnail=1"') == 1  # the edited version shows it
 
 
 def test_search_finds_a_conversation_by_a_file_name(member_client):
@@ -131,3 +132,14 @@ def test_compare_sends_the_files_to_each_model_and_refuses_one_that_takes_no_ima
     echo = [m for m in stored_messages(app, conversation_id)
             if m.role == "assistant" and m.model == "mock/echo"][-1]
     assert "image cat.png" in echo.content and "text of q.txt" in echo.content
+
+
+def test_a_thumbnail_is_a_small_copy_and_the_link_the_full_image(member_client):
+    from PIL import Image
+
+    image = upload(member_client, files.png(size=(1200, 600)), "wide.png")
+    small = member_client.get(f"/attachments/{image}?thumbnail=1")
+    full = member_client.get(f"/attachments/{image}")
+    assert small.mimetype == "image/png" and small.headers["X-Content-Type-Options"] == "nosniff"
+    assert Image.open(io.BytesIO(small.data)).size == (320, 160)
+    assert Image.open(io.BytesIO(full.data)).size == (1200, 600)
