@@ -167,7 +167,10 @@ def update(actor: Actor, row: VendorCredential, *, name: str, kind: str,
     other = repo.credential_by_name(name)
     if other is not None and other.id != row.id:
         raise CredentialError(f"A vendor named {name!r} already exists.", "name")
-    kind = _check_kind(kind, base_url, "stored" if row.encrypted_secret else None)
+    takes_key = KINDS[kind].field("api_key") is not None if kind in KINDS else True
+    kind = _check_kind(kind, base_url, "stored" if row.encrypted_secret and takes_key else None)
+    if not takes_key:  # a kind without a key (AWS's signs with its own pair): none is kept
+        row.encrypted_secret, row.secret_hint = None, ""
     before = {"name": row.name, "kind": row.kind, "base_url": row.base_url,
               "enabled": row.enabled, "settings": dict(row.settings or {})}
     _store_settings(row, kind, settings, replace=kind != row.kind)
@@ -266,6 +269,9 @@ def _check_kind(kind: str, base_url: str | None, api_key: str | None) -> str:
         raise CredentialError(f"An {declared.label} vendor needs its base URL.", "base_url")
     if declared.needs_api_key and not (api_key or "").strip():
         raise CredentialError("This vendor needs an API key.", "api_key")
+    if declared.field("api_key") is None and (api_key or "").strip():
+        raise CredentialError(f"A vendor of the kind {declared.label} takes no API key.",
+                              "api_key")
     return kind
 
 

@@ -89,6 +89,13 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
                fields=(API_KEY, replace(BASE_URL, required=True, placeholder=""),
                        VendorField("api_version", "API version", placeholder="2024-10-21"))),
     VendorKind("gemini", "Google Gemini", "app.vendors.gemini:GeminiHandler", None),
+    VendorKind("bedrock", "AWS Bedrock", "app.vendors.bedrock:BedrockHandler", None, fields=(
+        VendorField("region", "AWS region", required=True, placeholder="us-east-1"),
+        VendorField("aws_access_key_id", "AWS access key ID", required=True),
+        VendorField("aws_secret_access_key", "AWS secret access key", secret=True,
+                    required=True),
+        VendorField("aws_session_token", "AWS session token", secret=True),
+        replace(BASE_URL, placeholder="empty: the region's Bedrock endpoint"))),
     VendorKind("mock", "Mock (offline)", "app.vendors.mock:MockHandler", None, fields=(),
                storable=False),
 )}

@@ -65,3 +65,39 @@ def test_a_missing_required_field_is_shown_next_to_it(page: Page, live_server, m
     page.get_by_role("button", name="Add vendor").click()
     expect(page.get_by_role("alert")).to_contain_text("needs its base URL")
     expect(page.get_by_label("API version")).to_be_visible()  # the kind chosen stays chosen
+
+
+def test_an_aws_bedrock_vendor_takes_its_key_pair_and_never_shows_the_secret(
+        page: Page, live_server, make_user, fake_vendor, screenshot):
+    from tests.fakes.bedrock import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
+    make_user(ADMIN_EMAIL, role="admin")
+    _log_in(page, live_server)
+    page.goto(live_server + "/admin/vendors/")
+    page.get_by_label("Kind").select_option("bedrock")
+    expect(page.get_by_label("API key", exact=True)).to_be_hidden()
+    expect(page.get_by_label("API version")).to_be_hidden()
+    page.get_by_label("Name", exact=True).fill("aws")
+    page.get_by_label("Base URL").fill(fake_vendor.url)
+    page.get_by_label("AWS region").fill("eu-west-1")
+    page.get_by_label("AWS access key ID").fill(ACCESS_KEY_ID)
+    page.get_by_label("AWS secret access key").fill(SECRET_ACCESS_KEY)
+    screenshot("admin-vendor-bedrock-form")
+    page.get_by_role("button", name="Add vendor").click()
+
+    page.get_by_role("row", name="aws").get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text("aws answered with 3 models")).to_be_visible()  # signed right
+    page.get_by_role("link", name="aws").click()
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("eu-west-1")
+    expect(facts).to_contain_text(SECRET_ACCESS_KEY[-4:])  # the mask
+    assert SECRET_ACCESS_KEY not in page.content()
+    expect(page.get_by_label("AWS secret access key")).to_have_value("")
+
+    # Saving the form with the secret left empty keeps it: the vendor still answers.
+    page.get_by_label("AWS region").fill("eu-west-2")
+    page.get_by_role("button", name="Save vendor").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved the vendor aws")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text("aws answered with 3 models")).to_be_visible()
+    assert "/eu-west-2/bedrock/" in fake_vendor.last_request.headers["authorization"]

@@ -1,7 +1,7 @@
-"""The new vendor kinds behind the gateway: a route to an Azure OpenAI deployment and one to a
-Gemini model, each called through /v1/chat/completions (the openai SDK) and /v1/messages (the
-anthropic SDK), plain, streamed and with a tool, against the fake vendor speaking each
-vendor's own wire format over real HTTP."""
+"""The new vendor kinds behind the gateway: a route to an Azure OpenAI deployment, a Gemini
+model and a Bedrock model, each called through /v1/chat/completions (the openai SDK) and
+/v1/messages (the anthropic SDK), plain, streamed and with a tool, against the fake vendor
+speaking each vendor's own wire format over real HTTP."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import ModelRoute, VendorCredential
 from app.services import vendor_credentials
 from app.services.actor import Actor
+from tests.fakes.bedrock import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather for a city",
@@ -23,6 +24,9 @@ KINDS = {
     "azure": ({"settings": {"api_version": "2025-03-01-preview"}},
               "/openai/deployments/{model}/chat/completions"),
     "gemini": ({}, "/v1/models/{model}:{method}"),
+    "bedrock": ({"api_key": None, "settings": {
+        "region": "us-west-2", "aws_access_key_id": ACCESS_KEY_ID,
+        "aws_secret_access_key": SECRET_ACCESS_KEY}}, "/model/{model}/{operation}"),
 }
 
 
@@ -33,8 +37,8 @@ def vendor_route(request, app, fake_vendor):
     fields, _ = KINDS[kind]
     with app.app_context():
         vendor_credentials.add(Actor(user_id=None, ip="127.0.0.1"), name=f"my-{kind}",
-                               kind=kind, base_url=fake_vendor.url, api_key=fake_vendor.api_key,
-                               **fields)
+                               kind=kind, base_url=fake_vendor.url,
+                               **{"api_key": fake_vendor.api_key, **fields})
         credential = db.session.query(VendorCredential).filter_by(name=f"my-{kind}").one()
         db.session.add_all([
             ModelRoute(public_name="chat", credential=credential, upstream_model="deploy-chat"),
@@ -48,7 +52,8 @@ def test_chat_completions_plain_and_streamed(openai_client, fake_vendor, vendor_
         model="chat", messages=[{"role": "user", "content": "hello vendor"}])
     assert answer.choices[0].message.content == "Echo: hello vendor"
     assert answer.usage.completion_tokens > 0
-    path = KINDS[vendor_route][1].format(model="deploy-chat", method="generateContent")
+    path = KINDS[vendor_route][1].format(model="deploy-chat", method="generateContent",
+                                         operation="converse")
     assert fake_vendor.last_request.path == path
 
     stream = openai_client.chat.completions.create(
@@ -82,7 +87,8 @@ def test_messages_plain_and_streamed(anthropic_client, fake_vendor, vendor_route
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text == "Echo: streamed words here" and final.stop_reason == "end_turn"
-    path = KINDS[vendor_route][1].format(model="deploy-chat", method="streamGenerateContent")
+    path = KINDS[vendor_route][1].format(model="deploy-chat", method="streamGenerateContent",
+                                         operation="converse-stream")
     assert fake_vendor.last_request.path == path
 
 

@@ -12,6 +12,7 @@ Routes
     ``POST /v1/embeddings``         deterministic vectors (tests/fakes/embeddings.py)
     ``/openai/deployments/{d}/...`` Azure OpenAI (tests/fakes/azure.py)
     ``/v1/models/{m}:generateContent``  Google Gemini (tests/fakes/gemini.py)
+    ``/model/{id}/converse[-stream]``   AWS Bedrock, SigV4-signed (tests/fakes/bedrock.py)
 
 A request that repeats a header that may appear once (``SINGLETON_HEADERS``: aiohttp's list
 plus the auth and version headers) gets the protocol's 400, as from a strict HTTP server.
@@ -68,7 +69,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes import anthropic_features, azure, embeddings, gemini, reasoning, structured
+from tests.fakes import (
+    anthropic_features,
+    azure,
+    bedrock,
+    embeddings,
+    gemini,
+    reasoning,
+    structured,
+)
 
 DEFAULT_API_KEY = "sk-fake-0123456789abcdef"
 DEFAULT_MODELS = ("fake-chat", "fake-large", "tool-call")
@@ -329,6 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = split.path.rstrip("/") or "/"
         headers = {k.lower(): v for k, v in self.headers.items()}
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.raw_body = raw  # as sent: AWS signatures cover the body's bytes
         body, bad_json = None, False
         if raw:
             try:
@@ -349,6 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, record: RecordedRequest, bad_json: bool) -> None:
         fake = self.server.fake
+        if bedrock.is_bedrock(record):  # AWS Bedrock's Converse, SigV4 (tests/fakes/bedrock.py)
+            return bedrock.answer(self, record, self.raw_body)
         if gemini.is_gemini(record):  # Google Gemini's own format (tests/fakes/gemini.py)
             return gemini.answer(self, record)
         if azure.is_azure(record):  # Azure OpenAI's paths and header (tests/fakes/azure.py)

@@ -15,11 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_vendor_kind_resolves_to_its_adapter_class():
     from app.vendors.azure import AzureOpenAIHandler
+    from app.vendors.bedrock import BedrockHandler
     from app.vendors.gemini import GeminiHandler
 
     assert dict(HANDLERS) == {"openai": OpenAIHandler, "openai-compatible": OpenAIHandler,
                               "anthropic": AnthropicHandler, "azure": AzureOpenAIHandler,
-                              "gemini": GeminiHandler, "mock": HANDLERS["mock"]}
+                              "gemini": GeminiHandler, "bedrock": BedrockHandler,
+                              "mock": HANDLERS["mock"]}
     assert HANDLERS["mock"].__name__ == "MockHandler"
 
 
@@ -38,5 +40,6 @@ HANDLERS["openai"](Credential(name="openai", kind="openai", api_key="sk-lazy"))
 assert "openai" in sys.modules
 assert "anthropic" not in sys.modules, "the Anthropic SDK came with the OpenAI one"
 assert "google.genai" not in sys.modules, "the Gemini SDK came with the OpenAI one"
+assert "boto3" not in sys.modules, "boto3 came with the OpenAI SDK"
 """
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)

@@ -26,16 +26,32 @@ def test_the_admin_form_and_api_offer_exactly_the_storable_kinds(app):
     assert "mock" not in STORABLE_KINDS  # environment only
 
 
-@pytest.mark.parametrize("name", STORABLE_KINDS)
-def test_a_stored_credential_needs_the_fields_its_kind_declares(app, name):
+REQUIRED = [(name, f.name) for name in STORABLE_KINDS for f in KINDS[name].fields if f.required]
+
+
+@pytest.mark.parametrize(("name", "missing"), REQUIRED)
+def test_a_stored_credential_needs_the_fields_its_kind_declares(app, name, missing):
+    """Every field but one given: the one left out is refused, named."""
     kind = KINDS[name]
+    values = {f.name: "http://127.0.0.1:9" if f.name == "base_url" else f"value-of-{f.name}"
+              for f in kind.fields if f.name != missing}
     actor = Actor(user_id=None, ip="127.0.0.1")
     with app.app_context():
         with pytest.raises(vendor_credentials.CredentialError) as refused:
-            vendor_credentials.add(actor, name="x-" + name, kind=name,
-                                   base_url=None if kind.needs_base_url else "https://v.example",
-                                   api_key=None if kind.needs_api_key else "sk-test", enabled=True)
-        assert refused.value.field == ("base_url" if kind.needs_base_url else "api_key")
+            vendor_credentials.add(
+                actor, name="x-" + name, kind=name, base_url=values.pop("base_url", None),
+                api_key=values.pop("api_key", None), enabled=True, settings=values)
+        assert refused.value.field == missing
+
+
+def test_a_key_is_refused_for_a_kind_that_declares_none(app):
+    actor = Actor(user_id=None, ip="127.0.0.1")
+    settings = {"region": "us-east-1", "aws_access_key_id": "AKIA0000",
+                "aws_secret_access_key": "secret"}
+    with app.app_context(), pytest.raises(vendor_credentials.CredentialError) as refused:
+        vendor_credentials.add(actor, name="aws", kind="bedrock", base_url=None,
+                               api_key="sk-test", settings=settings)
+    assert refused.value.field == "api_key" and "takes no API key" in str(refused.value)
 
 
 def test_every_declared_field_of_a_storable_kind_has_an_input_in_the_admin_form(app):
