@@ -16,6 +16,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User
@@ -96,9 +97,12 @@ def upload(user: User, stream: BinaryIO, filename: str | None,
     try:
         storage.put(attachment, checked.data)
         db.session.commit()
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
-        if repo.by_sha256(user.id, digest) is None:
+        twin = repo.by_sha256(user.id, digest)  # the same file, uploaded at the same moment
+        if twin is not None and isinstance(exc, IntegrityError):
+            return twin
+        if twin is None:
             storage.discard(attachment)
         raise
     return attachment
