@@ -21,7 +21,7 @@ from app.api.conversations import CHAT_PERMISSION, owned_or_404, refused
 from app.api.errors import ApiError
 from app.api.schemas.rest import MessageCreate, MessageOut, SentMessages, StopResult
 from app.models import Conversation, Message
-from app.services import chat, chat_stream
+from app.services import chat, chat_stream, reply_followers
 
 bp = rest.blueprint("rest_messages", __name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -40,13 +40,13 @@ def delta_json(text: str) -> str:
     return json.dumps({"text": text}, ensure_ascii=False)
 
 
-def _reply_events(conversation: Conversation, reply: Message, offset: int = 0):
+def _reply_events(conversation: Conversation, reply: Message, start=None):
     caller = rest_auth.current()
     return chat_stream.stream_reply(
         caller.user, conversation, reply, message_json,
         follow_timeout=current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30,
         encode_delta=delta_json, source="api",
-        api_key_id=caller.key.id if caller.key else None, offset=offset)
+        api_key_id=caller.key.id if caller.key else None, start=start)
 
 
 def _event_stream(events) -> Response:
@@ -91,10 +91,11 @@ def rejoin(conversation_id: str, message_id: str):
     reply = chat.message(conversation, message_id)
     if reply is None or reply.role != "assistant":
         raise ApiError(404, "There is no such reply in this conversation.")
-    last = request.headers.get("Last-Event-ID", "").strip()
-    if last and not last.isdigit():
-        raise ApiError(400, "Last-Event-ID is the id of a delta event: a text offset.")
-    events = _reply_events(conversation, reply, int(last or 0))
+    start = reply_followers.position(request.headers.get("Last-Event-ID"))
+    if start is None:
+        raise ApiError(400, "Last-Event-ID is the id of a delta or thinking event "
+                            "(N or tN: an offset).")
+    events = _reply_events(conversation, reply, start)
     chat.load_for_stream(rest_auth.current().user, conversation, reply)
     return _event_stream(events)
 

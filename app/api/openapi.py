@@ -129,8 +129,10 @@ OPS = [
        error_statuses=(*REST_ERRORS, 404),
        description="`stream: false` (default): waits, answers 201 with both messages (a vendor "
                    "failure shows in the reply's `status`/`error`). `stream: true`: 200 "
-                   "`text/event-stream` of `start` (both messages), `delta` ({\"text\"}, its "
-                   "event `id` the length of the text so far) and `done` (the stored reply). "
+                   "`text/event-stream` of `start` (both messages), `thinking` ({\"text\"}: "
+                   "the model's reasoning, event `id` `t` and its length so far), `delta` "
+                   "({\"text\"}, its event `id` the length of the text so far) and `done` "
+                   "(the stored reply). "
                    "The reply is written whether or not the client stays: one that leaves can "
                    "rejoin with GET `.../messages/{message_id}/stream` (a reply nobody "
                    "follows for a few seconds is ended as `incomplete`)."),
@@ -138,10 +140,11 @@ OPS = [
        "Follow a reply (rejoin its stream)", "Messages", {200: SSE},
        error_statuses=(400, 401, 403, 404, 429),
        headers=({"name": "Last-Event-ID", "in": "header", "required": False,
-                 "schema": {"type": "string", "pattern": "^[0-9]+$"},
-                 "description": "The `id` of the last `delta` received (a text offset): the "
-                                "stream goes on from there, nothing repeated or lost"},),
-       description="`delta` events of the text from `Last-Event-ID` (0: all of it) while the "
+                 "schema": {"type": "string", "pattern": "^t?[0-9]+$"},
+                 "description": "The `id` of the last `delta` (N: a text offset) or "
+                                "`thinking` (tN) event received: the stream goes on from "
+                                "there, nothing repeated or lost"},),
+       description="`thinking` and `delta` events from `Last-Event-ID` (none: all) while the "
                    "reply is written, live from whichever Parlor process writes it, then "
                    "`done` (the stored reply); a finished reply answers `done` at once."),
     Op("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/stop",

@@ -66,6 +66,8 @@ class Message(db.Model):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text, default="")
+    # The model's reasoning before its reply (shown collapsed as Thinking); never sent back.
+    thinking: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.COMPLETE)
     model: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)

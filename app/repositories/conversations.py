@@ -64,12 +64,12 @@ def messages(conversation_id: str) -> list[Message]:
 
 def messages_to_show(conversation_id: str) -> list:
     """The conversation's messages (every branch) as plain rows of what the page shows (id,
-    parent_id, seq, role, status, model, content, error): a thousand ORM objects cost a fifth
-    of the page's time."""
+    parent_id, seq, role, status, model, content, error, thinking): a thousand ORM objects
+    cost a fifth of the page's time."""
     columns = Message.__table__.c
     return list(db.session.execute(
         select(columns.id, columns.parent_id, columns.seq, columns.role, columns.status,
-               columns.model, columns.content, columns.error)
+               columns.model, columns.content, columns.error, columns.thinking)
         .where(columns.conversation_id == conversation_id).order_by(columns.seq)))
 
 

@@ -15,11 +15,12 @@ LIVE = (MessageStatus.STREAMING, MessageStatus.STOPPED)  # a writer may still be
 
 
 class Progress(NamedTuple):
-    """What a follower reads of a reply: its status, text so far and lease."""
+    """What a follower reads of a reply: its status, text and thinking so far, and lease."""
 
     status: str
     content: str
     lease_expires_at: datetime | None
+    thinking: str = ""
 
 
 def claim(message_id: str, lease_until: datetime) -> bool:
@@ -32,12 +33,15 @@ def claim(message_id: str, lease_until: datetime) -> bool:
     return result.rowcount == 1
 
 
-def save_progress(message_id: str, content: str | None, lease_until: datetime) -> bool:
-    """Renew the lease (and save the text so far, unless None) of a reply still streaming;
-    False when it is no longer streaming (stopped, interrupted or deleted)."""
+def save_progress(message_id: str, content: str | None, lease_until: datetime,
+                  thinking: str | None = None) -> bool:
+    """Renew the lease (and save the text and thinking so far, each unless None) of a reply
+    still streaming; False when it is no longer streaming (stopped, interrupted or deleted)."""
     values: dict = {"lease_expires_at": lease_until}
     if content is not None:
         values["content"] = content
+    if thinking is not None:
+        values["thinking"] = thinking
     result = db.session.execute(
         update(Message)
         .where(Message.id == message_id, Message.status == MessageStatus.STREAMING)
@@ -47,7 +51,7 @@ def save_progress(message_id: str, content: str | None, lease_until: datetime) -
 
 def progress(message_id: str) -> Progress | None:
     row = db.session.execute(
-        select(Message.status, Message.content, Message.lease_expires_at)
+        select(Message.status, Message.content, Message.lease_expires_at, Message.thinking)
         .where(Message.id == message_id)).first()
     return Progress(*row) if row is not None else None
 
@@ -79,14 +83,15 @@ def reopen(message_id: str) -> bool:
     return result.rowcount == 1
 
 
-def interrupt(message_id: str, content: str) -> bool:
-    """Declare a streaming reply interrupted with ``content`` (its writer is shutting down)."""
+def interrupt(message_id: str, content: str, thinking: str = "") -> bool:
+    """Declare a streaming reply interrupted with ``content`` and ``thinking`` (its writer is
+    shutting down)."""
     result = db.session.execute(
         update(Message)
         .where(Message.id == message_id, Message.status.in_(LIVE))
         .values(status=case((Message.status == MessageStatus.STOPPED, MessageStatus.STOPPED),
                             else_=MessageStatus.INTERRUPTED),
-                content=content, lease_expires_at=None))
+                content=content, thinking=thinking, lease_expires_at=None))
     return result.rowcount == 1
 
 

@@ -5,10 +5,10 @@ The stream request that claims a pending reply starts its *writer* on a backgrou
 (a thread outside gevent): it reads the vendor through the gateway (budget check, metering,
 the usage ledger) and :class:`~app.services.keepalive.Paced` (the off-thread read /v1 uses),
 saves the text as it grows (one UPDATE a second at most, never one per token) under a lease it
-renews, and hands each piece to its followers (services/reply_hub.py). Every stream request,
-the claiming one included, is a *follower*: it sends the text from the offset it asks for
-(``Last-Event-ID``; each delta's id is the text's length after it), then the pieces as they
-come, then ``done`` with the stored reply. A follower that leaves does not end the writer (a
+renews, and hands each piece (of its text, or of the model's thinking) to its followers
+(services/reply_hub.py). Every stream request, the claiming one included, is a *follower*
+(services/reply_followers.py): it sends what its client does not have yet, then the pieces
+as they come, then ``done`` with the stored reply. A follower that leaves does not end the writer (a
 reload or a second tab picks the reply up); a reply nobody follows for
 ``PARLOR_REPLY_ORPHAN_SECONDS`` is ended as ``incomplete``, a Stop ends it as ``stopped``.
 """
@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import html
 import logging
-import queue
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -30,20 +28,26 @@ from flask import current_app
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import replies as replies_repo
-from app.services import budgets, chat, chat_titles, gateway, keepalive, reply_hub, reply_leases
+from app.services import (
+    budgets,
+    chat,
+    chat_titles,
+    gateway,
+    keepalive,
+    reply_followers,
+    reply_hub,
+    reply_leases,
+)
 from app.services.chat import describe_error, reply_request
+from app.services.reply_followers import sse  # noqa: F401 - the REST stream's start event
 from app.vendors import ChatMessage, ChatRequest, Route, Usage
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0  # how often the writer saves the text, renews its lease, looks for a Stop
-PING_SECONDS = 15.0
-FOLLOW_POLL_SECONDS = 0.5  # a follower elsewhere without Redis reads the saved text this often
-RESYNC_SECONDS = 2.0  # ... and with Redis, reads it this often anyway (a lost message, a lease)
 CLOSE_WAIT_SECONDS = 2.0  # a stopped vendor stream gets this long to file its usage row
 CONTINUE_PROMPT = ("Continue your previous reply exactly where it stopped. Do not repeat any "
                    "of it and do not comment on it: write only what comes next.")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 Render = Callable[[Message], str]
 
@@ -51,13 +55,6 @@ Render = Callable[[Message], str]
 def html_text(text: str) -> str:
     """A delta for the page: escaped text the SSE extension may swap in as HTML."""
     return html.escape(text, quote=False)
-
-
-def sse(event: str, data: str, event_id: int | None = None) -> str:
-    """One Server-Sent Event; every line of ``data`` gets its own ``data:`` field."""
-    lines = "".join(f"data: {line}\n" for line in _LINE_BREAK.split(data))
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {event}\n{lines}\n"
 
 
 @dataclass(frozen=True)
@@ -84,16 +81,19 @@ class Outcome:
 def stream_reply(user: User, conversation: Conversation, message: Message,
                  render: Render, *, follow_timeout: float,
                  encode_delta: Callable[[str], str] = html_text, source: str = "web",
-                 api_key_id: int | None = None, offset: int = 0) -> Iterator[str]:
-    """Events for the reply ``message`` from text offset ``offset``: its writer is started if
-    it is still pending (never a second one), and the text is followed live wherever it is
-    written. Ends with a ``done`` event carrying ``render`` of the stored reply.
+                 api_key_id: int | None = None,
+                 start: reply_followers.Position | None = None) -> Iterator[str]:
+    """Events for the reply ``message`` from ``start`` (what the client already has; default
+    nothing): its writer is started if it is still pending (never a second one), and its
+    thinking and text are followed live wherever they are written. Ends with a ``done`` event
+    carrying ``render`` of the stored reply.
 
     ``encode_delta`` writes each piece (escaped HTML for the page, JSON for the API);
     ``source`` and ``api_key_id`` go to the usage ledger."""
     yield ": stream\n\n"  # sends the headers now
     live = _start(user, conversation, message, source, api_key_id, background=True)
-    yield from follow(message.id, render, encode_delta, offset, follow_timeout, live)
+    yield from reply_followers.follow(message.id, render, encode_delta,
+                                      start or reply_followers.position(), follow_timeout, live)
 
 
 def generate_reply(user: User, conversation: Conversation, message: Message, *,
@@ -201,13 +201,16 @@ def _relay(job: Job, live: reply_hub.LiveReply, bus, paced, outcome: Outcome,
            followed: bool) -> None:
     lease_seconds = current_app.config["PARLOR_REPLY_LEASE_SECONDS"]
     orphan_seconds = current_app.config["PARLOR_REPLY_ORPHAN_SECONDS"]
-    saved = len(job.prefix)
+    saved = (len(job.prefix), 0)
     last_tick = last_lease = time.monotonic()
     try:
         for delta in paced:
             if delta is not keepalive.PING:
                 if delta.usage is not None:
                     outcome.usage = delta.usage
+                if delta.thinking:
+                    bus.publish(job.message_id, live.append(delta.thinking, reply_hub.THINKING),
+                                delta.thinking, reply_hub.THINKING)
                 if delta.text:
                     bus.publish(job.message_id, live.append(delta.text), delta.text)
             if live.cancel:
@@ -221,13 +224,14 @@ def _relay(job: Job, live: reply_hub.LiveReply, bus, paced, outcome: Outcome,
                     and not bus.watched(job.message_id):
                 outcome.status = MessageStatus.INCOMPLETE  # nobody is reading it any more
                 return
-            text = live.text()
-            changed = len(text) != saved
+            text, thinking = live.text(), live.thinking()
+            changed = (len(text), len(thinking)) != saved
             if changed or now - last_lease >= lease_seconds / 4:
-                still = replies_repo.save_progress(job.message_id, text if changed else None,
-                                                   reply_leases.lease_until())
+                still = replies_repo.save_progress(
+                    job.message_id, text if changed else None, reply_leases.lease_until(),
+                    thinking if changed else None)
                 db.session.commit()
-                saved, last_lease = len(text), now
+                saved, last_lease = (len(text), len(thinking)), now
                 if not still:  # stopped elsewhere, declared interrupted, or deleted
                     outcome.status = _status_now(job.message_id)
                     return
@@ -254,7 +258,8 @@ def _store(job: Job, live: reply_hub.LiveReply, outcome: Outcome, started: float
     try:
         stored = replies_repo.finish(
             job.message_id, job.conversation_id, datetime.now(UTC), status=outcome.status,
-            content=text, error=outcome.error, input_tokens=spent.input_tokens,
+            content=text, thinking=live.thinking(), error=outcome.error,
+            input_tokens=spent.input_tokens,
             output_tokens=spent.output_tokens,
             latency_ms=int((time.monotonic() - started) * 1000))
         db.session.commit()
@@ -263,116 +268,3 @@ def _store(job: Job, live: reply_hub.LiveReply, outcome: Outcome, started: float
     except Exception:
         db.session.rollback()
         log.exception("could not store reply %s", job.message_id)
-
-
-# -- followers -------------------------------------------------------------------------------
-
-
-def follow(message_id: str, render: Render, encode_delta: Callable[[str], str], offset: int,
-           timeout: float, live: reply_hub.LiveReply | None = None) -> Iterator[str]:
-    """Delta events of the reply from ``offset`` as it is written (here or elsewhere), then
-    ``done`` with ``render`` of the stored reply."""
-    live = live or reply_hub.live_reply(message_id)
-    delta = partial(_delta_event, encode_delta)
-    if live is not None:
-        yield from _follow_here(live, delta, offset)
-    else:
-        yield from _follow_elsewhere(message_id, delta, offset, timeout)
-    db.session.commit()  # a fresh snapshot of the stored reply
-    yield sse("done", render(db.session.get(Message, message_id, populate_existing=True)))
-
-
-def _delta_event(encode_delta, text: str, end: int) -> str:
-    return sse("delta", encode_delta(text), end)
-
-
-def _follow_here(live: reply_hub.LiveReply, delta, offset: int) -> Iterator[str]:
-    text, pieces = live.subscribe()
-    sent = offset
-    try:
-        if len(text) > sent:
-            yield delta(text[sent:], len(text))
-            sent = len(text)
-        while True:
-            try:
-                piece = pieces.get(timeout=PING_SECONDS)
-            except queue.Empty:
-                yield ": ping\n\n"
-                continue
-            if piece is reply_hub.END:
-                return
-            start, text = piece
-            if start + len(text) > sent:
-                yield delta(text[max(0, sent - start):], start + len(text))
-                sent = start + len(text)
-    finally:
-        live.unsubscribe(pieces)
-
-
-def _follow_elsewhere(message_id: str, delta, offset: int, timeout: float) -> Iterator[str]:
-    """Another process writes the reply: its pieces from Redis when there is one, checked
-    against (and filled in from) the saved text; else the saved text, read again and again."""
-    bus = reply_hub.bus()
-    subscription = bus.listen(message_id)  # before the first read: nothing falls in between
-    sent, waiting, first = offset, [], True
-    deadline = time.monotonic() + timeout
-    last_read = last_watch = 0.0
-    last_sent = time.monotonic()
-    try:
-        while time.monotonic() < deadline:
-            now = time.monotonic()
-            if now - last_watch >= reply_hub.WATCH_SECONDS / 3:
-                bus.watch(message_id)
-                last_watch = now
-            live = subscription is not None and not subscription.broken
-            if not live or waiting or now - last_read >= RESYNC_SECONDS:
-                last_read = now
-                found = _read(message_id)
-                if found is None or (first and not _still_written(found)):
-                    return  # ended before: ``done`` carries the whole reply
-                if len(found.content) > sent:
-                    yield delta(found.content[sent:], len(found.content))
-                    sent = last_sent = len(found.content)
-                if not _still_written(found):
-                    return
-                first = False
-            if live:
-                piece = subscription.get(timeout=FOLLOW_POLL_SECONDS)
-                if piece is reply_hub.END:  # the rest, as stored
-                    found = _read(message_id)
-                    if found is not None and len(found.content) > sent:
-                        yield delta(found.content[sent:], len(found.content))
-                    return
-                if piece:
-                    waiting.append(piece)
-            else:
-                time.sleep(FOLLOW_POLL_SECONDS)
-            waiting.sort()
-            while waiting and waiting[0][0] <= sent:  # a piece beyond ``sent`` waits for the
-                start, text = waiting.pop(0)           # saved text to catch up to it
-                if start + len(text) > sent:
-                    yield delta(text[sent - start:], start + len(text))
-                    sent = last_sent = start + len(text)
-            if time.monotonic() - last_sent >= PING_SECONDS:
-                last_sent = time.monotonic()
-                yield ": ping\n\n"
-    finally:
-        if subscription is not None:
-            subscription.close()
-
-
-def _read(message_id: str) -> replies_repo.Progress | None:
-    found = replies_repo.progress(message_id)
-    db.session.commit()
-    if found is not None and found.lease_expires_at is not None \
-            and found.lease_expires_at < datetime.now(UTC):
-        reply_leases.release_lapsed()  # its writer is gone: interrupted, text kept
-        found = replies_repo.progress(message_id)
-        db.session.commit()
-    return found
-
-
-def _still_written(found: replies_repo.Progress) -> bool:
-    """A writer is (or will be) at work: pending, streaming, or stopped but not yet stored."""
-    return found.status in (MessageStatus.PENDING, MessageStatus.STREAMING) or (
-        found.status == MessageStatus.STOPPED and found.lease_expires_at is not None)

@@ -25,6 +25,7 @@ from app.process_local import ProcessLocal
 log = logging.getLogger(__name__)
 
 END = None  # put in a follower's queue when the reply has ended
+TEXT, THINKING = "text", "thinking"  # the two things a reply writes, each with its offsets
 WATCH_SECONDS = 10.0  # a follower elsewhere is counted this long after it said so
 REDIS_TIMEOUT = 2.0
 CHANNEL = "parlor:reply:{}"
@@ -32,14 +33,15 @@ WATCH_KEY = "parlor:reply:{}:watched"
 
 
 class LiveReply:
-    """One reply being written in this process: its text so far and its followers here."""
+    """One reply being written in this process: its text and thinking so far, and its
+    followers here (a queue each, of ``(kind, offset, piece)`` then :data:`END`)."""
 
     def __init__(self, message_id: str, prefix: str, app: Flask):
         self.message_id = message_id
         self.app = app
         self.cancel: str | None = None  # the status a Stop or a shutdown asked for
-        self._parts = [prefix] if prefix else []
-        self._length = len(prefix)
+        self._parts: dict[str, list[str]] = {TEXT: [prefix] if prefix else [], THINKING: []}
+        self._lengths = {TEXT: len(prefix), THINKING: 0}
         self._listeners: set[queue.SimpleQueue] = set()
         self._lock = threading.Lock()
         self._ended = False
@@ -47,27 +49,31 @@ class LiveReply:
 
     def text(self) -> str:
         with self._lock:
-            return "".join(self._parts)
+            return "".join(self._parts[TEXT])
 
-    def append(self, text: str) -> int:
-        """Add a piece; returns its offset in the text."""
+    def thinking(self) -> str:
         with self._lock:
-            offset = self._length
-            self._parts.append(text)
-            self._length += len(text)
+            return "".join(self._parts[THINKING])
+
+    def append(self, piece: str, kind: str = TEXT) -> int:
+        """Add a piece of the text (or of the thinking); returns its offset in it."""
+        with self._lock:
+            offset = self._lengths[kind]
+            self._parts[kind].append(piece)
+            self._lengths[kind] += len(piece)
             for listener in self._listeners:
-                listener.put((offset, text))
+                listener.put((kind, offset, piece))
         return offset
 
-    def subscribe(self) -> tuple[str, queue.SimpleQueue]:
-        """The text so far and a queue of the pieces after it, then :data:`END`."""
+    def subscribe(self) -> tuple[dict[str, str], queue.SimpleQueue]:
+        """The text and thinking so far (by kind) and a queue of the pieces after them."""
         listener: queue.SimpleQueue = queue.SimpleQueue()
         with self._lock:
             self._listeners.add(listener)
             self._alone_since = None
             if self._ended:
                 listener.put(END)
-            return "".join(self._parts), listener
+            return {kind: "".join(parts) for kind, parts in self._parts.items()}, listener
 
     def unsubscribe(self, listener: queue.SimpleQueue) -> None:
         with self._lock:
@@ -138,10 +144,10 @@ class RedisBus:
             log.warning("replies: Redis unreachable (%s); followers elsewhere read the saved "
                         "text", type(exc).__name__)
 
-    def publish(self, message_id: str, offset: int, text: str) -> None:
+    def publish(self, message_id: str, offset: int, piece: str, kind: str = TEXT) -> None:
         try:
-            self._client.publish(CHANNEL.format(message_id),
-                                 json.dumps({"o": offset, "t": text}, ensure_ascii=False))
+            self._client.publish(CHANNEL.format(message_id), json.dumps(
+                {"k": kind, "o": offset, "t": piece}, ensure_ascii=False))
         except self._errors as exc:
             self._warn(exc)
 
@@ -179,14 +185,14 @@ class RedisBus:
 
 
 class Subscription:
-    """Pieces from Redis: ``(offset, text)``, :data:`END`, or nothing within the wait."""
+    """Pieces from Redis: ``(kind, offset, piece)``, :data:`END`, or nothing in the wait."""
 
     def __init__(self, pubsub, errors):
         self._pubsub = pubsub
         self._errors = errors
         self.broken = False
 
-    def get(self, timeout: float) -> tuple[int, str] | None | bool:
+    def get(self, timeout: float) -> tuple[str, int, str] | None | bool:
         """A piece, :data:`END`, or False (nothing yet, or Redis failed: see ``broken``)."""
         try:
             message = self._pubsub.get_message(timeout=timeout)
@@ -196,7 +202,7 @@ class Subscription:
         if message is None or message.get("type") != "message":
             return False
         data = json.loads(message["data"])
-        return END if data.get("end") else (int(data["o"]), data["t"])
+        return END if data.get("end") else (data.get("k", TEXT), int(data["o"]), data["t"])
 
     def close(self) -> None:
         try:
@@ -211,7 +217,7 @@ class LocalBus:
     def __init__(self, instance_path: str):
         self._dir = Path(instance_path) / "watched-replies"
 
-    def publish(self, message_id: str, offset: int, text: str) -> None:
+    def publish(self, message_id: str, offset: int, piece: str, kind: str = TEXT) -> None:
         pass
 
     def publish_end(self, message_id: str) -> None:

@@ -67,7 +67,7 @@ def interrupt_here() -> int:
         live.cancel = MessageStatus.INTERRUPTED
         try:
             with live.app.app_context():
-                done += repo.interrupt(live.message_id, live.text())
+                done += repo.interrupt(live.message_id, live.text(), live.thinking())
                 db.session.commit()
         except Exception:
             log.exception("could not mark reply %s interrupted", live.message_id)

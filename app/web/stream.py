@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from app import metrics
-from app.services import chat, chat_stream
+from app.services import chat, chat_stream, reply_followers
 from app.web.access import (
     htmx_error,
     owned_conversation_or_404,
@@ -34,13 +34,18 @@ SSE_HEADERS = {
 }
 
 
-def text_offset() -> int:
-    """Where in the reply's text a stream starts: the ``Last-Event-ID`` an ``EventSource``
-    sends when it reconnects, else ``?offset=`` (the text the page already shows), else 0."""
-    for value in (request.headers.get("Last-Event-ID"), request.args.get("offset")):
-        if value and value.strip().isdigit():
-            return int(value)
-    return 0
+def _int_arg(name: str) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 13 else 0
+
+
+def start_position():
+    """Where a stream starts: after the ``Last-Event-ID`` an ``EventSource`` sends when it
+    reconnects, else after what the page already shows (``?offset=`` of the text,
+    ``&thinking=`` of the thinking)."""
+    last = request.headers.get("Last-Event-ID")
+    after = reply_followers.position(last) if last else None
+    return after or reply_followers.position(None, _int_arg("offset"), _int_arg("thinking"))
 
 
 @bp.get("/c/<conversation_id>/messages/<message_id>/stream")
@@ -54,7 +59,7 @@ def events(conversation_id: str, message_id: str):
 
     follow = current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30
     body = chat_stream.stream_reply(current_user._get_current_object(), conversation, message,
-                                    render, follow_timeout=follow, offset=text_offset())
+                                    render, follow_timeout=follow, start=start_position())
     return Response(stream_with_context(metrics.track_stream(body, "web")),
                     mimetype="text/event-stream",
                     headers=SSE_HEADERS)

@@ -1,6 +1,8 @@
 """Durable replies: a streaming reply's lease (``messages.lease_expires_at``), renewed by the
 process writing it; a reply whose lease lapses becomes ``interrupted`` (a status value, no
 schema change) with the text saved so far. The index finds lapsed leases without a scan.
+A reply's reasoning (``messages.thinking``: Anthropic thinking, OpenAI-compatible
+``reasoning_content``) is stored beside its text, saved as it grows too.
 
 Downgrade: ``interrupted`` replies read as ``incomplete`` (the nearest older status).
 
@@ -22,6 +24,7 @@ def upgrade():
     with op.batch_alter_table("messages") as batch_op:
         batch_op.add_column(sa.Column("lease_expires_at", sa.DateTime(timezone=True),
                                       nullable=True))
+        batch_op.add_column(sa.Column("thinking", sa.Text(), nullable=False, server_default=""))
     op.create_index("ix_messages_lease_expires_at", "messages", ["lease_expires_at"])
 
 
@@ -31,6 +34,8 @@ def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         # SQLite drops a column in place (3.35+); batch mode would copy the table and lose the
         # full-text index's triggers on it.
+        op.execute("ALTER TABLE messages DROP COLUMN thinking")
         op.execute("ALTER TABLE messages DROP COLUMN lease_expires_at")
     else:
+        op.drop_column("messages", "thinking")
         op.drop_column("messages", "lease_expires_at")

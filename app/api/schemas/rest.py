@@ -168,6 +168,8 @@ class MessageOut(Out):
                           "versions of a message (edits, regenerations) share a parent")
     role: Literal["user", "assistant", "system", "tool"]
     content: str
+    thinking: str = Field("", description="The model's reasoning before its reply (Anthropic "
+                                          "thinking, OpenAI-compatible reasoning_content)")
     status: Literal["pending", "streaming", "complete", "stopped", "incomplete", "error",
                     "interrupted"]
     model: str | None
