@@ -221,7 +221,10 @@ class LocalBus:
         pass
 
     def publish_end(self, message_id: str) -> None:
-        pass
+        try:  # its followers' presence no longer matters
+            (self._dir / message_id).unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def listen(self, message_id: str) -> None:
         return None
