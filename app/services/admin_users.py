@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import User
 from app.repositories import accounts as repo
 from app.repositories.pages import Page
-from app.services import accounts, audit, profile
+from app.services import accounts, attachments, audit, profile
 from app.services.accounts import MIN_PASSWORD, AccountError
 from app.services.actor import Actor
 from app.services.roles import MAX_BUDGET
@@ -117,8 +117,10 @@ def delete(actor: Actor, user: User) -> None:
     """Delete ``user`` with their conversations and keys (the database cascades)."""
     _keep_an_admin(actor, user, "delete")
     _record(actor, "user.deleted", user)
+    user_id = user.id
     repo.delete(user)
     db.session.commit()
+    attachments.forget_files_of(user_id)  # the rows went with the user; files on disk follow
 
 
 def _keep_an_admin(actor: Actor, user: User, verb: str) -> None:

@@ -7,6 +7,7 @@ A file's path is built from server values only (owner id and SHA-256), never fro
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -68,6 +69,9 @@ class FileStore:
 
     def discard(self, attachment: Attachment) -> None:
         self.path(attachment).unlink(missing_ok=True)
+
+    def forget_user(self, user_id: int) -> None:
+        shutil.rmtree(self.root / str(int(user_id)), ignore_errors=True)
 
 
 def store() -> AttachmentStore:

@@ -24,7 +24,7 @@ from app.models.attachments import Attachment
 from app.repositories import attachments as repo
 from app.services.attachment_content import ContentError, check, safe_name
 from app.services.attachment_content import thumbnail as make_thumbnail
-from app.services.attachment_storage import store
+from app.services.attachment_storage import FileStore, store
 from app.services.vendors import vendor_manager
 from app.vendors import ChatMessage, UnknownModelError
 from app.vendors.types import Part
@@ -196,6 +196,14 @@ def search_names(user: User, query: str, limit: int) -> list[tuple]:
     ``query``, newest first."""
     query = " ".join((query or "").split())
     return repo.conversations_with_name(user.id, query, limit) if query else []
+
+
+def forget_files_of(user_id: int) -> None:
+    """Remove a deleted user's attachment folder (the folder store; the database store's
+    bytes went with the rows)."""
+    storage = store()
+    if isinstance(storage, FileStore):
+        storage.forget_user(user_id)
 
 
 def forget_conversation(conversation_id: str) -> None:

@@ -193,3 +193,15 @@ def test_a_web_upload_without_the_csrf_token_is_refused(app, client, make_user):
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert stored_rows(app) == 0
+
+
+def test_deleting_a_user_deletes_their_files_on_disk(app, client, alice):
+    from app.repositories import accounts as accounts_repo
+    from app.services import admin_users
+    from app.services.actor import SYSTEM
+
+    upload(client, alice, files.png(), "cat.png")
+    assert len(stored_files(app)) == 1
+    with app.app_context():
+        admin_users.delete(SYSTEM, accounts_repo.user_by_email("alice@example.com"))
+    assert stored_rows(app) == 0 and stored_files(app) == []
