@@ -103,3 +103,23 @@ def spend_dollars(app, email: str, usd: str, secret: str | None = None) -> None:
             model="openai/fake-chat", route="", input_tokens=1, output_tokens=1,
             cost=Decimal(usd), latency_ms=1, status="complete", source="api"))
         db.session.commit()
+
+
+def make_team(app, name: str, members: tuple[str, ...] = (), *, tokens: int | None = None,
+              usd: str | None = None, keys: tuple[str, ...] = ()) -> int:
+    """A team with these members (e-mails), service keys (secrets) and monthly budgets."""
+    from decimal import Decimal
+
+    from app.models import Team
+
+    with app.app_context():
+        team = Team(name=name, monthly_token_budget=tokens,
+                    monthly_cost_budget=None if usd is None else Decimal(usd))
+        db.session.add(team)
+        db.session.flush()
+        for email in members:
+            accounts_repo.user_by_email(email).team_id = team.id
+        for secret in keys:
+            accounts_repo.key_by_id(key_id(app, secret)).team_id = team.id
+        db.session.commit()
+        return team.id

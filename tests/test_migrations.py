@@ -16,7 +16,7 @@ TABLES = {
     "roles", "users", "api_keys", "vendor_credentials", "model_routes", "model_route_roles",
     "conversations", "messages", "usage_records", "usage_daily", "audit_events",
     "stored_responses", "attachments", "message_attachments", "user_identities",
-    "usage_daily_tags",
+    "usage_daily_tags", "teams",
 }
 
 

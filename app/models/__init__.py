@@ -6,6 +6,7 @@ from app.models.audit import AuditEvent
 from app.models.chat import Conversation, Message, MessageStatus
 from app.models.identity import UserIdentity
 from app.models.responses import StoredResponse
+from app.models.teams import Team
 from app.models.usage import UsageDaily, UsageRecord
 from app.models.usage_tags import UsageDailyTag
 from app.models.vendors import ModelRoute, VendorCredential, model_route_roles
@@ -20,6 +21,7 @@ __all__ = [
     "ModelRoute",
     "Role",
     "StoredResponse",
+    "Team",
     "UsageDaily",
     "UsageDailyTag",
     "UsageRecord",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.columns import UTCDateTime, utcnow
+from app.models.teams import Team
 
 # Permissions a role may hold.
 PERMISSIONS = ("chat", "api", "own_keys", "admin")
@@ -55,8 +56,12 @@ class User(UserMixin, db.Model):
     monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
     # US dollars a month, set by an admin; overrides the role's. None: the role's.
     monthly_cost_budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    # The one team the user belongs to (their calls count towards its budgets); None: none.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"),
+                                                index=True)
 
     role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
+    team: Mapped[Team | None] = relationship()
     api_keys: Mapped[list[ApiKey]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -88,9 +93,13 @@ class ApiKey(db.Model):
     monthly_token_budget: Mapped[int | None] = mapped_column(Integer)
     # US dollars a month spent through this key, on top of the owner's. None: no cap.
     monthly_cost_budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    # A team's service key: its calls count towards the team (not the owner's team).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"),
+                                                index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="api_keys")
+    team: Mapped[Team | None] = relationship()

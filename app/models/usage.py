@@ -17,6 +17,7 @@ class UsageRecord(db.Model):
     __table_args__ = (
         Index("ix_usage_created", "created_at"),
         Index("ix_usage_user_created", "user_id", "created_at"),
+        Index("ix_usage_team_created", "team_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +36,8 @@ class UsageRecord(db.Model):
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     # The caller's tags, comma-separated ("" for none): x-parlor-tags or metadata.tags on /v1.
     tags: Mapped[str] = mapped_column(String(700), default="", server_default="")
+    # The team the call counts towards: its key's team, else its user's (None: no team).
+    team_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

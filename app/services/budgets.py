@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 
 from app.models import ApiKey, User
 from app.repositories import accounts as accounts_repo
+from app.repositories import teams as teams_repo
 from app.repositories import usage as usage_repo
 from app.repositories import usage_costs
 
 if TYPE_CHECKING:
     from app.services.keys import KeyOwner, VerifiedKey
 
-USER, ROLE, KEY = "user", "role", "key"  # where a budget comes from
+USER, ROLE, KEY, TEAM = "user", "role", "key", "team"  # where a budget comes from
 
 
 class BudgetExceeded(Exception):
@@ -34,7 +35,11 @@ class BudgetExceeded(Exception):
 
     def __init__(self, budget: int | Decimal, retry_after: int, scope: str = USER,
                  unit: str = "tokens"):
-        if unit == "usd":
+        if scope == TEAM:
+            amount = f"${budget:,.2f}" if unit == "usd" else f"{budget:,} tokens"
+            spent = (f"Your team has used its monthly budget of {amount}. It renews on the "
+                     "first of next month (UTC); ask an administrator for more.")
+        elif unit == "usd":
             amount = f"${budget:,.2f}"
             whose = ("This API key has used its monthly budget of " if scope == KEY
                      else "You have used this month's budget of ")
@@ -177,6 +182,26 @@ def check(user: User | KeyOwner, key: ApiKey | VerifiedKey | None = None) -> Non
         if usage_repo.tokens_of_key_since(key.user_id, key.id, start) >= key_budget:
             raise BudgetExceeded(key_budget, _seconds_until(end), KEY)
     _check_cost(user, key)
+    _check_team(team_id_of(user, key))
+
+
+def team_id_of(user: User | KeyOwner | None, key: ApiKey | VerifiedKey | None) -> int | None:
+    """The team a call counts towards: its key's (a team's service key), else its user's."""
+    return getattr(key, "team_id", None) or getattr(user, "team_id", None)
+
+
+def _check_team(team_id: int | None) -> None:
+    """The team's token and dollar budgets: one query when the team has either."""
+    team = teams_repo.by_id(team_id) if team_id else None
+    if team is None or (team.monthly_token_budget is None and team.monthly_cost_budget is None):
+        return
+    start, end = month_bounds()
+    tokens, cost = teams_repo.spent_since(team.id, start)
+    if team.monthly_token_budget is not None and tokens >= team.monthly_token_budget:
+        raise BudgetExceeded(team.monthly_token_budget, _seconds_until(end), TEAM)
+    if team.monthly_cost_budget is not None and cost >= team.monthly_cost_budget:
+        raise BudgetExceeded(Decimal(team.monthly_cost_budget), _seconds_until(end), TEAM,
+                             unit="usd")
 
 
 def _check_cost(user: User | KeyOwner, key: ApiKey | VerifiedKey | None) -> None:

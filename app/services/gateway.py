@@ -45,6 +45,12 @@ class Caller:
     key: ApiKey | VerifiedKey | None = field(default=None, compare=False, repr=False)
     # Spend attribution (x-parlor-tags / metadata.tags), stored with the usage row.
     tags: tuple[str, ...] = ()
+    # The team the call counts towards: worked out from the key and user when not given.
+    team_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.team_id is None:  # read now, while the caller's rows are still loaded
+            object.__setattr__(self, "team_id", budgets.team_id_of(self.user, self.key))
 
 
 def models(role: str) -> list[ModelInfo]:
@@ -176,4 +182,5 @@ def _record(caller: Caller, model: str, route: Route | None, spent: Usage, start
     """Queue the call's ledger row: it is written off the request path (see usage_writer)."""
     usage.submit(user_id=caller.user_id, api_key_id=caller.api_key_id, model=model,
                  route=route, usage=spent, status=status, source=caller.source,
-                 latency_ms=int((time.monotonic() - started) * 1000), tags=caller.tags)
+                 latency_ms=int((time.monotonic() - started) * 1000), tags=caller.tags,
+                 team_id=caller.team_id)

@@ -42,6 +42,7 @@ class KeyOwner:
     monthly_token_budget: int | None
     role: KeyRole
     monthly_cost_budget: Decimal | None = None
+    team_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class VerifiedKey:
     last_used_at: datetime | None
     user: KeyOwner
     monthly_cost_budget: Decimal | None = None
+    team_id: int | None = None  # a team's service key
 
     @classmethod
     def from_row(cls, row) -> VerifiedKey:
@@ -69,12 +71,12 @@ class VerifiedKey:
                        monthly_cost_budget=row.role_cost_budget)
         owner = KeyOwner(id=row.user_id, is_enabled=bool(row.user_enabled),
                          monthly_token_budget=row.user_budget, role=role,
-                         monthly_cost_budget=row.user_cost_budget)
+                         monthly_cost_budget=row.user_cost_budget, team_id=row.user_team_id)
         return cls(id=row.id, user_id=row.user_id, prefix=row.prefix,
                    scopes=tuple(row.scopes or ()), rate_limit=row.rate_limit,
                    monthly_token_budget=row.monthly_token_budget, expires_at=row.expires_at,
                    revoked_at=row.revoked_at, last_used_at=row.last_used_at, user=owner,
-                   monthly_cost_budget=row.monthly_cost_budget)
+                   monthly_cost_budget=row.monthly_cost_budget, team_id=row.team_id)
 
 
 class StoredKey(NamedTuple):

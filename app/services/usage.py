@@ -36,6 +36,7 @@ def ledger_row(
     source: str,
     api_key_id: int | None = None,
     tags: tuple[str, ...] = (),
+    team_id: int | None = None,
 ) -> dict:
     """The ``usage_records`` columns of one call, stamped now (its tokens are counted in the
     metrics as they are)."""
@@ -49,5 +50,6 @@ def ledger_row(
         "cache_write_tokens": usage.cache_write_tokens,
         "cost": route.cost(usage) if route else Decimal(0),
         "latency_ms": latency_ms, "status": status, "source": source, "tags": ",".join(tags),
+        "team_id": team_id,
         "created_at": datetime.now(UTC),
     }

@@ -1,7 +1,8 @@
 """Identity and spend: the OpenID Connect identities (issuer + subject) that sign in as a
 Parlor user; the tags of each usage row (x-parlor-tags / metadata.tags) and the ledger summed
 per day and tag (usage_daily_tags); monthly budgets in US dollars for roles, users and API
-keys (monthly_cost_budget, beside the token budgets).
+keys (monthly_cost_budget, beside the token budgets); teams, which users and service keys
+belong to, and the team each usage row counts towards.
 
 Revision ID: 0013
 Revises: 0012
@@ -16,6 +17,7 @@ branch_labels = None
 depends_on = None
 
 COST_BUDGET_TABLES = ("roles", "users", "api_keys")
+TEAM_MEMBER_TABLES = ("users", "api_keys")
 
 
 def upgrade():
@@ -63,8 +65,40 @@ def upgrade():
             batch_op.add_column(sa.Column("monthly_cost_budget",
                                           sa.Numeric(precision=12, scale=4), nullable=True))
 
+    op.create_table(
+        "teams",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("description", sa.String(length=255), nullable=False),
+        sa.Column("allowed_models", sa.JSON(), nullable=True),
+        sa.Column("rate_limit", sa.String(length=64), nullable=True),
+        sa.Column("monthly_token_budget", sa.Integer(), nullable=True),
+        sa.Column("monthly_cost_budget", sa.Numeric(precision=12, scale=4), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_teams"),
+        sa.UniqueConstraint("name", name="uq_teams_name"),
+    )
+    for table in TEAM_MEMBER_TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(f"fk_{table}_team_id_teams", "teams", ["team_id"],
+                                        ["id"], ondelete="SET NULL")
+            batch_op.create_index(f"ix_{table}_team_id", ["team_id"])
+    with op.batch_alter_table("usage_records") as batch_op:
+        batch_op.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_usage_team_created", ["team_id", "created_at"])
+
 
 def downgrade():
+    with op.batch_alter_table("usage_records") as batch_op:
+        batch_op.drop_index("ix_usage_team_created")
+        batch_op.drop_column("team_id")
+    for table in reversed(TEAM_MEMBER_TABLES):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_index(f"ix_{table}_team_id")
+            batch_op.drop_constraint(f"fk_{table}_team_id_teams", type_="foreignkey")
+            batch_op.drop_column("team_id")
+    op.drop_table("teams")
     for table in reversed(COST_BUDGET_TABLES):
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column("monthly_cost_budget")

@@ -58,3 +58,16 @@ def test_me_shows_whats_left_in_tokens_and_dollars(app, make_key):
     log_in(session, MEMBER)
     data = session.get("/api/v1/me").get_json()["data"]
     assert data["key_cost_budget"] is None and data["cost_budget"]["remaining"] == 18.5
+
+
+def test_rest_send_over_the_teams_token_budget_is_refused(app, make_key, fake_vendor):
+    from tests.budgets import make_team
+
+    secret = make_key(MEMBER)
+    make_team(app, "platform", (MEMBER,), tokens=0)
+
+    refused = _rest_send(app.test_client(), bearer(secret))
+
+    assert refused["status"] == "error"
+    assert "Your team has used its monthly budget of 0 tokens" in refused["error"]
+    assert fake_vendor.requests_for("fake-chat") == []

@@ -39,3 +39,21 @@ def test_settings_page_shows_the_dollars_left(app, make_key):
     assert "<strong>$8.75</strong> of $10.00 left this month" in page
     assert "The budget of your role, member." in page
     assert "$1.25 of $3.00" in page  # the key's own
+
+
+def test_chat_send_over_the_teams_dollar_budget_is_refused_inline(app, make_key, fake_vendor):
+    from tests.budgets import make_team
+
+    make_key(MEMBER)
+    make_team(app, "platform", (MEMBER,), usd="0")
+    client = app.test_client()
+    log_in(client, MEMBER)
+    token = csrf_token(client.get("/").get_data(as_text=True))
+
+    page = client.post("/c", data={"csrf_token": token, "model": "openai/fake-chat",
+                                   "message": "hi"}, follow_redirects=True)
+    finals = "".join(client.get(url).get_data(as_text=True) for url in
+                     re.findall(r'sse-connect="([^"]+)"', page.get_data(as_text=True)))
+
+    assert "Your team has used its monthly budget of $0.00" in finals
+    assert fake_vendor.requests_for("fake-chat") == []

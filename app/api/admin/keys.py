@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.api import rest
 from app.api.admin.shared import actor, not_found, page_items, refused
+from app.api.errors import ApiError
 from app.api.schemas.admin import (
     AdminKeyCreate,
     AdminKeyCreated,
@@ -13,7 +14,7 @@ from app.api.schemas.admin import (
     KeyQuery,
 )
 from app.models import ApiKey
-from app.services import admin_keys, admin_users, cost_budgets, own_keys
+from app.services import admin_keys, admin_users, cost_budgets, own_keys, teams
 
 bp = rest.admin_blueprint("rest_admin_keys", __name__)
 
@@ -25,7 +26,7 @@ def key_out(key: ApiKey) -> dict:
             "last_used_at": key.last_used_at, "user_id": key.user_id, "owner": key.user.email,
             "rate_limit": key.rate_limit, "monthly_token_budget": key.monthly_token_budget,
             "monthly_cost_budget": None if key.monthly_cost_budget is None
-            else float(key.monthly_cost_budget)}
+            else float(key.monthly_cost_budget), "team_id": key.team_id}
 
 
 @bp.get("/keys")
@@ -68,6 +69,11 @@ def update(key_id: int):
             admin_keys.set_budget(actor(), key, body.monthly_token_budget)
         if "monthly_cost_budget" in body.model_fields_set:
             cost_budgets.set_key_cost_budget(actor(), key, body.monthly_cost_budget)
+        if "team_id" in body.model_fields_set:
+            team = None if body.team_id is None else teams.find(body.team_id)
+            if body.team_id is not None and team is None:
+                raise ApiError(400, "team_id: there is no such team.", param="team_id")
+            teams.set_key_team(actor(), key, team)
     except (admin_keys.KeyRequestError, cost_budgets.CostBudgetError) as exc:
         raise refused(exc) from None
     return rest.data(AdminKeyOut.model_validate(key_out(key)))

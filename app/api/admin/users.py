@@ -25,7 +25,7 @@ def user_out(user: User) -> AdminUserOut:
                         created_at=user.created_at, last_login_at=user.last_login_at,
                         monthly_token_budget=user.monthly_token_budget,
                         monthly_cost_budget=None if user.monthly_cost_budget is None
-                        else float(user.monthly_cost_budget))
+                        else float(user.monthly_cost_budget), team_id=user.team_id)
 
 
 def user_or_404(user_id: int) -> User:

@@ -85,6 +85,7 @@ class AdminUserOut(Out):
     monthly_cost_budget: float | None = Field(
         None, description="The user's own dollar budget, overriding the role's; null: the "
                           "role's")
+    team_id: int | None = Field(None, description="The user's team; null: none")
 
 
 # Roles
@@ -128,6 +129,49 @@ class RoleOut(Out):
     created_at: datetime
 
 
+# Teams
+
+
+class TeamCreate(RequestBody):
+    name: RoleName
+    description: Annotated[str, Field(max_length=255)] = ""
+    allowed_models: list[str] | None = Field(
+        None, description="Public model names or vendor/* the team may use, on top of each "
+                          "member's role; null: any the role allows")
+    rate_limit: Annotated[str, Field(max_length=64)] | None = None
+    monthly_token_budget: TokenBudget | None = Field(
+        None, description="Tokens a month for the whole team; null: no limit")
+    monthly_cost_budget: CostBudget | None = Field(
+        None, description="US dollars a month for the whole team; null: no limit")
+
+
+class TeamUpdate(RequestBody):
+    """Only the fields sent change; ``null`` clears allowed_models, rate_limit and budgets."""
+
+    name: RoleName | None = None
+    description: Annotated[str, Field(max_length=255)] | None = None
+    allowed_models: list[str] | None = None
+    rate_limit: Annotated[str, Field(max_length=64)] | None = None
+    monthly_token_budget: TokenBudget | None = None
+    monthly_cost_budget: CostBudget | None = None
+
+
+class TeamOut(Out):
+    id: int
+    name: str
+    description: str
+    allowed_models: list[str] | None
+    rate_limit: str | None
+    monthly_token_budget: int | None
+    monthly_cost_budget: float | None
+    members: int
+    created_at: datetime
+
+
+class TeamMemberAdd(RequestBody):
+    user_id: int = Field(description="The user to put in the team (leaving any other)")
+
+
 # Keys
 
 
@@ -157,6 +201,9 @@ class AdminKeyUpdate(RequestBody):
         None, description="Tokens a month through this key; null: no cap of its own")
     monthly_cost_budget: CostBudget | None = Field(
         None, description="US dollars a month through this key; null: no cap of its own")
+    team_id: int | None = Field(
+        None, description="Make it a service key of this team (its calls count towards the "
+                          "team, not the owner's); null: the owner's team again")
 
 
 class AdminKeyOut(KeyOut):
@@ -165,6 +212,7 @@ class AdminKeyOut(KeyOut):
     rate_limit: str | None = None
     monthly_token_budget: int | None = None
     monthly_cost_budget: float | None = None
+    team_id: int | None = None
 
 
 class AdminKeyCreated(AdminKeyOut):
