@@ -36,11 +36,16 @@ SAFE_INLINE = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 IMAGES, PDF = "images", "pdf"
 # Capabilities of models Parlor knows, when the admin has not marked the route (vendor kind,
 # upstream model pattern, capabilities).
+_OPENAI_VISION = re.compile(r"(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-5|o[134](-|$))")
 KNOWN_MODELS = [
     ("mock", re.compile(r".*"), {IMAGES, PDF}),
     ("anthropic", re.compile(r"claude-"), {IMAGES, PDF}),
-    ("openai", re.compile(r"(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-5|o[134](-|$))"), {IMAGES, PDF}),
+    ("openai", _OPENAI_VISION, {IMAGES, PDF}),
     ("openai", re.compile(r"gpt-4-turbo|gpt-4-vision"), {IMAGES}),
+    ("azure", _OPENAI_VISION, {IMAGES}),  # a deployment named after its model
+    ("gemini", re.compile(r"gemini-(1\.5|2|3)"), {IMAGES, PDF}),
+    ("bedrock", re.compile(r"([a-z]+\.)?(anthropic\.claude-|amazon\.nova-(lite|pro|premier))"),
+     {IMAGES, PDF}),
 ]
 
 
