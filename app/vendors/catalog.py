@@ -28,6 +28,10 @@ class Route:
     capabilities: frozenset[str] = frozenset()  # "embeddings": an embedding model
     weight: int = 1  # its share of the name's calls under the ``weighted`` strategy
     strategy: str = "weighted"  # how the name's deployments are ordered (balancing.STRATEGIES)
+    # Seconds an answer is kept in the response cache (None: not cached), and whether every
+    # caller shares the cached answers (False: each user has their own).
+    cache_ttl: int | None = None
+    cache_shared: bool = False
 
     @property
     def label(self) -> str:

@@ -23,6 +23,13 @@ from app.vendors.errors import (
 )
 from app.vendors.observer import VendorObserver
 from app.vendors.registry import HandlerPool
+from app.vendors.response_cache import (
+    Recording,
+    Replay,
+    ResponseCache,
+    entry_of,
+    result_of,
+)
 from app.vendors.types import ChatRequest, Delta, Result
 
 log = logging.getLogger(__name__)
@@ -75,6 +82,7 @@ class VendorManager:
         sleep: Callable[[float], None] = time.sleep,
         observer: VendorObserver | None = None,
         balancer: Balancer | None = None,
+        cache: ResponseCache | None = None,
     ):
         self.catalog = catalog or Catalog()
         self.pool = pool or HandlerPool()
@@ -83,6 +91,7 @@ class VendorManager:
         self.sleep = sleep  # injectable: tests record the waits
         self.observer = observer or VendorObserver()
         self.balancer = balancer or Balancer()
+        self.cache = cache or ResponseCache()
         self._discovered: dict[str, _Discovered] = {}
         self._lock = threading.Lock()
 
@@ -129,10 +138,20 @@ class VendorManager:
 
     # -- calls --------------------------------------------------------------------------------
 
-    def complete(self, name: str, request: ChatRequest, role: str | None) -> tuple[Result, Route]:
-        """Complete on the first route that answers."""
+    def complete(self, name: str, request: ChatRequest, role: str | None, *,
+                 cache_scope: str | None = None) -> tuple[Result, Route]:
+        """Complete on the first route that answers; on a route that caches, a kept answer
+        for ``cache_scope`` (the caller) comes back with no vendor call (``cached``)."""
+        timed = _timed("complete", self.observer)
 
-        return self._attempt(name, role, _timed("complete", self.observer), request)
+        def call(handler, req, route):
+            if (entry := self.cache.lookup(route, req, cache_scope)) is not None:
+                return result_of(entry, req.model)
+            result = timed(handler, req, route)
+            self.cache.keep(route, req, cache_scope, entry_of(result))
+            return result
+
+        return self._attempt(name, role, call, request)
 
     def embed(self, name: str, request: EmbeddingRequest,
               role: str | None) -> tuple[Embeddings, Route]:
@@ -148,15 +167,20 @@ class VendorManager:
                              request)
 
     def open_stream(
-        self, name: str, request: ChatRequest, role: str | None
+        self, name: str, request: ChatRequest, role: str | None, *,
+        cache_scope: str | None = None,
     ) -> tuple[Route, Iterator[Delta]]:
         """Start a stream on the first route that sends a first delta.
 
         Retries and fallbacks happen only before that first delta; closing the returned
-        iterator closes the upstream request.
+        iterator closes the upstream request. On a route that caches, a kept answer for
+        ``cache_scope`` is replayed as a stream (its ``cached`` is true), and a stream that
+        finishes whole is kept.
         """
 
         def start(handler, req, route):
+            if (entry := self.cache.lookup(route, req, cache_scope)) is not None:
+                return Replay(entry)
             started = time.perf_counter()
             upstream = handler.stream(req)
             try:
@@ -168,6 +192,10 @@ class VendorManager:
             return _Resumed(first, upstream, route.credential.name, self.observer)
 
         deltas, route = self._attempt(name, role, start, request)
+        if route.cache_ttl and not isinstance(deltas, Replay):
+            routed = replace(request, model=route.upstream_model)
+            deltas = Recording(deltas, lambda entry: self.cache.keep(route, routed,
+                                                                     cache_scope, entry))
         return route, deltas
 
     def _attempt(self, name, role, call, request):

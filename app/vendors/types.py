@@ -170,6 +170,7 @@ class Result:
     # The model's reasoning, before the text: thinking parts (text + signature) and
     # redacted_thinking parts (data), to be sent back unchanged on the next turn.
     thinking: tuple[Part, ...] = ()
+    cached: bool = False  # answered from the response cache (vendors/response_cache.py)
 
 
 @dataclass(frozen=True, slots=True)
