@@ -160,3 +160,21 @@ def test_a_long_conversation_page_reads_the_tree_in_a_fixed_number_of_queries(
         if n == 1:
             few = len(statements)
     assert len(statements) == few  # 4 messages or 84: the same queries
+
+
+def test_a_new_chat_can_start_with_compare_and_a_refused_one_leaves_nothing(member_client, app):
+    token = csrf_token(member_client.get("/").get_data(as_text=True))
+    response = member_client.post("/c", data={
+        "csrf_token": token, "model": "mock/echo", "message": "first, compared",
+        "intent": "compare", "compare_models": ["mock/echo", "mock/lorem"]})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    page = member_client.get(location).get_data(as_text=True)
+    assert page.count(">Use this reply</button>") == 2 and len(stream_urls(page)) == 2
+
+    refused = member_client.post("/c", data={
+        "csrf_token": token, "model": "mock/echo", "message": "alone",
+        "intent": "compare", "compare_models": ["mock/echo"]})
+    assert refused.status_code == 400 and "Pick 2 or 3" in refused.get_data(as_text=True)
+    listing = member_client.get("/conversations").get_data(as_text=True)
+    assert "alone" not in listing and "first, compared" in listing
