@@ -8,3 +8,4 @@ BLUEPRINTS = [auth.bp, oidc.bp, chat.bp, stream.bp, library.bp, settings.bp, att
 # request is refused before it is counted).
 chat.bp.before_request(access.limit_chat_sends)
 stream.bp.before_request(access.limit_chat_sends)  # Continue counts as a send
+attachments.bp.before_request(access.limit_chat_sends)  # so does an upload (Pillow's work)

@@ -10,7 +10,7 @@ from app import limits
 from app.services import chat
 
 CHAT_SEND_ENDPOINTS = frozenset({"chat.create", "chat.send", "chat.regenerate", "chat.edit",
-                                 "stream.continue_reply"})
+                                 "stream.continue_reply", "attachments.upload"})
 
 
 @login_required

@@ -26,9 +26,12 @@
   }
 
   function errorText(xhr) {
-    var holder = document.createElement("div");
-    holder.innerHTML = xhr.responseText || "";
-    return (holder.textContent || "").trim() || "The upload failed (" + xhr.status + ").";
+    // Parlor's answer: an inline alert, or a whole error page (a rate limit) whose message
+    // is its card's first paragraph.
+    var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var message = page.querySelector("[role=alert]") || page.querySelector(".card p");
+    var text = message ? message.textContent.trim() : "";
+    return text || "The upload failed (" + xhr.status + ").";
   }
 
   function upload(file) {

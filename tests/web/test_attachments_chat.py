@@ -143,3 +143,17 @@ def test_a_thumbnail_is_a_small_copy_and_the_link_the_full_image(member_client):
     assert small.mimetype == "image/png" and small.headers["X-Content-Type-Options"] == "nosniff"
     assert Image.open(io.BytesIO(small.data)).size == (320, 160)
     assert Image.open(io.BytesIO(full.data)).size == (1200, 600)
+
+
+def test_uploads_count_against_the_chat_send_limit(make_app, make_user):
+    app = make_app(PARLOR_RATE_LIMIT="2/minute")
+    make_user("member@example.com")
+    client = app.test_client()
+    log_in(client, "member@example.com")
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    statuses = [client.post("/attachments", headers={"X-CSRFToken": token},
+                            data={"file": (io.BytesIO(f"note {n}".encode()), "n.txt")},
+                            content_type="multipart/form-data") for n in range(3)]
+    assert [r.status_code for r in statuses] == [201, 201, 429]
+    assert "too fast" in statuses[-1].get_data(as_text=True)
+    assert "Retry-After" in statuses[-1].headers
