@@ -178,3 +178,21 @@ def test_a_new_chat_can_start_with_compare_and_a_refused_one_leaves_nothing(memb
     assert refused.status_code == 400 and "Pick 2 or 3" in refused.get_data(as_text=True)
     listing = member_client.get("/conversations").get_data(as_text=True)
     assert "alone" not in listing and "first, compared" in listing
+
+
+def test_another_users_branch_actions_are_404_and_change_nothing(member_client, make_user, app):
+    from tests.conftest import log_in
+
+    location = start_chat(member_client, message="mine")
+    finish_replies(member_client, location)
+    question, reply = stored_messages(app, _id(location))
+    other = app.test_client()
+    make_user("other@example.com")
+    log_in(other, "other@example.com")
+    token = csrf_token(other.get("/").get_data(as_text=True))
+    assert other.get(f"{location}/messages/{question.id}/edit").status_code == 404
+    for path in (f"/messages/{question.id}/show", f"/messages/{reply.id}/use",
+                 f"/messages/{reply.id}/regenerate", f"/messages/{question.id}/edit"):
+        assert other.post(location + path, data={"csrf_token": token,
+                                                 "message": "x"}).status_code == 404
+    assert len(stored_messages(app, _id(location))) == 2
