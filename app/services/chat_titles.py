@@ -32,8 +32,10 @@ def reply_stored(message_id: str) -> threading.Thread | None:
     """Name the conversation of this just-stored reply if it is its first reply, off the
     request (the thread is returned); nothing when no title model is configured."""
     model = current_app.config.get("PARLOR_TITLE_MODEL")
+    if not model:
+        return None
     reply = db.session.get(Message, message_id)
-    if not model or reply is None or reply.status != MessageStatus.COMPLETE:
+    if reply is None or reply.status != MessageStatus.COMPLETE:
         return None
     conversation = reply.conversation
     prompt = db.session.get(Message, reply.parent_id) if reply.parent_id else None
