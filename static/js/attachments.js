@@ -111,15 +111,28 @@
     return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0;
   }
 
+  function dropZone(event) {
+    return input() && carriesFiles(event) ? event.target.closest(".chat") : null;
+  }
+
   document.addEventListener("dragover", function (event) {
-    if (!input() || !carriesFiles(event) || !event.target.closest(".chat")) return;
+    var zone = dropZone(event);
+    if (!zone) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = "copy";
+    zone.classList.add("dropping");
+  });
+
+  document.addEventListener("dragleave", function (event) {
+    var zone = event.target.closest && event.target.closest(".chat");
+    if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dropping");
   });
 
   document.addEventListener("drop", function (event) {
-    if (!input() || !carriesFiles(event) || !event.target.closest(".chat")) return;
+    var zone = dropZone(event);
+    if (!zone) return;
     event.preventDefault();
+    zone.classList.remove("dropping");
     uploadAll(event.dataTransfer.files);
   });
 
