@@ -148,6 +148,20 @@ def test_an_openai_compatible_model_gets_an_image_url_part_and_the_pdf_as_text(
     assert "report.pdf" in parts[1]["text"]
     assert "--- Page 1 ---" in parts[1]["text"] and "42 widgets" in parts[1]["text"]
 
+    # In the open conversation the composer posts with htmx: the sent files leave the
+    # composer and show in the new message at once.
+    page.get_by_label("Attach files").set_input_files(
+        {"name": "dog.png", "mimeType": "image/png", "buffer": files.png("blue")})
+    expect(_chips(page)).to_have_count(1)
+    page.get_by_label("Message", exact=True).fill("And this one?")
+    page.get_by_label("Message", exact=True).press("Enter")
+    expect(page.locator(USER).last.get_by_role("img", name="dog.png")).to_be_visible()
+    expect(_chips(page)).to_have_count(0)
+    expect(page.locator(REPLY).last).to_have_attribute("data-status", "complete")
+    later = _last_vendor_call(fake_vendor, "openai")["messages"]
+    assert [p["type"] for p in later[-1]["content"]] == ["image_url", "text"]
+    assert [p["type"] for p in later[0]["content"]] == ["image_url", "text"]  # still sent
+
 
 def test_a_model_that_takes_no_images_is_refused_before_sending_naming_those_that_do(
         page: Page, live_server, make_user, fake_vendor):
