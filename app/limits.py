@@ -29,6 +29,8 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from app.services import teams
+
 log = logging.getLogger(__name__)
 
 STORAGE_TIMEOUT = 0.5  # seconds a Redis call may take before the limit counts as unreachable
@@ -180,12 +182,23 @@ def check_api_request(user, key=None) -> None:
         checks = [(identity, item) for identity in identities]
     for identity, item in checks:
         _hit("api", identity, item)
+    _check_team("api", user, key)
 
 
 def check_chat_send(user) -> None:
     """Count one chat message sent (or regenerated, or edited) by ``user`` in the browser;
     raises :class:`RateLimited` when over the user's limit."""
     _hit("chat", f"user:{user.id}", _user_limit(user))
+    _check_team("chat", user)
+
+
+def _check_team(scope: str, user, key=None) -> None:
+    """A team's rate limit, shared by all its members and service keys (on top of theirs):
+    one query, only for a caller in a team."""
+    team_id = getattr(key, "team_id", None) or getattr(user, "team_id", None)
+    limit = teams.rate_limit_of(team_id) if team_id else None
+    if limit:
+        _hit(scope, f"team:{team_id}", limit_item(limit, current_app.config["PARLOR_RATE_LIMIT"]))
 
 
 def _hit(scope: str, identity: str, item: RateLimitItem) -> None:

@@ -69,6 +69,27 @@ class RoleForm(FlaskForm):
                                        validators=[Optional(), COST_RANGE])
 
 
+class TeamForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=64)])
+    description = StringField("Description", validators=[Length(max=255)])
+    allowed_models = TextAreaField("Models the team may use", validators=[Length(max=5000)])
+    rate_limit = StringField("Rate limit", validators=[Length(max=64)])
+    monthly_token_budget = IntegerField("Monthly token budget",
+                                        validators=[Optional(), BUDGET_RANGE])
+    monthly_cost_budget = DecimalField("Monthly dollar budget", places=None,
+                                       validators=[Optional(), COST_RANGE])
+
+
+class KeyTeamForm(FlaskForm):
+    """Which team a key serves (a service key) or none (its owner's team)."""
+
+    team = SelectField("Team", validate_choice=False)
+
+
+class TeamMemberForm(FlaskForm):
+    email = StringField("Member email", validators=[DataRequired(), Length(max=255)])
+
+
 class NewKeyForm(FlaskForm):
     email = StringField("Owner email", validators=[DataRequired(), Length(max=255)])
     name = StringField("Key name", validators=[Length(max=120)])
@@ -154,6 +175,9 @@ class RouteForm(FlaskForm):
     strategy = SelectField("Balancing", default="weighted", choices=[
         ("weighted", "Weighted random"), ("least_busy", "Least busy"),
         ("lowest_latency", "Lowest latency")])
+    response_cache_ttl = IntegerField("Cache answers for (seconds)", validators=[
+        Optional(), NumberRange(min=1, max=7 * 24 * 3600)])
+    response_cache_shared = BooleanField("Share cached answers across users")
     capabilities = CheckboxesField("Capabilities", choices=[
         ("embeddings", "Embedding model"), ("images", "Takes images"),
         ("pdf", "Takes PDF documents")])

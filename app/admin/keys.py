@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.admin.access import actor, page_number, require_admin
-from app.admin.forms import ActionForm, BudgetForm, NewKeyForm, show_error
-from app.services import admin_keys, budgets, cost_budgets
+from app.admin.forms import ActionForm, BudgetForm, KeyTeamForm, NewKeyForm, show_error
+from app.services import admin_keys, budgets, cost_budgets, teams
 
 bp = Blueprint("admin_keys", __name__, url_prefix="/admin/keys")
 bp.before_request(require_admin)
@@ -49,7 +49,11 @@ def create():
 def _detail(key, form: BudgetForm | None = None, status: int = 200):
     form = form or BudgetForm(formdata=None, monthly_token_budget=key.monthly_token_budget,
                               monthly_cost_budget=key.monthly_cost_budget)
+    team_form = KeyTeamForm(formdata=None, team=str(key.team_id or ""))
+    team_form.team.choices = [("", "none: the owner's team"),
+                              *((str(t.id), t.name) for t in teams.all_teams())]
     return render_template("admin/key.html", key=key, form=form, action_form=ActionForm(),
+                           team_form=team_form,
                            budget=budgets.key_status(key)), status
 
 
@@ -75,6 +79,22 @@ def set_budget(key_id: int):
                   f"{key.prefix} may spend {tokens:,} tokens a month.")
             return redirect(url_for(".show", key_id=key.id))
     return _detail(key, form, 400)
+
+
+@bp.post("/<int:key_id>/team")
+def set_team(key_id: int):
+    """Make the key a service key of a team (its calls count towards the team), or not."""
+    key = admin_keys.find(key_id) or abort(404)
+    form = KeyTeamForm()
+    if form.validate_on_submit():
+        chosen = form.team.data or ""
+        team = teams.find(int(chosen)) if chosen.isdigit() else None
+        if chosen and team is None:
+            abort(400)
+        teams.set_key_team(actor(), key, team)
+        flash(f"{key.prefix} now serves the team {team.name}." if team else
+              f"{key.prefix} counts towards its owner's team.")
+    return redirect(url_for(".show", key_id=key.id))
 
 
 @bp.post("/<int:key_id>/revoke")

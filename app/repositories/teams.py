@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from app.extensions import db
 from app.models import ApiKey, Team, UsageRecord, User
@@ -67,3 +67,31 @@ def names_by_id(team_ids) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all())
+
+
+def usage_per_team(start: datetime, end: datetime, source: str | None = None,
+                   limit: int | None = None, *, tag: str | None = None) -> list:
+    """Metrics per team over ``start``..``end`` (``key`` is the team id, None for calls of no
+    team), biggest token users first, from the ledger itself (it holds the team of each
+    call); ``tag`` keeps the calls carrying that tag."""
+    r = UsageRecord
+    requests = func.count()
+    statement = (select(
+        r.team_id.label("key"), requests.label("requests"),
+        func.coalesce(func.sum(r.input_tokens), 0).label("input_tokens"),
+        func.coalesce(func.sum(r.output_tokens), 0).label("output_tokens"),
+        func.coalesce(func.sum(r.cache_read_tokens), 0).label("cache_read_tokens"),
+        func.coalesce(func.sum(r.cache_write_tokens), 0).label("cache_write_tokens"),
+        func.coalesce(func.sum(r.cost), 0).label("cost"),
+        func.coalesce(func.sum(case((r.status == "error", 1), else_=0)), 0).label("errors"),
+        func.coalesce(func.avg(r.latency_ms), 0).label("avg_latency_ms"))
+        .where(r.created_at >= start, r.created_at < end).group_by(r.team_id)
+        .order_by(func.sum(r.input_tokens + r.output_tokens).desc(), r.team_id))
+    if source:
+        statement = statement.where(r.source == source)
+    if tag:
+        statement = statement.where(
+            ("," + r.tags + ",").contains("," + tag + ",", autoescape=True))
+    if limit:
+        statement = statement.limit(limit)
+    return list(db.session.execute(statement))

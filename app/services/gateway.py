@@ -11,10 +11,13 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from flask import g
 
 from app.extensions import db
 from app.models import ApiKey, MessageStatus, User
-from app.services import budgets, usage
+from app.services import budgets, teams, usage
 from app.services.keys import KeyOwner, VerifiedKey
 from app.services.vendors import vendor_manager
 from app.vendors import (
@@ -30,6 +33,7 @@ from app.vendors import (
 from app.vendors.embeddings import EmbeddingRequest, Embeddings
 
 CHARS_PER_TOKEN = 4  # a rough estimate, used only when a vendor reported no usage
+CACHED = "cached"  # a usage row's status for an answer from the response cache
 
 
 @dataclass(frozen=True)
@@ -66,15 +70,21 @@ def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, 
     """A whole completion; the ledger gets one row whatever happens."""
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user,
                          key=caller.key)  # raises BudgetExceeded before any vendor call
+    teams.check_model(caller.team_id, model)
     manager = vendor_manager()  # may re-read the catalog from the database: before the release
     _release_database()
     started = time.monotonic()
     try:
-        result, route = manager.complete(model, request, caller.role)
+        result, route = manager.complete(model, request, caller.role,
+                                         cache_scope=_cache_scope(caller))
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
-    _record(caller, model, route, result.usage, started, MessageStatus.COMPLETE)
+    _note_cache(route, result.cached)
+    if result.cached:  # no vendor call: a cache hit at no cost
+        _record(caller, model, _free(route), result.usage, started, CACHED)
+    else:
+        _record(caller, model, route, result.usage, started, MessageStatus.COMPLETE)
     return result, route
 
 
@@ -82,6 +92,7 @@ def embed(caller: Caller, model: str, request: EmbeddingRequest) -> tuple[Embedd
     """Embeddings of the request's input; the ledger gets one row (input tokens only), with
     an estimate when the vendor reported no usage."""
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
+    teams.check_model(caller.team_id, model)
     manager = vendor_manager()
     _release_database()
     started = time.monotonic()
@@ -119,18 +130,45 @@ def open_stream(caller: Caller, model: str, request: ChatRequest, *,
     as ``stopped``, or as what ``ended()`` then says: the chat knows why it closed a stream).
     """
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
+    teams.check_model(caller.team_id, model)
     manager = vendor_manager()
     _release_database()
     started = time.monotonic()
     try:
-        route, deltas = manager.open_stream(model, request, caller.role)
+        route, deltas = manager.open_stream(model, request, caller.role,
+                                            cache_scope=_cache_scope(caller))
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
-    return route, _metered(caller, model, request, route, deltas, started, ended)
+    cached = bool(getattr(deltas, "cached", False))
+    _note_cache(route, cached)
+    return route, _metered(caller, model, request, route, deltas, started, ended, cached=cached)
 
 
-def _metered(caller, model, request, route, deltas, started, ended=None) -> Iterator[Delta]:
+def cache_state() -> str | None:
+    """``hit`` or ``miss`` for this request's completion on a route that caches answers (the
+    ``x-parlor-cache`` header), else None."""
+    return g.get("parlor_cache")
+
+
+def _cache_scope(caller: Caller) -> str:
+    """Whose cached answers a caller may get (a route may share them with everyone)."""
+    return f"user:{caller.user_id}"
+
+
+def _note_cache(route: Route, cached: bool) -> None:
+    if route.cache_ttl:
+        g.parlor_cache = "hit" if cached else "miss"
+
+
+def _free(route: Route) -> Route:
+    """The route priced at nothing: a cached answer cost no vendor call."""
+    return replace(route, input_price=Decimal(0), output_price=Decimal(0),
+                   cache_read_price=Decimal(0), cache_write_price=Decimal(0))
+
+
+def _metered(caller, model, request, route, deltas, started, ended=None, *,
+             cached: bool = False) -> Iterator[Delta]:
     sent: list[str] = []
     status, recorded = MessageStatus.ERROR, False
 
@@ -145,8 +183,8 @@ def _metered(caller, model, request, route, deltas, started, ended=None) -> Iter
             if delta.tool_call:
                 sent.append((delta.tool_call.name or "") + delta.tool_call.arguments)
             if delta.finish_reason:  # the last delta: the ledger is written before it goes out
-                _record(caller, model, route, spent(delta.usage), started,
-                        MessageStatus.COMPLETE)
+                _record(caller, model, _free(route) if cached else route, spent(delta.usage),
+                        started, CACHED if cached else MessageStatus.COMPLETE)
                 recorded = True
             yield delta
     except GeneratorExit:

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import ApiKey, Team, User
+from app.repositories import accounts as accounts_repo
 from app.repositories import teams as repo
 from app.services import audit
 from app.services.actor import Actor
 from app.services.cost_budgets import CostBudgetError, parse_usd
 from app.services.roles import MAX_BUDGET, MODEL_NAME, NAME, RATE_LIMIT
+from app.vendors import UnknownModelError
 
 
 class TeamError(ValueError):
@@ -111,6 +113,21 @@ def set_user_team(actor: Actor, user: User, team: Team | None) -> User:
     return user
 
 
+def add_member_by_email(actor: Actor, team: Team, email: str) -> User:
+    """Put the user with this e-mail in ``team``; TeamError when there is none."""
+    user = accounts_repo.user_by_email((email or "").strip())
+    if user is None:
+        raise TeamError(f"There is no user with the e-mail {email.strip()!r}.", "email")
+    return set_user_team(actor, user, team)
+
+
+def remove_member(actor: Actor, team: Team, user_id: int) -> None:
+    """Take the user out of ``team`` (nothing when they are not in it)."""
+    user = accounts_repo.user_by_id(user_id)
+    if user is not None and user.team_id == team.id:
+        set_user_team(actor, user, None)
+
+
 def set_key_team(actor: Actor, key: ApiKey, team: Team | None) -> ApiKey:
     """Make ``key`` a service key of ``team`` (None: its owner's again)."""
     before = key.team.name if key.team_id and key.team else None
@@ -121,6 +138,24 @@ def set_key_team(actor: Actor, key: ApiKey, team: Team | None) -> ApiKey:
                      target=f"key:{key.prefix}", before=before, after=after)
         db.session.commit()
     return key
+
+
+def rate_limit_of(team_id: int) -> str | None:
+    """The team's rate limit (such as 600/minute), shared by its members and keys."""
+    team = repo.by_id(team_id)
+    return team.rate_limit if team is not None else None
+
+
+def check_model(team_id: int | None, model: str) -> None:
+    """Raise UnknownModelError when the caller's team restricts its models and ``model`` (as
+    the client named it; ``vendor/*`` covers a vendor's) is not among them. On top of the
+    role's own list, which the vendor manager applies."""
+    team = repo.by_id(team_id) if team_id else None
+    if team is None or team.allowed_models is None:
+        return
+    vendor, _, _ = model.partition("/")
+    if model not in team.allowed_models and f"{vendor}/*" not in team.allowed_models:
+        raise UnknownModelError(model)
 
 
 def _check(spec: TeamSpec) -> None:

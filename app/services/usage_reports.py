@@ -15,10 +15,12 @@ from decimal import Decimal
 
 from app.models.usage_tags import TAG_LENGTH
 from app.repositories import accounts as accounts_repo
+from app.repositories import teams as teams_repo
 from app.repositories import usage as repo
 from app.repositories import usage_tags as tags_repo
 
 SOURCES = ("web", "api")
+GROUPS = (*tags_repo.GROUPS, "team")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366 * 2
 TOP = 10
@@ -83,6 +85,7 @@ class UsageReport(Report):
     users: list[Line]
     keys: list[Line]
     tags: list[Line] = field(default_factory=list)  # spend by tag (x-parlor-tags)
+    teams: list[Line] = field(default_factory=list)
 
 
 def make_filter(start: str | None, end: str | None, source: str | None,
@@ -118,6 +121,7 @@ def report(flt: UsageFilter, top: int = TOP) -> UsageReport:
         keys=_labelled("key", ledger.aggregate("key", *args, limit=top)),
         models=_labelled("model", ledger.aggregate("model", *args, limit=top)),
         tags=_labelled("tag", tags_repo.aggregate("tag", *args, limit=top, tag=flt.tag)),
+        teams=_labelled("team", teams_repo.usage_per_team(*args, limit=top, tag=flt.tag)),
     )
 
 
@@ -155,8 +159,11 @@ CSV_COLUMNS = ("requests", "input_tokens", "output_tokens", "cost", "errors", "a
 def breakdown(flt: UsageFilter, group: str) -> list[Line]:
     """Every group of ``group`` (day, user, key, model, source, tag) with usage in the
     range."""
-    if group not in tags_repo.GROUPS:
-        raise ReportError(f"Group by one of: {', '.join(tags_repo.GROUPS)}.")
+    if group not in GROUPS:
+        raise ReportError(f"Group by one of: {', '.join(GROUPS)}.")
+    if group == "team":
+        return _labelled("team", teams_repo.usage_per_team(flt.start_at, flt.end_at, flt.source,
+                                                            tag=flt.tag))
     rows = _ledger(flt, group).aggregate(group, flt.start_at, flt.end_at, flt.source)
     return _labelled(group, rows)
 
@@ -187,6 +194,10 @@ def _labelled(group: str, rows) -> list[Line]:
     if group == "user":
         names = accounts_repo.emails_by_id(r.key for r in rows)
         return [line(names.get(r.key, "(deleted user)") if r.key else "(no user)", r)
+                for r in rows]
+    if group == "team":
+        names = teams_repo.names_by_id(r.key for r in rows)
+        return [line(names.get(r.key, "(deleted team)") if r.key else "(no team)", r)
                 for r in rows]
     if group == "key":
         names = accounts_repo.key_labels_by_id(r.key for r in rows)

@@ -78,3 +78,36 @@ def test_duplicate_team_name_is_refused(rest):
     response = rest("post", "/teams", {"name": "OPS"})
     assert response.status_code == 400 and "already exists" in response.get_json()[
         "error"]["message"]
+
+
+def test_usage_groups_by_team_in_the_api_and_the_csv(app, rest, make_key):
+    from decimal import Decimal
+
+    from app.extensions import db
+    from app.models import UsageRecord
+    from tests.conftest import PASSWORD, log_in
+
+    make_key("gus@example.com")
+    gus = user_id(app, "gus@example.com")
+    team = rest("post", "/teams", {"name": "platform"}).get_json()["data"]
+    with app.app_context():
+        for team_id, tokens, tags in ((team["id"], 100, "a"), (team["id"], 50, ""),
+                                      (None, 7, "a")):
+            db.session.add(UsageRecord(user_id=gus, model="openai/x", route="",
+                                       input_tokens=tokens, output_tokens=0,
+                                       cost=Decimal("0.5"), latency_ms=10, status="complete",
+                                       source="api", team_id=team_id, tags=tags))
+        db.session.commit()
+
+    lines = rest("get", "/usage?group=team").get_json()["data"]["lines"]
+    assert [(line["label"], line["requests"], line["tokens"], line["cost"]) for line in lines] \
+        == [("platform", 2, 150, 1.0), ("(no team)", 1, 7, 0.5)]
+    tagged = rest("get", "/usage?group=team&tag=a").get_json()["data"]["lines"]
+    assert [(line["label"], line["tokens"]) for line in tagged] == [
+        ("platform", 100), ("(no team)", 7)]
+
+    client = app.test_client()
+    log_in(client, "root@example.com", PASSWORD)
+    csv = client.get("/admin/usage/usage.csv?group=team").get_data(as_text=True).splitlines()
+    assert csv[0].startswith("team,requests,") and csv[1].startswith("platform,2,150,")
+    assert "Top teams" in client.get("/admin/usage/").get_data(as_text=True)

@@ -26,7 +26,7 @@ Price = Annotated[Decimal, Field(strict=False, ge=0, description="USD per millio
 CachePrice = Annotated[Decimal | None, Field(
     strict=False, ge=0, description="USD per million prompt-cache read (or write) tokens, "
                                     "charged instead of the input price; null: the input price")]
-GROUP = Literal["day", "user", "key", "model", "source", "tag"]
+GROUP = Literal["day", "user", "key", "model", "source", "tag", "team"]
 # Tokens a month, 0 to app.services.roles.MAX_BUDGET (what the database column holds).
 TokenBudget = Annotated[int, Field(ge=0, le=2**31 - 1)]
 # US dollars a month, to the cent or finer (what Numeric(12, 4) holds).
@@ -287,6 +287,14 @@ Strategy = Annotated[Literal["weighted", "least_busy", "lowest_latency"], Field(
                 "fewest calls in flight, or lowest moving-average time to first token")]
 
 
+CacheTTL = Annotated[int | None, Field(
+    ge=1, le=7 * 24 * 3600,
+    description="Keep answers in the response cache this many seconds (an identical request "
+                "is then answered from it, `x-parlor-cache: hit`); null: do not cache")]
+CacheShared = Annotated[bool, Field(
+    description="Share cached answers across users (false: each user's own)")]
+
+
 class RouteHealthOut(Out):
     state: Literal["healthy", "cooling", "half-open"] = Field(
         description="cooling: taken out of rotation after repeated transient errors; "
@@ -312,6 +320,8 @@ class RouteCreate(RequestBody):
         default_factory=list, description="`embeddings` marks an embedding model")
     weight: Weight = 1
     strategy: Strategy = "weighted"
+    response_cache_ttl: CacheTTL = None
+    response_cache_shared: CacheShared = False
 
 
 class RouteUpdate(RequestBody):
@@ -331,6 +341,8 @@ class RouteUpdate(RequestBody):
     capabilities: list[RouteCapability] | None = None
     weight: Weight | None = None
     strategy: Strategy | None = None
+    response_cache_ttl: CacheTTL = None
+    response_cache_shared: CacheShared | None = None
 
 
 class RouteImport(RequestBody):
@@ -356,6 +368,10 @@ class RouteOut(Out):
     capabilities: list[str]
     weight: int
     strategy: str
+    response_cache_ttl: int | None = Field(
+        description="Seconds answers are kept in the response cache; null: not cached")
+    response_cache_shared: bool = Field(
+        description="true: every caller shares the cached answers; false: each user's own")
     health: RouteHealthOut = Field(description="The deployment's state as this instance sees "
                                               "it (shared by every instance with Redis)")
     created_at: datetime
@@ -374,8 +390,8 @@ class AdminUsageQuery(Query):
     end: Day | None = Field(None, description="Last day, included (default: today)")
     source: Literal["web", "api"] | None = None
     group: GROUP = Field("day", description="The breakdown: per day, user, key, model, "
-                                            "source or tag (x-parlor-tags; a call with two "
-                                            "tags counts under each)")
+                                            "source, tag (x-parlor-tags; a call with two "
+                                            "tags counts under each) or team")
     tag: Annotated[str, Field(max_length=64)] | None = Field(
         None, description="Only the calls carrying this tag")
 
