@@ -27,6 +27,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
+from app.repositories import accounts as accounts_repo
 from app.repositories import replies as replies_repo
 from app.services import (
     budgets,
@@ -154,8 +155,9 @@ def _job(user, conversation, message, source, api_key_id) -> Job:
         request = replace(request, messages=(*request.messages,
                                              ChatMessage(role="assistant", content=prefix),
                                              ChatMessage(role="user", content=CONTINUE_PROMPT)))
+    key = accounts_repo.key_by_id(api_key_id) if api_key_id else None
     caller = gateway.Caller(user_id=user.id, role=user.role.name, api_key_id=api_key_id,
-                            source=source)
+                            source=source, team_id=budgets.team_id_of(user, key))
     return Job(message.id, conversation.id, caller, request, prefix)
 
 
