@@ -35,6 +35,8 @@ def _spec(form: RouteForm) -> model_routes.RouteSpec:
         cache_write_price=form.cache_write_price.data,
         fallback_group=form.fallback_group.data, priority=form.priority.data or 0,
         weight=form.weight.data or 1, strategy=form.strategy.data or "weighted",
+        response_cache_ttl=form.response_cache_ttl.data or None,
+        response_cache_shared=form.response_cache_shared.data,
         capabilities=form.capabilities.data or [])
 
 

@@ -9,7 +9,7 @@ from flask import Response, stream_with_context
 
 from app import metrics
 from app.api import errors
-from app.services import keepalive
+from app.services import gateway, keepalive
 from app.vendors import WIRE_FORMATS, ChatRequest, Route, VendorError, dropped_fields
 
 log = logging.getLogger(__name__)
@@ -62,4 +62,6 @@ def mark_dropped(response: Response, request: ChatRequest, route: Route) -> Resp
     dropped = dropped_fields(request, WIRE_FORMATS.get(route.credential.kind))
     if dropped:
         response.headers["x-parlor-dropped"] = ",".join(dropped)
+    if cache := gateway.cache_state():  # on a route that caches answers: hit or miss
+        response.headers["x-parlor-cache"] = cache
     return response

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -86,6 +87,11 @@ class ModelRoute(db.Model):
     weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     strategy: Mapped[str] = mapped_column(String(16), default="weighted",
                                           server_default="weighted")
+    # The response cache (app/vendors/response_cache.py): seconds an answer is kept (None: not
+    # cached), and whether every caller shares the answers (else each user has their own).
+    response_cache_ttl: Mapped[int | None] = mapped_column(Integer)
+    response_cache_shared: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                        server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     credential: Mapped[VendorCredential] = relationship(back_populates="routes")

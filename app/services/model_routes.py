@@ -21,6 +21,7 @@ PUBLIC_NAME = re.compile(r"^[A-Za-z0-9][\w.:@+/-]{0,199}$")
 GROUP = re.compile(r"^[\w.:@+-]{1,64}$")
 MAX_PRICE = Decimal("99999999")
 MAX_WEIGHT = 1000
+MAX_CACHE_TTL = 7 * 24 * 3600  # a week: answers kept longer go stale
 
 
 class RouteError(ValueError):
@@ -48,6 +49,10 @@ class RouteSpec:
     capabilities: list[str] = field(default_factory=list)  # of ROUTE_CAPABILITIES
     weight: int = 1  # share of the name's calls among its deployments (``weighted``)
     strategy: str = DEFAULT_STRATEGY  # of balancing.STRATEGIES
+    # Seconds answers are kept in the response cache (None: not cached); shared by every
+    # caller, or each user's own.
+    response_cache_ttl: int | None = None
+    response_cache_shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,10 @@ def _checked(spec: RouteSpec) -> RouteSpec:
         raise RouteError(f"A weight is a whole number from 1 to {MAX_WEIGHT}.", "weight")
     if spec.strategy not in STRATEGIES:
         raise RouteError(f"Balance by one of: {', '.join(STRATEGIES)}.", "strategy")
+    if spec.response_cache_ttl is not None and not (
+            1 <= spec.response_cache_ttl <= MAX_CACHE_TTL):
+        raise RouteError(f"Keep answers for 1 to {MAX_CACHE_TTL:,} seconds (empty: do not "
+                         "cache).", "response_cache_ttl")
     unknown = sorted(set(spec.capabilities or ()) - set(ROUTE_CAPABILITIES))
     if unknown:
         raise RouteError(f"Unknown capability {unknown[0]!r}; a route can be marked "
@@ -173,6 +182,8 @@ def _assign(route: ModelRoute, spec: RouteSpec) -> None:
     route.fallback_group, route.priority = spec.fallback_group, spec.priority
     route.capabilities = list(spec.capabilities)
     route.weight, route.strategy = spec.weight, spec.strategy
+    route.response_cache_ttl = spec.response_cache_ttl
+    route.response_cache_shared = bool(spec.response_cache_shared)
     route.roles = [r for r in accounts_repo.all_roles() if r.id in set(spec.role_ids)]
 
 
@@ -192,7 +203,8 @@ def _record(actor: Actor, action: str, route: ModelRoute) -> None:
                  cache_write_price=_text(route.cache_write_price),
                  fallback_group=route.fallback_group, priority=route.priority,
                  capabilities=list(route.capabilities or ()), weight=route.weight,
-                 strategy=route.strategy)
+                 strategy=route.strategy, response_cache_ttl=route.response_cache_ttl,
+                 response_cache_shared=route.response_cache_shared)
 
 
 def _text(price: Decimal | None) -> str | None:

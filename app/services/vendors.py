@@ -20,6 +20,7 @@ from app.vendors.balancing import (
     RedisRouteState,
     RouteState,
 )
+from app.vendors.response_cache import MemoryStore, RedisStore, ResponseCache
 
 
 def vendor_timeouts(config) -> dict:
@@ -78,6 +79,8 @@ def build_catalog(config) -> Catalog:
             capabilities=frozenset(row.capabilities or ()),
             weight=row.weight or 1,
             strategy=row.strategy or DEFAULT_STRATEGY,
+            cache_ttl=row.response_cache_ttl or None,
+            cache_shared=bool(row.response_cache_shared),
         )
         for row in repo.enabled_routes()
         if row.credential.name in credentials
@@ -102,6 +105,18 @@ def route_state(config) -> RouteState:
     return RedisRouteState(client, policy, errors=(redis.RedisError,))
 
 
+def response_cache(config) -> ResponseCache:
+    """Where cached answers are kept: Redis when set (shared by every instance), else this
+    process."""
+    if not config["REDIS_URL"]:
+        return ResponseCache(MemoryStore())
+    import redis
+
+    client = redis.Redis.from_url(config["REDIS_URL"], socket_timeout=0.5,
+                                  socket_connect_timeout=0.5)
+    return ResponseCache(RedisStore(client, errors=(redis.RedisError,)))
+
+
 class VendorDirectory:
     """The process's vendor manager, with its catalog reloaded when stale or invalidated."""
 
@@ -112,6 +127,7 @@ class VendorDirectory:
                                budget=config["PARLOR_RETRY_BUDGET"]),
             observer=metrics.VendorMetrics(),
             balancer=Balancer(route_state(config)),
+            cache=response_cache(config),
         )
         self.ttl = config["PARLOR_CATALOG_TTL"]
         self._expires = 0.0

@@ -20,7 +20,7 @@ from app.services import model_routes, vendor_credentials
 
 bp = rest.admin_blueprint("rest_admin_models", __name__)
 # Fields a PATCH may set to null: no fallback group; a cache price back to the input price.
-NULLABLE = ("fallback_group", "cache_read_price", "cache_write_price")
+NULLABLE = ("fallback_group", "cache_read_price", "cache_write_price", "response_cache_ttl")
 
 
 def route_out(route: ModelRoute, health: model_routes.Health | None = None) -> RouteOut:
@@ -35,7 +35,9 @@ def route_out(route: ModelRoute, health: model_routes.Health | None = None) -> R
                     cache_write_price=_price(route.cache_write_price),
                     fallback_group=route.fallback_group, priority=route.priority,
                     capabilities=list(route.capabilities or ()), weight=route.weight,
-                    strategy=route.strategy, health=RouteHealthOut(**vars(health)),
+                    strategy=route.strategy, response_cache_ttl=route.response_cache_ttl,
+                    response_cache_shared=bool(route.response_cache_shared),
+                    health=RouteHealthOut(**vars(health)),
                     created_at=route.created_at)
 
 
@@ -99,7 +101,9 @@ def update(route_id: int):
                "cache_write_price": route.cache_write_price,
                "fallback_group": route.fallback_group,
                "priority": route.priority, "capabilities": list(route.capabilities or ()),
-               "weight": route.weight, "strategy": route.strategy}
+               "weight": route.weight, "strategy": route.strategy,
+               "response_cache_ttl": route.response_cache_ttl,
+               "response_cache_shared": bool(route.response_cache_shared)}
     sent = {name: getattr(body, name) for name in body.model_fields_set}
     nulled = [n for n, v in sent.items() if v is None and n not in NULLABLE]
     if nulled:
