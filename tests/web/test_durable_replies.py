@@ -273,3 +273,15 @@ def test_rest_reads_a_dead_writers_reply_as_interrupted_and_takes_the_next_messa
     assert sent.get_json()["data"]["reply"]["status"] == "complete"
     [dead] = [m for m in detail.get_json()["data"]["messages"] if m["id"] == reply_id]
     assert (dead["status"], dead["content"]) == ("interrupted", "Half")
+
+
+def test_a_chat_reply_is_filed_under_the_users_team(member_client, app, usage_rows):
+    from tests.budgets import make_team
+
+    team_id = make_team(app, "platform", ("member@example.com",))
+    location = start_chat(member_client, message="for the team")
+    [url] = stream_urls(member_client.get(location).get_data(as_text=True))
+    read_stream(member_client, url)
+
+    [row] = eventually(usage_rows)
+    assert (row.source, row.status, row.team_id) == ("web", "complete", team_id)
