@@ -46,6 +46,7 @@ from app.vendors import ChatMessage, ChatRequest, Route, Usage
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0  # how often the writer saves the text, renews its lease, looks for a Stop
+RENEW_SECONDS = 3.0  # the longest a silent writer goes without renewing its lease
 CLOSE_WAIT_SECONDS = 2.0  # a stopped vendor stream gets this long to file its usage row
 CONTINUE_PROMPT = ("Continue your previous reply exactly where it stopped. Do not repeat any "
                    "of it and do not comment on it: write only what comes next.")
@@ -228,7 +229,9 @@ def _relay(job: Job, live: reply_hub.LiveReply, bus, paced, outcome: Outcome,
                 return
             text, thinking = live.text(), live.thinking()
             changed = (len(text), len(thinking)) != saved
-            if changed or now - last_lease >= lease_seconds / 4:
+            # Unchanged, the lease is still renewed every few seconds: that write is also
+            # how a Stop sent to another worker is noticed while the vendor is silent.
+            if changed or now - last_lease >= min(lease_seconds / 4, RENEW_SECONDS):
                 still = replies_repo.save_progress(
                     job.message_id, text if changed else None, reply_leases.lease_until(),
                     thinking if changed else None)

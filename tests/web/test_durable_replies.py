@@ -285,3 +285,29 @@ def test_a_chat_reply_is_filed_under_the_users_team(member_client, app, usage_ro
 
     [row] = eventually(usage_rows)
     assert (row.source, row.status, row.team_id) == ("web", "complete", team_id)
+
+
+def test_a_stop_made_by_another_process_ends_the_writer_within_seconds(member_client, app,
+                                                                      fake_vendor):
+    from app.repositories import conversations as conversations_repo
+
+    fake_vendor.chunk_delay = 0.02
+    location = start_chat(member_client, model="openai/slow-stream", message="go")
+    [url] = stream_urls(member_client.get(location).get_data(as_text=True))
+    response = member_client.get(url, buffered=False)
+    chunks = iter(response.response)
+    seen = ""
+    while seen.count("event: delta") < 3:
+        seen += next(chunks).decode()
+    reply_id = stored_messages(app, location.rsplit("/", 1)[1])[-1].id
+    with app.app_context():  # what another worker's Stop does: only the database changes
+        assert conversations_repo.stop_reply(reply_id)
+        db.session.commit()
+    stopped_at = time.monotonic()
+
+    seen += "".join(chunk.decode() for chunk in chunks)
+
+    assert time.monotonic() - stopped_at < 3
+    assert 'data-status="stopped"' in seen.split("event: done", 1)[1]
+    reply = stored_messages(app, location.rsplit("/", 1)[1])[-1]
+    assert reply.status == "stopped" and reply.content.startswith("tick tick")
