@@ -207,7 +207,7 @@ class Config:
         # Load shedding, per worker (app/admission.py): requests held at once (streams
         # included) and how late the event loop may run before new requests get a 503 (0: off).
         self.PARLOR_MAX_CONCURRENT_REQUESTS = max_concurrent_requests()
-        self.PARLOR_MAX_LOOP_LAG_MS = float(_env("PARLOR_MAX_LOOP_LAG_MS", "1000"))
+        self.PARLOR_MAX_LOOP_LAG_MS = float(_env("PARLOR_MAX_LOOP_LAG_MS", "2000"))
         # /metrics: this bearer token (for the scraper) or a signed-in admin; unset: admins only.
         self.PARLOR_METRICS_TOKEN = _env("PARLOR_METRICS_TOKEN")
         # Set for gunicorn's workers by gunicorn.conf.py: where they share their metrics.
