@@ -179,6 +179,18 @@ def test_another_users_response_is_not_found_in_openai_shape(openai_client, live
      "tool_choice 'web_search' names a tool Parlor cannot run"),
     ({"model": "openai/fake-chat", "input": []}, "give at least one message"),
     ({"model": "openai/fake-chat", "input": "hi", "max_output_tokens": 0}, "max_output_tokens"),
+    ({"model": "openai/fake-chat", "input": [
+        {"type": "custom_tool_call", "call_id": "c1", "name": "apply_patch"}]},
+     "a custom_tool_call item needs 'input'"),
+    ({"model": "openai/fake-chat", "input": [{"type": "custom_tool_call_output",
+                                              "call_id": "c1"}]},
+     "a custom_tool_call_output item needs 'output'"),
+    ({"model": "openai/fake-chat", "input": [
+        {"type": "reasoning", "summary": [{"type": "picture"}]},
+        {"role": "user", "content": "hi"}]},
+     "unknown content part type 'picture'"),
+    ({"model": "openai/fake-chat", "input": "hi", "tools": [{"type": "custom"}]},
+     "A custom tool needs 'name'"),
 ])
 def test_bad_input_gets_a_400_in_openai_shape(openai_client, body, expected):
     with pytest.raises(openai.BadRequestError) as caught:
