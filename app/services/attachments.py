@@ -169,6 +169,13 @@ def download_headers(attachment: Attachment) -> dict[str, str]:
             "Cache-Control": "private, max-age=86400"}
 
 
+def owned_list(user: User, attachment_ids: list[str]) -> list[Attachment]:
+    """The user's attachments among these ids, in their order (others' and unknown ones left
+    out)."""
+    found = {a.id: a for a in repo.owned_many(list(attachment_ids)[:MAX_PER_MESSAGE], user.id)}
+    return [found[i] for i in dict.fromkeys(attachment_ids) if i in found]
+
+
 def for_sending(user: User, attachment_ids: Iterable[str]) -> list[Attachment]:
     """The user's attachments with these ids, in the order given; an unknown id (or
     another user's) is refused naming it."""

@@ -40,6 +40,14 @@ def attachments_of(conversation_id: str) -> dict:
     return cache[conversation_id]
 
 
+@bp.app_template_global()
+def pending_attachments() -> list:
+    """The files a refused composer post carried (the page comes back with them attached)."""
+    if request.method != "POST" or not current_user.is_authenticated:
+        return []
+    return attachments.owned_list(current_user, request.form.getlist("attachments"))
+
+
 @bp.app_template_filter("file_size")
 def file_size(size: int) -> str:
     for unit in ("bytes", "KB", "MB"):

@@ -176,6 +176,7 @@ def test_a_model_that_takes_no_images_is_refused_before_sending_naming_those_tha
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("does not take images")
     expect(alert).to_contain_text("vision-claude")
+    expect(_chips(page)).to_have_count(1)  # the page came back with the file still attached
     assert not [r for r in fake_vendor.requests if r.method == "POST"]
 
 
