@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from app.api import rest, rest_auth
 from app.api.errors import ApiError
-from app.api.schemas.rest import MeUpdate, MonthlyBudget, MonthlyCostBudget, UserOut
+from app.api.schemas.rest import (
+    MeUpdate,
+    MonthlyBudget,
+    MonthlyCostBudget,
+    TeamBudget,
+    UserOut,
+)
 from app.models import ApiKey, User
 from app.services import budgets, profile
 from app.services.accounts import AccountError
@@ -19,7 +25,15 @@ def user_out(user: User, key: ApiKey | None = None) -> UserOut:
                    budget=budget_out(budgets.status(user)),
                    key_budget=budget_out(budgets.key_status(key)) if key else None,
                    cost_budget=cost_budget_out(budgets.cost_status(user)),
-                   key_cost_budget=cost_budget_out(budgets.key_cost_status(key)) if key else None)
+                   key_cost_budget=cost_budget_out(budgets.key_cost_status(key)) if key else None,
+                   team=team_out(budgets.team_status(user, key)))
+
+
+def team_out(status: budgets.TeamStatus | None) -> TeamBudget | None:
+    if status is None:
+        return None
+    return TeamBudget(name=status.name, budget=budget_out(status.tokens),
+                      cost_budget=cost_budget_out(status.dollars))
 
 
 def budget_out(status: budgets.BudgetStatus) -> MonthlyBudget:

@@ -210,4 +210,5 @@ def rebuild_daily() -> None:
     db.session.execute(delete(UsageDaily))
     db.session.execute(
         insert(UsageDaily).from_select([*_ROLLUP_KEY, *_ROLLUP_SUMS], summed))
+    usage_tags.rebuild(db.session.connection(), _rollup_row)
     db.session.commit()

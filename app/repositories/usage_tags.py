@@ -117,3 +117,20 @@ def aggregate(group: str, start: datetime, end: datetime, source: str | None = N
     if limit:
         statement = statement.limit(limit)
     return list(db.session.execute(statement))
+
+
+def rebuild(connection: Connection, rollup_row, batch: int = 5_000) -> None:
+    """Recompute the per-tag rollup from the ledger's tagged rows (after a bulk load), in
+    batches; ``rollup_row`` makes a row's ``usage_daily`` increment."""
+    from app.models import UsageRecord  # the ledger's table, read in id order
+
+    connection.execute(UsageDailyTag.__table__.delete())
+    records = UsageRecord.__table__
+    last = 0
+    while True:
+        rows = connection.execute(select(records).where(
+            records.c.tags != "", records.c.id > last).order_by(records.c.id).limit(batch)).all()
+        if not rows:
+            return
+        roll_up(connection, [rollup_row(row) for row in rows], [row.tags for row in rows])
+        last = rows[-1].id

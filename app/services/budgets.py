@@ -185,6 +185,33 @@ def check(user: User | KeyOwner, key: ApiKey | VerifiedKey | None = None) -> Non
     _check_team(team_id_of(user, key))
 
 
+@dataclass(frozen=True)
+class TeamStatus:
+    """A team's budgets this month, in both units, and what its calls spent."""
+
+    name: str
+    tokens: BudgetStatus
+    dollars: CostStatus
+
+
+def team_status(user: User | KeyOwner, key: ApiKey | VerifiedKey | None = None
+                ) -> TeamStatus | None:
+    """The budgets of the team the caller's calls count towards (None: no team)."""
+    team_id = team_id_of(user, key)
+    team = teams_repo.by_id(team_id) if team_id else None
+    if team is None:
+        return None
+    start, end = month_bounds()
+    tokens, cost = teams_repo.spent_since(team.id, start)
+    token_budget, cost_budget = team.monthly_token_budget, team.monthly_cost_budget
+    return TeamStatus(
+        name=team.name,
+        tokens=BudgetStatus(budget=token_budget, used=tokens, renews=end,
+                            source=None if token_budget is None else TEAM),
+        dollars=CostStatus(budget=None if cost_budget is None else Decimal(cost_budget),
+                           used=cost, renews=end, source=None if cost_budget is None else TEAM))
+
+
 def team_id_of(user: User | KeyOwner | None, key: ApiKey | VerifiedKey | None) -> int | None:
     """The team a call counts towards: its key's (a team's service key), else its user's."""
     return getattr(key, "team_id", None) or getattr(user, "team_id", None)

@@ -28,6 +28,7 @@ def _page(status: int = 200, new_secret: str | None = None, **forms):
                            key_budgets=budgets.key_statuses(current_user, keys),
                            cost_budget=budgets.cost_status(current_user),
                            key_cost_budgets=budgets.key_cost_statuses(current_user, keys),
+                           team=budgets.team_status(current_user),
                            new_secret=new_secret, **forms), status
 
 

@@ -109,3 +109,24 @@ def test_admin_usage_filters_by_tag_and_the_csv_carries_tags(app, openai_client,
     assert sorted(row.split(",")[:2] for row in csv[1:]) == [["team-a", "1"], ["team-b", "1"]]
     page = client.get("/admin/usage/?tag=team-a").get_data(as_text=True)
     assert "Top tags" in page and 'value="team-a"' in page
+
+
+def test_rebuild_daily_recomputes_the_tag_rollup_from_bulk_loaded_rows(app, admin):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    with app.app_context():  # past the ORM, as a bulk load would: no rollup is written
+        db.session.execute(insert(UsageRecord.__table__), [
+            {"model": "m", "route": "", "input_tokens": 10, "output_tokens": 0, "cost": 0,
+             "latency_ms": 1, "status": "complete", "source": "api", "tags": tags,
+             "created_at": datetime.now(UTC), "cache_read_tokens": 0,
+             "cache_write_tokens": 0}
+            for tags in ("bulk,x", "bulk", "")])
+        db.session.commit()
+    assert tag_lines(app, admin) == {}
+
+    result = app.test_cli_runner().invoke(args=["usage", "rebuild-daily"])
+
+    assert result.exit_code == 0, result.output
+    assert tag_lines(app, admin) == {"bulk": (2, 20), "x": (1, 10)}

@@ -71,3 +71,26 @@ def test_rest_send_over_the_teams_token_budget_is_refused(app, make_key, fake_ve
     assert refused["status"] == "error"
     assert "Your team has used its monthly budget of 0 tokens" in refused["error"]
     assert fake_vendor.requests_for("fake-chat") == []
+
+
+def test_me_shows_the_teams_budgets_in_both_units(app, make_key):
+    from tests.budgets import make_team
+
+    secret = make_key(MEMBER)
+    make_team(app, "platform", (MEMBER,), tokens=1000, usd="50")
+    client = app.test_client()
+    _rest_send(client, bearer(secret))
+
+    team = client.get("/api/v1/me", headers=bearer(secret)).get_json()["data"]["team"]
+
+    assert team["name"] == "platform"
+    assert team["budget"]["tokens"] == 1000 and 0 < team["budget"]["used"] < 1000
+    assert team["budget"]["remaining"] == 1000 - team["budget"]["used"]
+    assert {k: team["cost_budget"][k] for k in ("usd", "source", "remaining")} == {
+        "usd": 50.0, "source": "team", "remaining": 50.0}
+
+
+def test_me_without_a_team_says_so(app, make_key):
+    secret = make_key(MEMBER)
+    assert app.test_client().get("/api/v1/me", headers=bearer(secret)).get_json()[
+        "data"]["team"] is None

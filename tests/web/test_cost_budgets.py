@@ -57,3 +57,17 @@ def test_chat_send_over_the_teams_dollar_budget_is_refused_inline(app, make_key,
 
     assert "Your team has used its monthly budget of $0.00" in finals
     assert fake_vendor.requests_for("fake-chat") == []
+
+
+def test_settings_page_shows_the_teams_budgets(app, make_key):
+    from tests.budgets import make_team
+
+    make_key(MEMBER)
+    make_team(app, "platform", (MEMBER,), usd="20")
+    client = app.test_client()
+    log_in(client, MEMBER)
+
+    page = client.get("/settings/").get_data(as_text=True)
+
+    assert "Team platform" in page
+    assert "no token limit" in page and "<strong>$20.00</strong> of $20.00 left" in page

@@ -118,7 +118,7 @@ class Out(BaseModel):
 
 class MonthlyBudget(Out):
     tokens: int | None = Field(description="Tokens a month; null: no limit")
-    source: Literal["user", "role", "key"] | None = Field(
+    source: Literal["user", "role", "key", "team"] | None = Field(
         description="Where the budget comes from: set on you, your role's, or the key's own")
     used: int = Field(description="Tokens spent this month (UTC)")
     remaining: int | None
@@ -127,11 +127,17 @@ class MonthlyBudget(Out):
 
 class MonthlyCostBudget(Out):
     usd: float | None = Field(description="US dollars a month; null: no dollar limit")
-    source: Literal["user", "role", "key"] | None = Field(
+    source: Literal["user", "role", "key", "team"] | None = Field(
         description="Where the budget comes from: set on you, your role's, or the key's own")
     used: float = Field(description="What your calls cost this month (UTC), in US dollars")
     remaining: float | None
     renews: datetime = Field(description="The first of next month (UTC)")
+
+
+class TeamBudget(Out):
+    name: str = Field(description="The team the calls count towards")
+    budget: MonthlyBudget = Field(description="The team's monthly token budget")
+    cost_budget: MonthlyCostBudget = Field(description="The team's monthly dollar budget")
 
 
 class UserOut(Out):
@@ -151,6 +157,9 @@ class UserOut(Out):
     key_cost_budget: MonthlyCostBudget | None = Field(
         None, description="The calling API key's own dollar budget, on top of yours (null "
                           "when signed in with a browser)")
+    team: TeamBudget | None = Field(
+        None, description="The team these calls count towards (the key's, else yours) and "
+                          "what it has left; null: no team")
 
 
 class AttachmentOut(Out):
