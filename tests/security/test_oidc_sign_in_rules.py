@@ -115,3 +115,55 @@ def test_bad_role_map_and_password_off_without_sso_are_config_errors(monkeypatch
     monkeypatch.setenv("PARLOR_PASSWORD_LOGIN", "off")
     with pytest.raises(ConfigError, match="PARLOR_PASSWORD_LOGIN=off needs"):
         config.TestingConfig()
+
+
+def test_with_password_login_off_the_cli_still_creates_an_admin(make_app):
+    from tests.conftest import PASSWORD
+    from tests.servers import free_port
+
+    app = make_app(PARLOR_PASSWORD_LOGIN="off",
+                   PARLOR_OIDC_ISSUER=f"http://127.0.0.1:{free_port()}",
+                   PARLOR_OIDC_CLIENT_ID="parlor")
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "ops@example.com", "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n")
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert accounts_repo.user_by_email("ops@example.com").role.name == "admin"
+
+
+def test_an_unreachable_provider_is_a_clear_503_not_a_500(make_app):
+    from tests.servers import free_port
+
+    app = make_app(PARLOR_OIDC_ISSUER=f"http://127.0.0.1:{free_port()}",
+                   PARLOR_OIDC_CLIENT_ID="parlor", PARLOR_OIDC_CLIENT_SECRET="s3cret-value")
+    response = app.test_client().get("/auth/oidc/login")
+
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "The sign-in provider cannot be reached right now" in page
+    assert "s3cret-value" not in page
+
+
+def test_a_callback_without_a_started_sign_in_is_refused(make_app):
+    from tests.servers import free_port
+
+    app = make_app(PARLOR_OIDC_ISSUER=f"http://127.0.0.1:{free_port()}",
+                   PARLOR_OIDC_CLIENT_ID="parlor")
+    response = app.test_client().get("/auth/oidc/callback?code=abc&state=forged")
+
+    assert response.status_code == 400
+    assert "could not be verified" in response.get_data(as_text=True)
+    with app.app_context():
+        assert actions() == ["login.oidc_refused"]
+
+
+def test_a_provider_error_on_the_callback_is_shown_not_a_500(make_app):
+    from tests.servers import free_port
+
+    app = make_app(PARLOR_OIDC_ISSUER=f"http://127.0.0.1:{free_port()}",
+                   PARLOR_OIDC_CLIENT_ID="parlor")
+    response = app.test_client().get("/auth/oidc/callback?error=access_denied")
+
+    assert response.status_code == 400
