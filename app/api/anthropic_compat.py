@@ -20,6 +20,7 @@ from app.api.streaming import mark_dropped, relay, sse_response
 from app.extensions import csrf
 from app.formatting import wire
 from app.services import gateway
+from app.services.relay import open_relay
 from app.vendors import ChatRequest
 
 bp = Blueprint("anthropic_compat", __name__, url_prefix="/v1")
@@ -39,7 +40,7 @@ def messages():
     caller = auth.current_caller().for_ledger()
     message_id = "msg_" + secrets.token_hex(12)
     if body.stream:
-        route, deltas = gateway.open_stream(caller, body.model, chat_request)
+        route, deltas = open_relay(caller, body.model, chat_request)
         encoder = wire.AnthropicStream(id=message_id, model=body.model)
         return mark_dropped(sse_response(relay(errors.ANTHROPIC, encoder, deltas), route),
                             chat_request, route)

@@ -17,6 +17,7 @@ from app.api.streaming import mark_dropped, relay, sse_response
 from app.extensions import csrf
 from app.formatting import wire
 from app.services import gateway
+from app.services.relay import open_relay
 
 bp = Blueprint("openai_compat", __name__, url_prefix="/v1")
 csrf.exempt(bp)
@@ -44,7 +45,7 @@ def chat_completions():
     chat_request = body.to_chat_request(raw)
     completion_id, created = "chatcmpl-" + secrets.token_hex(12), int(time.time())
     if body.stream:
-        route, deltas = gateway.open_stream(caller, body.model, chat_request)
+        route, deltas = open_relay(caller, body.model, chat_request)
         encoder = wire.OpenAIStream(id=completion_id, model=body.model, created=created,
                                     include_usage=body.include_usage)
         return mark_dropped(sse_response(relay(errors.OPENAI, encoder, deltas), route),

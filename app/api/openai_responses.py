@@ -22,6 +22,7 @@ from app.api.streaming import relay, sse_response
 from app.extensions import csrf
 from app.services import gateway
 from app.services import responses as stored
+from app.services.relay import open_relay
 from app.vendors import WIRE_FORMATS, ChatRequest, Route, dropped_fields
 
 bp = Blueprint("openai_responses", __name__, url_prefix="/v1")
@@ -48,7 +49,7 @@ def create_response():
     draft = ResponseDraft(body)
     save = _saver(caller, body) if body.stores else None
     if body.stream:
-        route, deltas = gateway.open_stream(caller, body.model, chat_request)
+        route, deltas = open_relay(caller, body.model, chat_request)
         encoder = ResponsesStream(draft, on_done=save)
         response = sse_response(relay(errors.OPENAI, encoder, deltas), route)
     else:

@@ -15,15 +15,14 @@ from app.vendors import WIRE_FORMATS, ChatRequest, Route, VendorError, dropped_f
 log = logging.getLogger(__name__)
 
 
-def relay(shape: str, encoder, deltas: Iterator) -> Iterator[str]:
-    """The encoder's events for the deltas; a failure after the first event becomes the
-    format's in-band error event, and a silent vendor a ``: ping`` every
-    ``keepalive.PING_SECONDS`` (a client gone is noticed only when a write fails). Closing this
-    closes the upstream.
+def relay(shape: str, encoder, deltas: keepalive.Paced) -> Iterator[str]:
+    """The encoder's events for the relay's deltas (services/relay.py); a failure after the
+    first event becomes the format's in-band error event, and a silent vendor a ``: ping``
+    every ``keepalive.PING_SECONDS`` (a client gone is noticed only when a write fails).
+    Closing this closes the upstream.
 
     Deltas that are already waiting when one is encoded go out with it in one write: a busy
     worker falls behind its streams, and a write a delta would cost it a syscall each."""
-    deltas = keepalive.Paced(deltas)
     waiting: list[str] = []
     try:
         yield encoder.start()

@@ -2,8 +2,8 @@
 Server-Sent Events.
 
 The stream request that claims a pending reply starts its *writer* on a background greenlet
-(a thread outside gevent): it reads the vendor through the gateway (budget check, metering,
-the usage ledger) and :class:`~app.services.keepalive.Paced` (the off-thread read /v1 uses),
+(a thread outside gevent): it reads the vendor through the relay /v1 uses too
+(services/relay.py: budget check, metering, the usage ledger, the off-thread read),
 saves the text as it grows (one UPDATE a second at most, never one per token) under a lease it
 renews, and hands each piece (of its text, or of the model's thinking) to its followers
 (services/reply_hub.py). Every stream request, the claiming one included, is a *follower*
@@ -35,6 +35,7 @@ from app.services import (
     chat_titles,
     gateway,
     keepalive,
+    relay,
     reply_followers,
     reply_hub,
     reply_leases,
@@ -183,8 +184,9 @@ def _write(job: Job, live: reply_hub.LiveReply, bus, followed: bool) -> None:
     paced = None
     try:
         try:
-            outcome.route, deltas = gateway.open_stream(
-                job.caller, job.request.model, job.request, ended=lambda: outcome.status)
+            outcome.route, paced = relay.open_relay(
+                job.caller, job.request.model, job.request, interval=TICK_SECONDS,
+                ended=lambda: outcome.status)
         except budgets.BudgetExceeded as exc:
             outcome.status, outcome.error = MessageStatus.ERROR, str(exc)
             return
@@ -192,7 +194,6 @@ def _write(job: Job, live: reply_hub.LiveReply, bus, followed: bool) -> None:
             log.warning("reply %s failed: %s", job.message_id, exc)
             outcome.status, outcome.error = MessageStatus.ERROR, describe_error(exc)
             return
-        paced = keepalive.Paced(deltas, TICK_SECONDS)
         _relay(job, live, bus, paced, outcome, followed)
     finally:
         if paced is not None:
