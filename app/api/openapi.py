@@ -61,6 +61,9 @@ VERSION_HEADER = {"name": "anthropic-version", "in": "header", "required": False
                   "description": "Sent by Anthropic SDKs; GET /v1/models then answers in "
                                  "Anthropic's shape"}
 V1_ERRORS = (400, 401, 403, 404, 413, 429, 502, 504)
+CACHE_NOTE = ("On a route that keeps answers (the response cache), an identical request is "
+              "answered from the cache without a vendor call, a stream replayed as a stream, "
+              "and the response carries `x-parlor-cache: hit` (else `miss`).")
 OPS = [
     Op("post", "/v1/chat/completions", "OpenAI-compatible chat completion", "OpenAI-compatible",
        {200: {**_json("OpenAIChatCompletion"), **SSE}}, body=ChatCompletionRequest,
@@ -68,7 +71,7 @@ OPS = [
        description="With `stream: true`: `chat.completion.chunk` events, then `data: [DONE]`. "
                    "Fields Parlor does not interpret are forwarded unchanged to OpenAI-type "
                    "vendors and dropped for others, named in `x-parlor-dropped`; `n` > 1, "
-                   "`logprobs` and audio output are a 400."),
+                   "`logprobs` and audio output are a 400. " + CACHE_NOTE),
     Op("get", "/v1/models", "Models the key's role may use", "OpenAI-compatible",
        {200: {"application/json": {"schema": {"anyOf": [
            {"$ref": REF.format(model="OpenAIModelList")},
@@ -88,7 +91,7 @@ OPS = [
                    "message_stop events. Fields and blocks Parlor does not interpret "
                    "(context_management, server tools...) and the `anthropic-beta` header are "
                    "forwarded unchanged to Anthropic vendors and dropped for others, named in "
-                   "`x-parlor-dropped`."),
+                   "`x-parlor-dropped`. " + CACHE_NOTE),
     Op("post", "/v1/v1/messages", "Anthropic-compatible message (base URL ending in /v1)",
        "Anthropic-compatible", {200: {**_json("AnthropicMessage"), **SSE}},
        body=MessagesRequest, errors="anthropic", error_statuses=V1_ERRORS,
