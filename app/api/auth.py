@@ -33,6 +33,11 @@ class ApiCaller:
     def role(self) -> str:
         return self.user.role.name
 
+    @property
+    def team_id(self) -> int | None:
+        """The team the calls count towards: the key's (a service key), else the owner's."""
+        return self.key.team_id or self.user.team_id
+
     def for_ledger(self) -> gateway.Caller:
         """The ledger's caller, with the request's spend tags (app/api/tags.py)."""
         return gateway.Caller(user_id=self.user.id, role=self.role, api_key_id=self.key.id,

@@ -59,7 +59,8 @@ def chat_completions():
 
 @bp.get("/models")
 def list_models():
-    models = gateway.models(auth.current_caller().role)
+    caller = auth.current_caller()
+    models = gateway.models(caller.role, caller.team_id)
     if _anthropic_client():
         return jsonify(wire.anthropic_model_list(models))
     return jsonify(wire.openai_model_list(models))
@@ -67,7 +68,8 @@ def list_models():
 
 @bp.get("/models/<path:model_id>")
 def get_model(model_id: str):
-    model = gateway.find_model(model_id, auth.current_caller().role)
+    caller = auth.current_caller()
+    model = gateway.find_model(model_id, caller.role, caller.team_id)
     if model is None:
         raise errors.ApiError(
             404, f"The model {model_id!r} does not exist or you do not have access to it.",

@@ -57,13 +57,15 @@ class Caller:
             object.__setattr__(self, "team_id", budgets.team_id_of(self.user, self.key))
 
 
-def models(role: str) -> list[ModelInfo]:
-    """The model names ``role`` may use."""
-    return vendor_manager().models(role)
+def models(role: str, team_id: int | None = None) -> list[ModelInfo]:
+    """The model names ``role`` may use (and, with ``team_id``, that team too)."""
+    found = vendor_manager().models(role)
+    allowed = teams.allowed_models(team_id)
+    return found if allowed is None else [m for m in found if teams.allows(allowed, m.id)]
 
 
-def find_model(model_id: str, role: str) -> ModelInfo | None:
-    return next((m for m in models(role) if m.id == model_id), None)
+def find_model(model_id: str, role: str, team_id: int | None = None) -> ModelInfo | None:
+    return next((m for m in models(role, team_id) if m.id == model_id), None)
 
 
 def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, Route]:

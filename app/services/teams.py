@@ -146,15 +146,25 @@ def rate_limit_of(team_id: int) -> str | None:
     return team.rate_limit if team is not None else None
 
 
+def allowed_models(team_id: int | None) -> frozenset[str] | None:
+    """The model names the team may use (None: no team, or no list of its own)."""
+    team = repo.by_id(team_id) if team_id else None
+    if team is None or team.allowed_models is None:
+        return None
+    return frozenset(team.allowed_models)
+
+
+def allows(allowed: frozenset[str] | None, model: str) -> bool:
+    """Whether a team's list (None: any) names ``model``, itself or as ``vendor/*``."""
+    vendor, _, _ = model.partition("/")
+    return allowed is None or model in allowed or f"{vendor}/*" in allowed
+
+
 def check_model(team_id: int | None, model: str) -> None:
     """Raise UnknownModelError when the caller's team restricts its models and ``model`` (as
     the client named it; ``vendor/*`` covers a vendor's) is not among them. On top of the
     role's own list, which the vendor manager applies."""
-    team = repo.by_id(team_id) if team_id else None
-    if team is None or team.allowed_models is None:
-        return
-    vendor, _, _ = model.partition("/")
-    if model not in team.allowed_models and f"{vendor}/*" not in team.allowed_models:
+    if not allows(allowed_models(team_id), model):
         raise UnknownModelError(model)
 
 

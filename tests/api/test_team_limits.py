@@ -54,3 +54,17 @@ def test_the_teams_rate_limit_is_shared_by_its_members(app, live_server, make_ke
     with pytest.raises(openai.RateLimitError):
         call(first)
     assert call(outsider)  # not in the team
+
+
+def test_the_model_list_shows_only_what_the_team_allows(app, live_server, make_key):
+    secret = make_key(MEMBER)
+    team = make_team(app, "platform", (MEMBER,))
+    with openai.OpenAI(base_url=live_server + "/v1", api_key=secret, max_retries=0) as client:
+        everything = {m.id for m in client.models.list()}
+        set_team(app, team, allowed_models=["anthropic/*"])
+        listed = {m.id for m in client.models.list()}
+        with pytest.raises(openai.NotFoundError):
+            client.models.retrieve("openai/fake-chat")
+
+    assert any(m.startswith("openai/") for m in everything)
+    assert listed == {m for m in everything if m.startswith("anthropic/")} and listed
