@@ -168,3 +168,21 @@ def test_the_key_covers_every_request_field(fake_vendor):
         replace(base, native_fields={"seed": 1}), replace(base, model="other"))}
     assert len(keys) == 5
     assert cache_key(route, base, "user:1") == cache_key(route, ask(), "user:1")
+
+
+def test_a_hit_is_not_taken_as_a_cooling_deployments_probe(fake_vendor):
+    """A cached answer says nothing of the vendor's health: a half-open deployment stays
+    half-open until a real call goes through."""
+    from app.vendors.balancing import Balancer, CooldownPolicy, RouteState
+
+    state = RouteState(CooldownPolicy(failures=1, cooldown=0.01))
+    manager = make_manager(fake_vendor)
+    manager.balancer = Balancer(state)
+    manager.complete("chat", ask(), None, cache_scope="user:1")
+    label = manager.catalog.routes[0].label
+    state.failed(label, "unavailable", probe=False)  # cooled down
+    time.sleep(0.02)  # now half-open: the next real call is the probe
+    hit, _ = manager.complete("chat", ask(), None, cache_scope="user:1")
+    assert hit.cached and calls(fake_vendor) == 1
+    status = state.statuses([label])[label]
+    assert status.state(time.time()) == "half-open" and not status.probing
