@@ -31,8 +31,14 @@ keepalive = 5
 accesslog = None
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
-# Where the workers share their metrics, and whether the master made it (then removes it).
-_metrics_dir: dict[str, object] = {}
+
+def _metrics_dir(server) -> dict:
+    """Where the workers share their metrics, and whether the master made it (then removes
+    it). Kept on the arbiter: ``kill -HUP`` reloads this file, and a module-level value would
+    be lost (child_exit then failed and took the master down mid-reload)."""
+    return server.__dict__.setdefault("parlor_metrics_dir", {})
+
+
 # A previous run's files in a directory the operator gave would add to this run's counts.
 _METRICS_FILES = ("counter_*.db", "gauge_*.db", "histogram_*.db", "summary_*.db")
 
@@ -44,7 +50,7 @@ def on_starting(server):
         for pattern in _METRICS_FILES:
             for stale in Path(path).glob(pattern):
                 stale.unlink()
-    _metrics_dir.update(path=path, made_here=made_here)
+    _metrics_dir(server).update(path=path, made_here=made_here)
     _json_error_log(server)
 
 
@@ -56,12 +62,13 @@ def child_exit(server, worker):
     """A worker's live gauges (streams it was sending) stop counting once it is gone."""
     from prometheus_client import multiprocess  # imported here: after on_starting set the dir
 
-    multiprocess.mark_process_dead(worker.pid, _metrics_dir["path"])
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir(server)["path"])
 
 
 def on_exit(server):
-    if _metrics_dir.get("made_here"):
-        shutil.rmtree(_metrics_dir["path"], ignore_errors=True)
+    shared = _metrics_dir(server)
+    if shared.get("made_here"):
+        shutil.rmtree(shared["path"], ignore_errors=True)
 
 
 def _json_error_log(server):
