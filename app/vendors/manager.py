@@ -13,7 +13,6 @@ from app.vendors.balancing import Balancer
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.embeddings import EmbeddingRequest, Embeddings
 from app.vendors.errors import (
-    UnknownModelError,
     VendorAuthError,
     VendorBadRequest,
     VendorError,
@@ -23,7 +22,7 @@ from app.vendors.errors import (
     VendorUnavailable,
 )
 from app.vendors.observer import VendorObserver
-from app.vendors.registry import RESPONSES_KINDS, HandlerPool
+from app.vendors.registry import HandlerPool
 from app.vendors.response_cache import (
     Recording,
     Replay,
@@ -31,7 +30,6 @@ from app.vendors.response_cache import (
     entry_of,
     result_of,
 )
-from app.vendors.responses_api import ResponseEvent, ResponsesCall
 from app.vendors.types import ChatRequest, Delta, Result
 
 log = logging.getLogger(__name__)
@@ -213,42 +211,6 @@ class VendorManager:
             deltas = Recording(deltas, lambda entry: self.cache.keep(route, routed,
                                                                      cache_scope, entry))
         return route, deltas
-
-    # -- the Responses API, spoken natively ------------------------------------------------------
-
-    def speaks_responses(self, name: str, role: str | None) -> bool:
-        """Whether every route of ``name`` goes to a vendor kind that speaks the Responses API
-        (then a Responses call can go to each as the client sent it; else it is translated)."""
-        try:
-            routes = self.routes_for(name, role)
-        except UnknownModelError:
-            return False
-        return bool(routes) and all(r.credential.kind in RESPONSES_KINDS for r in routes)
-
-    def respond(self, name: str, call: ResponsesCall,
-                role: str | None) -> tuple[dict, Route]:
-        """The vendor's response object from the first route that answers (retries and
-        fallbacks as for ``complete``)."""
-        return self._attempt(name, role, _timed("respond", self.observer), call)
-
-    def open_response_stream(self, name: str, call: ResponsesCall,
-                             role: str | None) -> tuple[Route, Iterator[ResponseEvent]]:
-        """The vendor's events from the first route that sends a first one (retries and
-        fallbacks before it, as for ``open_stream``)."""
-
-        def start(handler, req, route):
-            started = time.perf_counter()
-            upstream = handler.respond_stream(req)
-            try:
-                first = next(upstream)
-            except StopIteration:
-                raise VendorUnavailable("the vendor sent an empty stream") from None
-            self.observer.first_token(route.credential.name, route.upstream_model,
-                                      time.perf_counter() - started)
-            return _Resumed(first, upstream, route.credential.name, self.observer)
-
-        events, route = self._attempt(name, role, start, call)
-        return route, events
 
     def _attempt(self, name, role, call, request):
         attempts = self.balancer.order(self.routes_for(name, role))
