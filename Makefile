@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run dev serve test test-agents bench bench-compare lint audit install install-test chromium wrk clean
+.PHONY: run dev serve test test-agents test-deploy bench bench-compare lint audit install install-test chromium wrk clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Parlor needs Python 3.11 or newer")'
@@ -57,6 +57,16 @@ test: install-test
 test-agents: install-test
 	bash tests/agents/install.sh >/dev/null
 	$(PY) -m pytest -m agents tests/agents
+
+# The container image (Dockerfile) and compose stack (compose.yaml) built and run with podman:
+# Debian's podman, podman-compose and debootstrap are installed when missing; the base images
+# made from Debian's packages stay in podman's storage, so a warm run takes a few minutes.
+test-deploy: install-test
+	@command -v podman >/dev/null && command -v podman-compose >/dev/null && \
+		command -v debootstrap >/dev/null && command -v runc >/dev/null || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install \
+			-y -qq podman podman-compose debootstrap runc >/dev/null; }
+	$(PY) -m pytest -m deploy tests/deploy
 
 # Gateway overhead, throughput, 100/1,000 concurrent streams, memory and page speed.
 # Workers as `make serve` (one per core); BENCH_ARGS="--workers 1" for one.
