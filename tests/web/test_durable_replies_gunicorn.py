@@ -98,3 +98,27 @@ def test_sigterm_during_streams_leaves_no_reply_streaming(app, make_user, fake_v
     assert [r.status for r in replies] == ["interrupted", "interrupted"], server.log()
     for reply, text in zip(replies, shown, strict=True):
         assert reply.content.startswith(text) and reply.lease_expires_at is None
+
+
+def test_without_redis_a_reply_followed_from_another_process_goes_on_after_its_page_left(
+        app, make_user, fake_vendor, parlor_process):
+    make_user("member@example.com")
+    fake_vendor.chunk_delay = 0.04  # 500 words: 20 s, far past the orphan period
+    one = parlor_process(PARLOR_REPLY_ORPHAN_SECONDS=2)
+    other = parlor_process(PARLOR_REPLY_ORPHAN_SECONDS=2)  # same database and instance folder
+    session = web_session(one.url, "member@example.com", PASSWORD)
+    location = start_chat(session, one.url, "openai/slow-stream")
+    writing = _open_stream(session, one.url, location)
+    _read_deltas(writing, 10)
+    writing.close()  # the page that started it leaves ...
+
+    page = session.get(location.replace(one.url, other.url), timeout=10).text
+    [url] = stream_urls(page)  # ... and the reply is opened on the other process
+    shown = int(re.search(r"offset=(\d+)", url).group(1))
+    body = session.get(other.url + url.replace("&amp;", "&"), timeout=30).text
+
+    texts = DELTA.findall(body.split("event: done", 1)[0])
+    assert len(texts) > 3  # read again and again as it is saved, not only at the end
+    assert "".join(texts) == ("tick " * 500)[shown:]
+    reply = stored_messages(app, _conversation_id(location))[-1]
+    assert (reply.status, reply.content) == ("complete", "tick " * 500)  # not ended as orphan
