@@ -75,10 +75,12 @@ def finish(message_id: str, conversation_id: str, now: datetime, **values) -> bo
 
 
 def reopen(message_id: str) -> bool:
-    """An interrupted reply becomes pending again, its text kept (to be continued)."""
+    """A reply cut short with some text (interrupted, or incomplete: its vendor failed or
+    nobody followed it) becomes pending again, its text kept (to be continued)."""
     result = db.session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.status == MessageStatus.INTERRUPTED)
+        .where(Message.id == message_id, Message.content != "",
+               Message.status.in_((MessageStatus.INTERRUPTED, MessageStatus.INCOMPLETE)))
         .values(status=MessageStatus.PENDING, error=None))
     return result.rowcount == 1
 

@@ -118,12 +118,13 @@ def stop(conversation: Conversation, message_id: str) -> bool:
 
 
 def continue_reply(conversation: Conversation, message_id: str) -> Message:
-    """Make an interrupted reply pending again, its text kept: its stream asks the model to
-    go on from it and appends what comes to the same message."""
+    """Make a reply cut short (interrupted or incomplete, with some text) pending again, its
+    text kept: its stream asks the model to go on from it and appends what comes to the same
+    message."""
     reply = chat.message(conversation, message_id)
     if reply is None or reply.role != "assistant" or not replies_repo.reopen(message_id):
         db.session.rollback()
-        raise chat.ChatError("Only an interrupted reply can be continued.")
+        raise chat.ChatError("Only a reply that was cut short can be continued.")
     db.session.commit()
     return reply
 

@@ -137,7 +137,7 @@ def test_continue_asks_the_model_to_go_on_and_appends_to_the_same_reply(member_c
     assert "Once upon a time" not in deltas  # only the continuation was streamed
 
 
-def test_only_an_interrupted_reply_can_be_continued(member_client, app):
+def test_a_finished_reply_cannot_be_continued(member_client, app):
     location = start_chat(member_client, message="finished")
     page = member_client.get(location).get_data(as_text=True)
     [url] = stream_urls(page)
@@ -146,7 +146,7 @@ def test_only_an_interrupted_reply_can_be_continued(member_client, app):
     response = member_client.post(f"{location}/messages/{reply.id}/continue", headers=HTMX,
                                   data={"csrf_token": csrf_token(page)})
     assert response.status_code == 422
-    assert "Only an interrupted reply can be continued" in response.get_data(as_text=True)
+    assert "Only a reply that was cut short can be continued" in response.get_data(as_text=True)
 
 
 def _events(response) -> list[tuple[str | None, str, str]]:
@@ -311,3 +311,21 @@ def test_a_stop_made_by_another_process_ends_the_writer_within_seconds(member_cl
     assert 'data-status="stopped"' in seen.split("event: done", 1)[1]
     reply = stored_messages(app, location.rsplit("/", 1)[1])[-1]
     assert reply.status == "stopped" and reply.content.startswith("tick tick")
+
+
+def test_an_incomplete_reply_can_be_continued_too(member_client, app, fake_vendor):
+    conversation_id, reply_id = _conversation_with_a_dead_writer(app, _user_id(app), "Half a")
+    with app.app_context():
+        db.session.get(Message, reply_id).status = MessageStatus.INCOMPLETE  # a vendor cut it
+        db.session.get(Message, reply_id).lease_expires_at = None
+        db.session.commit()
+    page = member_client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    assert ">Continue</button>" in page
+
+    response = member_client.post(f"/c/{conversation_id}/messages/{reply_id}/continue",
+                                  headers=HTMX, data={"csrf_token": csrf_token(page)})
+    [url] = stream_urls(response.get_data(as_text=True))
+    read_stream(member_client, url.replace("&amp;", "&"))
+
+    reply = stored_messages(app, conversation_id)[-1]
+    assert reply.status == "complete" and reply.content.startswith("Half aEcho: Continue")
