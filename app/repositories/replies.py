@@ -109,3 +109,16 @@ def interrupt_lapsed(now: datetime) -> int:
                 lease_expires_at=None)
         .execution_options(synchronize_session=False))
     return result.rowcount
+
+
+def abandon_pending(message_ids: list[str], created_before: datetime) -> int:
+    """Of these replies, the ones still pending (no writer ever claimed them: the page that
+    would have streamed them was closed at once) since before ``created_before`` become
+    interrupted."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id.in_(message_ids), Message.status == MessageStatus.PENDING,
+               Message.lease_expires_at.is_(None), Message.created_at < created_before)
+        .values(status=MessageStatus.INTERRUPTED)
+        .execution_options(synchronize_session=False))
+    return result.rowcount

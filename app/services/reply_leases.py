@@ -49,11 +49,15 @@ def sweep_if_due() -> None:
 
 def still_open(open_ids: Iterable[str]) -> bool:
     """Whether any of these replies, open when read, is still being written once the lapsed
-    leases are released (in the caller's transaction: it commits)."""
+    leases are released and the replies no writer claimed within a lease period are given
+    up (in the caller's transaction: it commits)."""
     open_ids = list(open_ids)
     if not open_ids:
         return False
-    repo.interrupt_lapsed(datetime.now(UTC))
+    now = datetime.now(UTC)
+    repo.interrupt_lapsed(now)
+    lease = timedelta(seconds=current_app.config["PARLOR_REPLY_LEASE_SECONDS"])
+    repo.abandon_pending(open_ids, now - lease)  # never claimed by any writer
     return any(found is not None and found.status in (MessageStatus.PENDING,
                                                       MessageStatus.STREAMING)
                for found in map(repo.progress, open_ids))

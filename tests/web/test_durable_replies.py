@@ -329,3 +329,20 @@ def test_an_incomplete_reply_can_be_continued_too(member_client, app, fake_vendo
 
     reply = stored_messages(app, conversation_id)[-1]
     assert reply.status == "complete" and reply.content.startswith("Half aEcho: Continue")
+
+
+def test_a_reply_no_writer_ever_claimed_does_not_block_the_conversation(member_client, app):
+    conversation_id, reply_id = _conversation_with_a_dead_writer(app, _user_id(app), "")
+    with app.app_context():  # sent, but its page was closed before it streamed
+        reply = db.session.get(Message, reply_id)
+        reply.status, reply.lease_expires_at = MessageStatus.PENDING, None
+        reply.created_at = datetime.now(UTC) - timedelta(minutes=5)
+        db.session.commit()
+    page = member_client.get("/").get_data(as_text=True)
+
+    response = member_client.post(f"/c/{conversation_id}/messages", headers=HTMX,
+                                  data={"csrf_token": csrf_token(page), "message": "Hello?",
+                                        "model": "openai/gpt-4o-mini"})
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert stored_messages(app, conversation_id)[1].status == "interrupted"
