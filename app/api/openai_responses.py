@@ -1,5 +1,6 @@
 """OpenAI Responses API: ``POST /v1/responses`` (plain and streamed) for any routed model,
-translated to the normalised request every vendor adapter speaks, and ``GET`` / ``DELETE
+sent as is to vendors that speak it (``responses_native.py``), else translated to the
+normalised request every vendor adapter speaks, and ``GET`` / ``DELETE
 /v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items`` for the responses kept with
 ``store`` (the default).
 
@@ -14,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.api import auth, errors, schemas
 from app.api import responses_input_items as input_items
+from app.api import responses_native as native
 from app.api.responses_objects import ResponseDraft
 from app.api.responses_stream import ResponsesStream
 from app.api.schemas.openai_response_items import InputItemsQuery
@@ -38,13 +40,16 @@ def authenticate():
 @bp.post("/responses")
 @bp.post("/v1/responses")
 def create_response():
-    body = schemas.parse(ResponsesRequest, schemas.read_json_object())
+    raw = schemas.read_json_object()
+    body = schemas.parse(ResponsesRequest, raw)
     caller = auth.current_caller().for_ledger()
     history = None
     if body.previous_response_id:
         history = stored.conversation(caller.user_id, body.previous_response_id)
         if history is None:
             raise _not_found(body.previous_response_id, param="previous_response_id")
+    if gateway.speaks_responses(caller, body.model):  # sent as is (api/responses_native.py)
+        return native.create(caller, body, raw, history)
     chat_request = body.to_chat_request(history)
     draft = ResponseDraft(body)
     save = _saver(caller, body) if body.stores else None

@@ -31,6 +31,7 @@ from app.vendors import (
     VendorError,
 )
 from app.vendors.embeddings import EmbeddingRequest, Embeddings
+from app.vendors.responses_api import ResponseEvent, ResponsesCall, usage_of
 
 CHARS_PER_TOKEN = 4  # a rough estimate, used only when a vendor reported no usage
 CACHED = "cached"  # a usage row's status for an answer from the response cache
@@ -78,11 +79,12 @@ def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, 
     started = time.monotonic()
     try:
         result, route = manager.complete(model, request, caller.role,
-                                         cache_scope=_cache_scope(caller))
+                                         cache_scope=_cache_scope(caller),
+                                         cache_ttl=_cache_ttl(caller))
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
-    _note_cache(route, result.cached)
+    _note_cache(route, result.cached, caller)
     if result.cached:  # no vendor call: a cache hit at no cost
         _record(caller, model, _free(route), result.usage, started, CACHED)
     else:
@@ -138,13 +140,85 @@ def open_stream(caller: Caller, model: str, request: ChatRequest, *,
     started = time.monotonic()
     try:
         route, deltas = manager.open_stream(model, request, caller.role,
-                                            cache_scope=_cache_scope(caller))
+                                            cache_scope=_cache_scope(caller),
+                                            cache_ttl=_cache_ttl(caller))
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
     cached = bool(getattr(deltas, "cached", False))
-    _note_cache(route, cached)
+    _note_cache(route, cached, caller)
     return route, _metered(caller, model, request, route, deltas, started, ended, cached=cached)
+
+
+def speaks_responses(caller: Caller, model: str) -> bool:
+    """Whether ``model``'s routes all go to vendors that speak the Responses API natively."""
+    return vendor_manager().speaks_responses(model, caller.role)
+
+
+def respond(caller: Caller, model: str, call: ResponsesCall) -> tuple[dict, Route]:
+    """A Responses API call sent as is to a vendor that speaks it: the vendor's response
+    object; the ledger gets one row (its usage, or an estimate) whatever happens."""
+    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
+    teams.check_model(caller.team_id, model)
+    manager = vendor_manager()
+    _release_database()
+    started = time.monotonic()
+    try:
+        answer, route = manager.respond(model, call, caller.role)
+    except (VendorError, UnknownModelError):
+        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
+        raise
+    status = MessageStatus.ERROR if answer.get("status") == "failed" else MessageStatus.COMPLETE
+    _record(caller, model, route, usage_of(answer) or _estimated(call, ""), started, status)
+    return answer, route
+
+
+def open_response_stream(caller: Caller, model: str,
+                         call: ResponsesCall) -> tuple[Route, Iterator[ResponseEvent]]:
+    """A streamed Responses API call sent as is to a vendor that speaks it: its events, with
+    errors before the first one raised here; one usage row when the stream ends however."""
+    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
+    teams.check_model(caller.team_id, model)
+    manager = vendor_manager()
+    _release_database()
+    started = time.monotonic()
+    try:
+        route, events = manager.open_response_stream(model, call, caller.role)
+    except (VendorError, UnknownModelError):
+        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
+        raise
+    return route, _metered_events(caller, model, call, route, events, started)
+
+
+def _metered_events(caller, model, call, route, events, started) -> Iterator[ResponseEvent]:
+    sent: list[str] = []
+    status, recorded = MessageStatus.ERROR, False
+    try:
+        for event in events:
+            if event.type in _DELTA_EVENTS:  # only for an estimate, if the usage never comes
+                sent.append(str(json.loads(event.data).get("delta") or ""))
+            if event.final:  # written before the last event goes out
+                failed = event.type == "response.failed"
+                _record(caller, model, route,
+                        usage_of(event.response) or _estimated(call, "".join(sent)), started,
+                        MessageStatus.ERROR if failed else MessageStatus.COMPLETE)
+                recorded = True
+            yield event
+    except GeneratorExit:
+        status = MessageStatus.STOPPED
+        raise
+    finally:
+        events.close()
+        if not recorded:
+            _record(caller, model, route, _estimated(call, "".join(sent)), started, status)
+
+
+_DELTA_EVENTS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta"})
+
+
+def _estimated(call: ResponsesCall, output: str) -> Usage:
+    prompt = json.dumps([call.body.get("instructions"), call.body.get("input")])
+    return Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(output))
 
 
 def cache_state() -> str | None:
@@ -158,8 +232,13 @@ def _cache_scope(caller: Caller) -> str:
     return f"user:{caller.user_id}"
 
 
-def _note_cache(route: Route, cached: bool) -> None:
-    if route.cache_ttl:
+def _cache_ttl(caller: Caller) -> int | None:
+    """The caller's key's own response-cache opt-in (seconds), for routes that keep none."""
+    return getattr(caller.key, "response_cache_ttl", None) if caller.api_key_id else None
+
+
+def _note_cache(route: Route, cached: bool, caller: Caller) -> None:
+    if route.cache_ttl or _cache_ttl(caller):
         g.parlor_cache = "hit" if cached else "miss"
 
 

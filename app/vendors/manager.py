@@ -13,6 +13,7 @@ from app.vendors.balancing import Balancer
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.embeddings import EmbeddingRequest, Embeddings
 from app.vendors.errors import (
+    UnknownModelError,
     VendorAuthError,
     VendorBadRequest,
     VendorError,
@@ -22,7 +23,7 @@ from app.vendors.errors import (
     VendorUnavailable,
 )
 from app.vendors.observer import VendorObserver
-from app.vendors.registry import HandlerPool
+from app.vendors.registry import RESPONSES_KINDS, HandlerPool
 from app.vendors.response_cache import (
     Recording,
     Replay,
@@ -30,6 +31,7 @@ from app.vendors.response_cache import (
     entry_of,
     result_of,
 )
+from app.vendors.responses_api import ResponseEvent, ResponsesCall
 from app.vendors.types import ChatRequest, Delta, Result
 
 log = logging.getLogger(__name__)
@@ -139,29 +141,31 @@ class VendorManager:
     # -- calls --------------------------------------------------------------------------------
 
     def complete(self, name: str, request: ChatRequest, role: str | None, *,
-                 cache_scope: str | None = None) -> tuple[Result, Route]:
-        """Complete on the first route that answers; on a route that caches, a kept answer
-        for ``cache_scope`` (the caller) comes back with no vendor call (``cached``)."""
-        if (hit := self._cached(name, role, request, cache_scope)) is not None:
+                 cache_scope: str | None = None,
+                 cache_ttl: int | None = None) -> tuple[Result, Route]:
+        """Complete on the first route that answers; on a route that caches (or any, with the
+        caller's own ``cache_ttl``), a kept answer for ``cache_scope`` (the caller) comes back
+        with no vendor call (``cached``)."""
+        if (hit := self._cached(name, role, request, cache_scope, cache_ttl)) is not None:
             route, entry = hit
             return result_of(entry, route.upstream_model), route
         timed = _timed("complete", self.observer)
 
         def call(handler, req, route):
             result = timed(handler, req, route)
-            self.cache.keep(route, req, cache_scope, entry_of(result))
+            self.cache.keep(route, req, cache_scope, entry_of(result), cache_ttl)
             return result
 
         return self._attempt(name, role, call, request)
 
-    def _cached(self, name, role, request, scope) -> tuple[Route, dict] | None:
+    def _cached(self, name, role, request, scope, ttl=None) -> tuple[Route, dict] | None:
         """A kept answer to ``request`` on one of the name's routes that cache, looked up
         before any balancing: a hit calls no vendor, so it is neither in flight, timed, nor
         taken as a cooling deployment's probe."""
         for route in self.routes_for(name, role):
-            if route.cache_ttl:
+            if route.cache_ttl or ttl:
                 routed = replace(request, model=route.upstream_model)
-                if (entry := self.cache.lookup(route, routed, scope)) is not None:
+                if (entry := self.cache.lookup(route, routed, scope, ttl)) is not None:
                     return route, entry
         return None
 
@@ -180,7 +184,7 @@ class VendorManager:
 
     def open_stream(
         self, name: str, request: ChatRequest, role: str | None, *,
-        cache_scope: str | None = None,
+        cache_scope: str | None = None, cache_ttl: int | None = None,
     ) -> tuple[Route, Iterator[Delta]]:
         """Start a stream on the first route that sends a first delta.
 
@@ -190,7 +194,7 @@ class VendorManager:
         finishes whole is kept.
         """
 
-        if (hit := self._cached(name, role, request, cache_scope)) is not None:
+        if (hit := self._cached(name, role, request, cache_scope, cache_ttl)) is not None:
             route, entry = hit
             return route, Replay(entry)
 
@@ -206,11 +210,47 @@ class VendorManager:
             return _Resumed(first, upstream, route.credential.name, self.observer)
 
         deltas, route = self._attempt(name, role, start, request)
-        if route.cache_ttl:
+        if route.cache_ttl or cache_ttl:
             routed = replace(request, model=route.upstream_model)
-            deltas = Recording(deltas, lambda entry: self.cache.keep(route, routed,
-                                                                     cache_scope, entry))
+            deltas = Recording(deltas, lambda entry: self.cache.keep(route, routed, cache_scope,
+                                                                     entry, cache_ttl))
         return route, deltas
+
+    # -- the Responses API, spoken natively ------------------------------------------------------
+
+    def speaks_responses(self, name: str, role: str | None) -> bool:
+        """Whether every route of ``name`` goes to a vendor kind that speaks the Responses API
+        (then a Responses call can go to each as the client sent it; else it is translated)."""
+        try:
+            routes = self.routes_for(name, role)
+        except UnknownModelError:
+            return False
+        return bool(routes) and all(r.credential.kind in RESPONSES_KINDS for r in routes)
+
+    def respond(self, name: str, call: ResponsesCall,
+                role: str | None) -> tuple[dict, Route]:
+        """The vendor's response object from the first route that answers (retries and
+        fallbacks as for ``complete``)."""
+        return self._attempt(name, role, _timed("respond", self.observer), call)
+
+    def open_response_stream(self, name: str, call: ResponsesCall,
+                             role: str | None) -> tuple[Route, Iterator[ResponseEvent]]:
+        """The vendor's events from the first route that sends a first one (retries and
+        fallbacks before it, as for ``open_stream``)."""
+
+        def start(handler, req, route):
+            started = time.perf_counter()
+            upstream = handler.respond_stream(req)
+            try:
+                first = next(upstream)
+            except StopIteration:
+                raise VendorUnavailable("the vendor sent an empty stream") from None
+            self.observer.first_token(route.credential.name, route.upstream_model,
+                                      time.perf_counter() - started)
+            return _Resumed(first, upstream, route.credential.name, self.observer)
+
+        events, route = self._attempt(name, role, start, call)
+        return route, events
 
     def _attempt(self, name, role, call, request):
         attempts = self.balancer.order(self.routes_for(name, role))

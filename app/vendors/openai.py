@@ -7,10 +7,13 @@ from collections.abc import Iterator
 
 import openai
 
+from app.vendors import responses_api
 from app.vendors.embeddings import EmbeddingRequest, Embeddings, encoded
 from app.vendors.errors import VendorUnavailable, scrub
+from app.vendors.responses_api import ResponseEvent, ResponsesCall
 from app.vendors.sdk_adapter import SDKHandler
-from app.vendors.sender import Endpoint, sse_data
+from app.vendors.sender import Endpoint, sse_data, sse_lines
+from app.vendors.streamed_body import base64_value
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -28,6 +31,7 @@ from app.vendors.types import (
 from app.vendors.watchdog import StallWatchdog
 
 FINISH_REASONS = {"function_call": "tool_calls"}
+MALFORMED_EVENT = (AttributeError, KeyError, TypeError, ValueError)
 
 
 class OpenAIHandler(SDKHandler):
@@ -37,6 +41,7 @@ class OpenAIHandler(SDKHandler):
         super().__init__(credential)
         self.completions = self.endpoint("/chat/completions")
         self.embeddings = self.endpoint("/embeddings")
+        self.responses = self.endpoint("/responses")
 
     def completions_for(self, model: str) -> Endpoint:
         """Where chat completions of ``model`` go (one path here; per deployment on Azure)."""
@@ -113,6 +118,36 @@ class OpenAIHandler(SDKHandler):
             body = json.loads(self.embeddings_for(request.model).post(params).content)
         with self.well_formed():
             return _read_embeddings(body, request)
+
+    def respond(self, call: ResponsesCall) -> dict:
+        """``POST /responses``, the vendor's response object as it answered it."""
+        with self.translated_errors():
+            body = json.loads(self.responses.post(call.params()).content)
+        with self.well_formed("response"):
+            if not isinstance(body, dict) or not isinstance(body["output"], list):
+                raise ValueError("a response object has its output")
+        return body
+
+    def respond_stream(self, call: ResponsesCall) -> Iterator[ResponseEvent]:
+        """``POST /responses`` streamed: the vendor's events as it sent them, ending with its
+        final one (``response.completed``, ``.incomplete`` or ``.failed``); an ``error`` event
+        or a stream cut before the final event raises VendorUnavailable."""
+        name, secret = self.credential.name, self.credential.api_key
+
+        def read(upstream, watchdog: StallWatchdog) -> Iterator[ResponseEvent]:
+            try:
+                for event in responses_api.events(sse_lines(upstream)):
+                    yield event
+                    if event.final:
+                        return
+                    watchdog.fed()
+            except responses_api.ResponsesStreamError as exc:
+                raise VendorUnavailable(scrub(str(exc), secret), vendor=name) from None
+            except MALFORMED_EVENT:
+                raise VendorUnavailable(f"{name} sent a malformed event", vendor=name) from None
+            raise VendorUnavailable(f"{name} ended the reply early", vendor=name)
+
+        yield from self.watched_stream(self.responses, call.params(stream=True), read)
 
     def _deltas(self, fields: Iterator[bytes], watchdog: StallWatchdog,
                 state: dict) -> Iterator[Delta]:
@@ -225,13 +260,14 @@ def _message(message: ChatMessage, native: bool) -> dict:
 
 
 def _content(parts: tuple[Part, ...], native: bool) -> list[dict] | str:
-    """Content parts in Chat Completions' shape; earlier thinking is Anthropic's alone."""
+    """Content parts in Chat Completions' shape; earlier thinking is Anthropic's alone. A
+    large image or PDF goes as a data URL written as the body is sent (streamed_body.py)."""
     out: list[dict] = []
     for part in parts:
         if part.type == "text":
             out.append({"type": "text", "text": part.text})
         elif part.type == "image":
-            url = part.url or f"data:{part.media_type};base64,{part.data}"
+            url = part.url or base64_value(part, f"data:{part.media_type};base64,")
             out.append({"type": "image_url", "image_url": {"url": url}})
         elif part.type == "document":
             out.append(_document(part))
@@ -244,8 +280,8 @@ def _content(parts: tuple[Part, ...], native: bool) -> list[dict] | str:
 
 def _document(part: Part) -> dict:
     """A PDF as a ``file`` part; a text document (or a URL one) as text naming its source."""
-    if part.data and part.media_type == "application/pdf":
-        file = {"file_data": f"data:{part.media_type};base64,{part.data}"}
+    if part.has_source() and part.media_type == "application/pdf":
+        file = {"file_data": base64_value(part, f"data:{part.media_type};base64,")}
         if part.name:
             file["filename"] = part.name
         return {"type": "file", "file": file}

@@ -56,6 +56,9 @@ class VendorKind:
     # What a stored credential of this kind carries, in the admin form's order.
     fields: tuple[VendorField, ...] = (API_KEY, BASE_URL)
     storable: bool = True  # False: configured by the environment only (not in the admin form)
+    # The kind answers OpenAI's Responses API (POST /responses): /v1/responses goes to it as
+    # the client sent it instead of translated to its chat format.
+    speaks_responses: bool = False
 
     def __post_init__(self):
         names = [f.name for f in self.fields]
@@ -80,7 +83,8 @@ class VendorKind:
 
 
 KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
-    VendorKind("openai", "OpenAI", "app.vendors.openai:OpenAIHandler", "openai"),
+    VendorKind("openai", "OpenAI", "app.vendors.openai:OpenAIHandler", "openai",
+               speaks_responses=True),
     VendorKind("anthropic", "Anthropic", "app.vendors.anthropic:AnthropicHandler", "anthropic"),
     VendorKind("openai-compatible", "OpenAI-compatible", "app.vendors.openai:OpenAIHandler",
                "openai", fields=(replace(API_KEY, required=False),
@@ -106,6 +110,7 @@ for _kind in KINDS.values():
 STORABLE_KINDS = tuple(name for name, kind in KINDS.items() if kind.storable)
 ADAPTERS = {name: kind.adapter for name, kind in KINDS.items()}
 WIRE_FORMATS: dict[str, str | None] = {name: kind.wire_format for name, kind in KINDS.items()}
+RESPONSES_KINDS = frozenset(name for name, kind in KINDS.items() if kind.speaks_responses)
 
 
 class _Handlers(Mapping):

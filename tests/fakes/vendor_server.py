@@ -10,6 +10,7 @@ Routes
     ``GET  /v1/models/{id}``        one model, or the protocol's 404
     ``POST /v1/messages/count_tokens``  ``{"input_tokens": N}`` (tests/fakes/anthropic_features.py)
     ``POST /v1/embeddings``         deterministic vectors (tests/fakes/embeddings.py)
+    ``POST /v1/responses``          OpenAI Responses API (tests/fakes/responses_api.py)
     ``/openai/deployments/{d}/...`` Azure OpenAI (tests/fakes/azure.py)
     ``/v1/models/{m}:generateContent``  Google Gemini (tests/fakes/gemini.py)
     ``/model/{id}/converse[-stream]``   AWS Bedrock, SigV4-signed (tests/fakes/bedrock.py)
@@ -76,6 +77,7 @@ from tests.fakes import (
     embeddings,
     gemini,
     reasoning,
+    responses_api,
     structured,
 )
 
@@ -388,6 +390,8 @@ class _Handler(BaseHTTPRequestHandler):
         if record.method == "POST" and path == "/v1/embeddings":
             status, answer = embeddings.answer(record.body)
             return self._json(200, answer) if status == 200 else self._error(status, answer)
+        if record.method == "POST" and path == "/v1/responses":  # tests/fakes/responses_api.py
+            return responses_api.answer(self, record.body)
         if record.method == "POST" and path in ("/v1/chat/completions", "/v1/messages"):
             body = record.body
             if bad_json or not isinstance(body, dict):

@@ -1,0 +1,205 @@
+"""POST /v1/responses to a vendor kind that speaks the Responses API (``openai``): sent as the
+client sent it and relayed as the vendor answered, through the real OpenAI SDK over real HTTP
+against the fake vendor's ``/v1/responses``; Parlor still owns ``store`` and
+``previous_response_id``."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+
+from app.extensions import db
+from app.models import ModelRoute, VendorCredential
+from app.services.encryption import secret_box
+from app.services.vendors import invalidate_catalog
+
+LOOKUP = {"type": "function", "name": "lookup", "description": "Look something up",
+          "parameters": {"type": "object", "properties": {"query": {"type": "string"}}}}
+TEXT_ITEM = ["response.output_item.added", "response.content_part.added",
+             "response.output_text.delta", "response.output_text.done",
+             "response.content_part.done", "response.output_item.done"]
+
+
+@pytest.fixture(autouse=True)
+def native_routes(app, fake_vendor):
+    """``gpt-native`` (and ``gpt-native-<upstream>``) on a vendor of kind ``openai`` at the
+    fake; the environment's ``openai/…`` stays OpenAI-compatible (translated)."""
+    with app.app_context():
+        credential = VendorCredential(name="official", kind="openai",
+                                      base_url=fake_vendor.openai_base_url,
+                                      encrypted_secret=secret_box().encrypt(fake_vendor.api_key))
+        for upstream in ("fake-chat", "tool-call", "error-400", "error-429", "stream-error",
+                         "cut-stream"):
+            name = "gpt-native" if upstream == "fake-chat" else f"gpt-native-{upstream}"
+            db.session.add(ModelRoute(public_name=name, credential=credential,
+                                      upstream_model=upstream, input_price=1, output_price=2))
+        db.session.commit()
+        invalidate_catalog()
+
+
+def _responses_requests(fake_vendor) -> list:
+    return [r for r in fake_vendor.requests if r.path == "/v1/responses"]
+
+
+def test_plain_response_goes_upstream_as_sent_and_comes_back_as_answered(openai_client,
+                                                                         fake_vendor):
+    raw = openai_client.responses.with_raw_response.create(
+        model="gpt-native", input="hello there", include=["message.output_text.logprobs"],
+        truncation="auto", tools=[{"type": "web_search"}], metadata={"team": "a"})
+    response = raw.parse()
+    assert response.output_text == "Echo: hello there"
+    assert response.output[0].type == "web_search_call"  # a hosted tool's item, as run upstream
+    assert response.model == "gpt-native" and response.store is True
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (2, 3)
+    assert raw.headers["x-parlor-route"] == "official/fake-chat"
+    assert "x-parlor-dropped" not in raw.headers
+    [sent] = _responses_requests(fake_vendor)
+    assert fake_vendor.requests[-1].path == "/v1/responses"  # no chat completion at all
+    assert sent.body == {"model": "fake-chat", "input": "hello there",
+                         "include": ["message.output_text.logprobs"], "truncation": "auto",
+                         "tools": [{"type": "web_search"}], "metadata": {"team": "a"},
+                         "store": False}
+
+
+def test_native_response_is_stored_by_parlor_and_deleted(openai_client):
+    created = openai_client.responses.create(model="gpt-native", input="keep me")
+    kept = openai_client.responses.retrieve(created.id)
+    assert kept.id == created.id and kept.output_text == "Echo: keep me"
+    items = openai_client.responses.input_items.list(created.id)
+    assert [i.content[0].text if not isinstance(i.content, str) else i.content
+            for i in items.data] == ["keep me"]
+    openai_client.responses.delete(created.id)
+    with pytest.raises(openai.NotFoundError):
+        openai_client.responses.retrieve(created.id)
+
+
+def test_store_false_keeps_nothing(openai_client):
+    created = openai_client.responses.create(model="gpt-native", input="forget me", store=False)
+    assert created.store is False
+    with pytest.raises(openai.NotFoundError):
+        openai_client.responses.retrieve(created.id)
+
+
+def test_previous_response_id_sends_the_vendor_the_whole_conversation(openai_client,
+                                                                      fake_vendor):
+    first = openai_client.responses.create(model="gpt-native", input="my name is Ada")
+    second = openai_client.responses.create(model="gpt-native", input="what is my name",
+                                            previous_response_id=first.id)
+    assert second.previous_response_id == first.id
+    assert second.output_text == "Echo: what is my name"
+    sent = _responses_requests(fake_vendor)[-1].body
+    assert "previous_response_id" not in sent and sent["store"] is False
+    assert sent["input"] == [
+        {"type": "message", "role": "user", "content": "my name is Ada"},
+        first.output[0].model_dump(exclude_none=True, mode="json") | {"content": [
+            first.output[0].content[0].model_dump(exclude_none=True, mode="json")]},
+        {"type": "message", "role": "user", "content": "what is my name"}]
+
+
+def test_unknown_previous_response_id_is_a_404_before_the_vendor(openai_client, fake_vendor):
+    with pytest.raises(openai.NotFoundError):
+        openai_client.responses.create(model="gpt-native", input="hi",
+                                       previous_response_id="resp_nope")
+    assert _responses_requests(fake_vendor) == []
+
+
+def test_streamed_events_are_relayed_in_the_real_sequence(openai_client, usage_records):
+    events = list(openai_client.responses.create(model="gpt-native", stream=True,
+                                                 input="hello streaming world"))
+    kinds = [e.type for e in events]
+    assert kinds[:2] == ["response.created", "response.in_progress"]
+    assert kinds[-1] == "response.completed"
+    assert [k for i, k in enumerate(kinds[2:-1]) if k != kinds[2:-1][i - 1] or i == 0] == \
+        TEXT_ITEM
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert all(e.response.model == "gpt-native" for e in events if hasattr(e, "response"))
+    done = events[-1].response
+    assert done.output_text == "Echo: hello streaming world" and done.store is True
+    assert (done.usage.input_tokens, done.usage.output_tokens) == (3, 4)
+    record = usage_records()[-1]
+    assert (record["model"], record["input_tokens"], record["output_tokens"],
+            record["status"]) == ("gpt-native", 3, 4, "complete")
+    assert openai_client.responses.retrieve(done.id).output_text == done.output_text
+
+
+def test_hosted_tool_events_reach_the_client_unchanged(openai_client):
+    events = list(openai_client.responses.create(model="gpt-native", stream=True, input="hi",
+                                                 tools=[{"type": "web_search"}]))
+    kinds = [e.type for e in events]
+    assert ["response.web_search_call.in_progress", "response.web_search_call.searching",
+            "response.web_search_call.completed"] == [k for k in kinds if "web_search" in k]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_function_call_round_trip(openai_client, fake_vendor, stream):
+    question = [{"role": "user", "content": "weather in Paris"}]
+    if stream:
+        with openai_client.responses.stream(model="gpt-native-tool-call", input=question,
+                                            tools=[LOOKUP]) as events:
+            first = events.get_final_response()
+    else:
+        first = openai_client.responses.create(model="gpt-native-tool-call", input=question,
+                                               tools=[LOOKUP])
+    [call] = first.output
+    assert (call.type, call.name) == ("function_call", "lookup")
+    assert json.loads(call.arguments) == {"query": "weather in Paris"}
+    second = openai_client.responses.create(
+        model="gpt-native-tool-call", previous_response_id=first.id, tools=[LOOKUP],
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}])
+    assert second.output_text == "Tool said: sunny"
+    sent = _responses_requests(fake_vendor)[-1].body["input"]
+    assert [item.get("type", "message") for item in sent] == ["message", "function_call",
+                                                   "function_call_output"]
+    assert sent[1]["call_id"] == call.call_id and sent[2]["output"] == "sunny"
+
+
+def test_cached_and_reasoning_tokens_reach_the_ledger(openai_client, app):
+    from sqlalchemy import select
+
+    from app.models import UsageRecord
+
+    response = openai_client.responses.create(model="gpt-native", input="one two three four",
+                                              prompt_cache_key="two words")
+    assert response.usage.input_tokens_details.cached_tokens == 2
+    with app.app_context():
+        row = db.session.scalars(select(UsageRecord).order_by(UsageRecord.id.desc())).first()
+        assert (row.input_tokens, row.output_tokens, row.status) == (4, 5, "complete")
+        assert row.cache_read_tokens == 2 and row.route == "official/fake-chat"
+
+
+@pytest.mark.parametrize(("model", "error", "status"), [
+    ("gpt-native-error-400", openai.BadRequestError, 400),
+    ("gpt-native-error-429", openai.RateLimitError, 429)])
+@pytest.mark.parametrize("stream", [False, True])
+def test_upstream_error_before_the_first_byte_is_an_http_error_in_openai_shape(
+        openai_client, usage_records, model, error, status, stream):
+    with pytest.raises(error) as caught:
+        result = openai_client.responses.create(model=model, input="hi", stream=stream)
+        list(result) if stream else None
+    body = caught.value.response.json()
+    assert caught.value.status_code == status and body["error"]["message"]
+    assert usage_records()[-1]["status"] == "error"
+
+
+@pytest.mark.parametrize("model", ["gpt-native-stream-error", "gpt-native-cut-stream"])
+def test_upstream_failure_after_the_first_byte_ends_in_response_failed(openai_client,
+                                                                       usage_records, model):
+    events = list(openai_client.responses.create(model=model, stream=True,
+                                                 input="this will break"))
+    assert events[0].type == "response.created"
+    failed = events[-1]
+    assert failed.type == "response.failed" and failed.response.status == "failed"
+    assert failed.response.error.code == "server_error" and failed.response.error.message
+    assert failed.response.id == events[0].response.id
+    assert usage_records()[-1]["status"] == "error"
+    with pytest.raises(openai.NotFoundError):  # only finished responses are kept
+        openai_client.responses.retrieve(failed.response.id)
+
+
+@pytest.mark.parametrize("model", ["openai/fake-chat", "anthropic/fake-chat", "mock/echo"])
+def test_other_kinds_still_get_the_translated_call(openai_client, fake_vendor, model):
+    response = openai_client.responses.create(model=model, input="hello there")
+    assert "hello there" in response.output_text
+    assert _responses_requests(fake_vendor) == []
