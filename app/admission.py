@@ -6,9 +6,9 @@ Each worker process admits a request only while
   arrival to their last event: a stream waiting on its vendor costs a connection slot and a
   greenlet, little else; gunicorn's ``worker_connections`` leaves room above the limit, so a
   request past it is answered, not left in the listen backlog), and
-- its event loop is not running more than ``PARLOR_MAX_LOOP_LAG_MS`` late (under gevent: a
-  greenlet that wakes every ``TICK`` seconds measures how late it wakes; a loop that late has
-  more work than CPU, and every stream it holds is waiting on it).
+- its event loop is not running more than ``PARLOR_MAX_LOOP_LAG_MS`` late (under gevent: the
+  time since the loop last polled its sockets, which is how late a timer due now would fire;
+  a loop that late has more work than CPU, and every stream it holds is waiting on it).
 
 Past either, the request gets 503 with ``Retry-After`` in its caller's shape (OpenAI or
 Anthropic error JSON on ``/v1``, the REST error on ``/api/v1``, an HTML page for the browser)
@@ -31,47 +31,51 @@ EXTENSION = "parlor.admission"
 ALWAYS_SERVED = frozenset({"/healthz", "/readyz", "/metrics"})
 RETRY_AFTER = 1  # seconds: a worker that is full now usually has room within a second
 TICK = 0.1  # seconds between two wakes of the loop-lag probe
-DECAY = 0.5  # each on-time wake halves the lag remembered from a late one
 MESSAGE = "Parlor is at capacity right now; try again in a moment."
 
 
 class LoopLag:
-    """How late this process's gevent loop runs: a greenlet sleeps ``TICK`` seconds at a time
-    and notes how late it woke. A late wake is remembered and fades by half each tick, so a
-    worker just out of a stall still sheds for a moment; a wake that is overdue right now (the
-    loop is busy this very moment) counts too."""
+    """How late this process's gevent loop runs.
+
+    A loop that has not been back to polling for its sockets for N seconds has been busy
+    running greenlets back to back: any timer due now fires N seconds late, and a request
+    admitted now waits behind that work too. The loop's check watcher notes each return from
+    polling; the lag now is the time since. A probe greenlet that wakes every ``TICK`` seconds
+    reports how late it woke (``parlor_event_loop_lag_seconds``). A past stall (a slow start, a
+    stopped process) leaves nothing behind: only a loop busy now sheds."""
 
     def __init__(self) -> None:
-        self.recent = 0.0  # seconds
-        self._due: float | None = None
-        self._greenlet = None
+        self._polled_at: float | None = None
+        self._watcher = None
 
     def start(self) -> None:
-        """Start probing, once, in a gevent-patched process (a gunicorn worker); elsewhere
+        """Start watching, once, in a gevent-patched process (a gunicorn worker); elsewhere
         (tests, the development server, the CLI) the lag stays 0."""
-        if self._greenlet is not None or not _gevent_patched():
+        if self._watcher is not None or not _gevent_patched():
             return
         import gevent
 
-        self._due = time.monotonic() + TICK
-        self._greenlet = gevent.spawn(self._probe)
+        self._polled_at = time.monotonic()
+        self._watcher = gevent.get_hub().loop.check(ref=False)
+        self._watcher.start(self._polled)
+        gevent.spawn(self._probe)
+
+    def _polled(self) -> None:
+        self._polled_at = time.monotonic()
 
     def _probe(self) -> None:
         import gevent
 
         while True:
+            due = time.monotonic() + TICK
             gevent.sleep(TICK)
-            now = time.monotonic()
-            late = max(0.0, now - self._due)
-            self.recent = max(late, self.recent * DECAY)
-            self._due = now + TICK
-            metrics.observe_loop_lag(self.recent)
+            metrics.observe_loop_lag(max(0.0, time.monotonic() - due))
 
     def seconds(self) -> float:
-        """The lag to judge a request by: the remembered one, or the probe's current delay."""
-        if self._due is None:
+        """How long the loop has been busy since it last polled (0 outside gevent)."""
+        if self._polled_at is None:
             return 0.0
-        return max(self.recent, time.monotonic() - self._due)
+        return time.monotonic() - self._polled_at
 
 
 def _gevent_patched() -> bool:
