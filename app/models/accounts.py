@@ -96,6 +96,9 @@ class ApiKey(db.Model):
     # A team's service key: its calls count towards the team (not the owner's team).
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"),
                                                 index=True)
+    # Seconds this key's answers are kept in the response cache on routes that keep none
+    # themselves (None: only the routes decide).
+    response_cache_ttl: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

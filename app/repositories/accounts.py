@@ -62,7 +62,7 @@ def _key_row():
                    roles.c.permissions.label("role_permissions"),
                    roles.c.rate_limit.label("role_rate_limit"),
                    roles.c.monthly_token_budget.label("role_budget"),
-                   keys.c.monthly_cost_budget, keys.c.team_id,
+                   keys.c.monthly_cost_budget, keys.c.team_id, keys.c.response_cache_ttl,
                    users.c.team_id.label("user_team_id"),
                    users.c.monthly_cost_budget.label("user_cost_budget"),
                    roles.c.monthly_cost_budget.label("role_cost_budget"))

@@ -11,6 +11,7 @@ from app.repositories import accounts as repo
 from app.repositories.pages import Page
 from app.services import audit, keys
 from app.services.actor import Actor
+from app.services.model_routes import MAX_CACHE_TTL
 from app.services.roles import MAX_BUDGET, RATE_LIMIT
 
 SCOPE = re.compile(r"^[a-z][a-z0-9:_.-]{0,31}$")
@@ -95,6 +96,21 @@ def set_budget(actor: Actor, key: ApiKey, monthly_token_budget: int | None) -> A
                      target=f"key:{key.prefix}", owner=key.user.email, before=before,
                      after=monthly_token_budget)
         db.session.commit()
+    return key
+
+
+def set_response_cache(actor: Actor, key: ApiKey, ttl: int | None) -> ApiKey:
+    """Keep the answers to ``key``'s calls ``ttl`` seconds in the response cache on routes that
+    keep none themselves (None: only the routes decide), audited."""
+    if ttl is not None and (isinstance(ttl, bool) or not 1 <= ttl <= MAX_CACHE_TTL):
+        raise KeyRequestError(f"Keep answers for 1 to {MAX_CACHE_TTL:,} seconds (empty: as "
+                              "the routes say).", "response_cache_ttl")
+    before = key.response_cache_ttl
+    if before != ttl:
+        key.response_cache_ttl = ttl
+        audit.record("key.response_cache_changed", actor_id=actor.user_id, ip=actor.ip,
+                     target=f"key:{key.prefix}", owner=key.user.email, before=before, after=ttl)
+        db.session.commit()  # a key changed: every process reads it again (access_cache)
     return key
 
 

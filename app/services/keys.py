@@ -62,6 +62,7 @@ class VerifiedKey:
     user: KeyOwner
     monthly_cost_budget: Decimal | None = None
     team_id: int | None = None  # a team's service key
+    response_cache_ttl: int | None = None  # the key's own response-cache opt-in (seconds)
 
     @classmethod
     def from_row(cls, row) -> VerifiedKey:
@@ -76,7 +77,8 @@ class VerifiedKey:
                    scopes=tuple(row.scopes or ()), rate_limit=row.rate_limit,
                    monthly_token_budget=row.monthly_token_budget, expires_at=row.expires_at,
                    revoked_at=row.revoked_at, last_used_at=row.last_used_at, user=owner,
-                   monthly_cost_budget=row.monthly_cost_budget, team_id=row.team_id)
+                   monthly_cost_budget=row.monthly_cost_budget, team_id=row.team_id,
+                   response_cache_ttl=row.response_cache_ttl)
 
 
 class StoredKey(NamedTuple):

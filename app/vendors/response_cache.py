@@ -88,8 +88,11 @@ class ResponseCache:
     def __init__(self, store: MemoryStore | RedisStore | None = None):
         self.store = store or MemoryStore()
 
-    def lookup(self, route: Route, request: ChatRequest, scope: str | None) -> dict | None:
-        if not route.cache_ttl:
+    def lookup(self, route: Route, request: ChatRequest, scope: str | None,
+               ttl: int | None = None) -> dict | None:
+        """The kept answer, if the route keeps answers (or ``ttl``, the caller's own opt-in,
+        says to on a route that keeps none)."""
+        if not (route.cache_ttl or ttl):
             return None
         raw = self.store.get(cache_key(route, request, scope))
         try:
@@ -97,10 +100,12 @@ class ResponseCache:
         except ValueError:
             return None
 
-    def keep(self, route: Route, request: ChatRequest, scope: str | None, entry: dict) -> None:
-        if route.cache_ttl and entry.get("finish") not in (None, "error"):
-            self.store.set(cache_key(route, request, scope),
-                           json.dumps(entry).encode(), route.cache_ttl)
+    def keep(self, route: Route, request: ChatRequest, scope: str | None, entry: dict,
+             ttl: int | None = None) -> None:
+        kept_for = route.cache_ttl or ttl
+        if kept_for and entry.get("finish") not in (None, "error"):
+            self.store.set(cache_key(route, request, scope), json.dumps(entry).encode(),
+                           kept_for)
 
 
 def entry_of(result: Result) -> dict:

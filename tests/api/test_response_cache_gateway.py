@@ -116,3 +116,30 @@ def test_a_route_that_does_not_cache_says_nothing_and_calls_every_time(
             model="plain", messages=MESSAGES)
         assert "x-parlor-cache" not in response.headers
     assert chat_calls(fake_vendor) == 2
+
+
+def test_a_key_can_opt_in_on_a_route_that_keeps_nothing(
+        cached_route, client, live_server, make_key, key_row, fake_vendor):
+    """The admin sets the key's own cache TTL; its calls on a plain route are then kept, while
+    another key (of the same user) still calls the vendor each time."""
+    from tests.conftest import bearer
+
+    route_to(cached_route, "plain")
+    admin = bearer(make_key("root@example.com", "admin"))
+    opted, other = make_key("fay@example.com"), make_key("fay@example.com")
+    patched = client.patch(f"/api/v1/admin/keys/{key_row(opted).id}", headers=admin,
+                           json={"response_cache_ttl": 120})
+    assert patched.status_code == 200, patched.get_json()
+    assert patched.get_json()["data"]["response_cache_ttl"] == 120
+    refused = client.patch(f"/api/v1/admin/keys/{key_row(opted).id}", headers=admin,
+                           json={"response_cache_ttl": 0})
+    assert refused.status_code == 400
+
+    answers = []
+    for secret in (opted, opted, other):
+        with openai.OpenAI(base_url=live_server + "/v1", api_key=secret,
+                           max_retries=0) as sdk:
+            answers.append(sdk.chat.completions.with_raw_response.create(
+                model="plain", messages=MESSAGES))
+    assert [a.headers.get("x-parlor-cache") for a in answers] == ["miss", "hit", None]
+    assert chat_calls(fake_vendor) == 2

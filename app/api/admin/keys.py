@@ -26,7 +26,8 @@ def key_out(key: ApiKey) -> dict:
             "last_used_at": key.last_used_at, "user_id": key.user_id, "owner": key.user.email,
             "rate_limit": key.rate_limit, "monthly_token_budget": key.monthly_token_budget,
             "monthly_cost_budget": None if key.monthly_cost_budget is None
-            else float(key.monthly_cost_budget), "team_id": key.team_id}
+            else float(key.monthly_cost_budget), "team_id": key.team_id,
+            "response_cache_ttl": key.response_cache_ttl}
 
 
 @bp.get("/keys")
@@ -74,6 +75,8 @@ def update(key_id: int):
             if body.team_id is not None and team is None:
                 raise ApiError(400, "team_id: there is no such team.", param="team_id")
             teams.set_key_team(actor(), key, team)
+        if "response_cache_ttl" in body.model_fields_set:
+            admin_keys.set_response_cache(actor(), key, body.response_cache_ttl)
     except (admin_keys.KeyRequestError, cost_budgets.CostBudgetError) as exc:
         raise refused(exc) from None
     return rest.data(AdminKeyOut.model_validate(key_out(key)))

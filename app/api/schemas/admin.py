@@ -29,6 +29,11 @@ CachePrice = Annotated[Decimal | None, Field(
 GROUP = Literal["day", "user", "key", "model", "source", "tag", "team"]
 # Tokens a month, 0 to app.services.roles.MAX_BUDGET (what the database column holds).
 TokenBudget = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# Seconds answers are kept in the response cache (app/vendors/response_cache.py).
+CacheTTL = Annotated[int | None, Field(
+    ge=1, le=7 * 24 * 3600,
+    description="Keep answers in the response cache this many seconds (an identical request "
+                "is then answered from it, `x-parlor-cache: hit`); null: do not cache")]
 # US dollars a month, to the cent or finer (what Numeric(12, 4) holds).
 CostBudget = Annotated[Decimal, Field(strict=False, ge=0, lt=10**8, decimal_places=4,
                                       description="US dollars a month")]
@@ -204,6 +209,11 @@ class AdminKeyUpdate(RequestBody):
     team_id: int | None = Field(
         None, description="Make it a service key of this team (its calls count towards the "
                           "team, not the owner's); null: the owner's team again")
+    response_cache_ttl: CacheTTL = Field(
+        None, ge=1, le=7 * 24 * 3600,
+        description="Keep the answers to this key's calls this many seconds in the response "
+                    "cache, on routes that keep none themselves (each user's own answers); "
+                    "null: as the routes say")
 
 
 class AdminKeyOut(KeyOut):
@@ -213,6 +223,7 @@ class AdminKeyOut(KeyOut):
     monthly_token_budget: int | None = None
     monthly_cost_budget: float | None = None
     team_id: int | None = None
+    response_cache_ttl: int | None = None
 
 
 class AdminKeyCreated(AdminKeyOut):
@@ -287,10 +298,6 @@ Strategy = Annotated[Literal["weighted", "least_busy", "lowest_latency"], Field(
                 "fewest calls in flight, or lowest moving-average time to first token")]
 
 
-CacheTTL = Annotated[int | None, Field(
-    ge=1, le=7 * 24 * 3600,
-    description="Keep answers in the response cache this many seconds (an identical request "
-                "is then answered from it, `x-parlor-cache: hit`); null: do not cache")]
 CacheShared = Annotated[bool, Field(
     description="Share cached answers across users (false: each user's own)")]
 
