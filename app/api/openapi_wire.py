@@ -117,7 +117,13 @@ def _content(name: str, stream: bool = False) -> dict:
 
 RESPONSES_TAG = "OpenAI-compatible"
 RESPONSES_ERRORS = (400, 401, 403, 404, 413, 429, 502, 504)
-STREAM_NOTE = ("Any routed model, translated for its vendor: messages, function tools (a "
+STREAM_NOTE = ("Any routed model. To a vendor that speaks the Responses API itself (kind "
+               "`openai`, every route of the model), the request goes as sent (the model "
+               "routed; `previous_response_id` resolved by Parlor into the whole input; "
+               "`store: false` upstream) and the answer and every event come back as the "
+               "vendor sent them, hosted tools and all, nothing dropped; the response object "
+               "names the model asked for and Parlor's `store` / `previous_response_id`. "
+               "Otherwise translated for its vendor: messages, function tools (a "
                "namespace flattened), custom tools (to chat vendors as a function of one "
                "string argument `input`, the grammar in its description; calls come back as "
                "`custom_tool_call` items), `custom_tool_call` / `custom_tool_call_output` and "

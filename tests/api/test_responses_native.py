@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import ModelRoute, VendorCredential
 from app.services.encryption import secret_box
 from app.services.vendors import invalidate_catalog
+from app.vendors import RetryPolicy
 
 LOOKUP = {"type": "function", "name": "lookup", "description": "Look something up",
           "parameters": {"type": "object", "properties": {"query": {"type": "string"}}}}
@@ -203,3 +204,51 @@ def test_other_kinds_still_get_the_translated_call(openai_client, fake_vendor, m
     response = openai_client.responses.create(model=model, input="hello there")
     assert "hello there" in response.output_text
     assert _responses_requests(fake_vendor) == []
+
+
+def _group(app, name: str, *routes: tuple[str, str]) -> None:
+    """Routes ``name`` to each (vendor credential, upstream model) in order, one fallback
+    group (the credentials: ``official`` above, or the environment's ``anthropic``)."""
+    with app.app_context():
+        credentials = {"official": db.session.query(VendorCredential).filter_by(
+            name="official").one(), "anthropic": VendorCredential(name="anthropic",
+                                                                  kind="anthropic")}
+        for priority, (vendor, upstream) in enumerate(routes):
+            db.session.add(ModelRoute(public_name=name if priority == 0 else f"{name}-{priority}",
+                                      credential=credentials[vendor], upstream_model=upstream,
+                                      fallback_group=name, priority=priority))
+        db.session.commit()
+        invalidate_catalog()
+
+
+@pytest.fixture
+def waits(app) -> list:
+    """Two retries a route, their waits recorded instead of slept."""
+    recorded: list = []
+    manager = app.extensions["parlor.vendors"].manager
+    manager.sleep, manager.policy = recorded.append, RetryPolicy(retries=2)
+    return recorded
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_failing_attempt_is_retried_then_falls_back_before_the_first_byte(
+        app, openai_client, fake_vendor, waits, stream):
+    _group(app, "gpt-group", ("official", "error-503"), ("official", "flaky-1-native"))
+    if stream:
+        with openai_client.responses.stream(model="gpt-group", input="hi") as events:
+            answer = events.get_final_response()
+    else:
+        answer = openai_client.responses.create(model="gpt-group", input="hi")
+    assert answer.output_text == "Echo: hi"
+    upstreams = [r.body["model"] for r in _responses_requests(fake_vendor)]
+    assert upstreams == ["error-503"] * 3 + ["flaky-1-native"] * 2  # retried, then fell back
+    assert len(waits) == 3
+
+
+def test_a_model_with_a_route_that_does_not_speak_responses_is_translated(app, openai_client,
+                                                                          fake_vendor):
+    _group(app, "gpt-mixed", ("official", "fake-chat"), ("anthropic", "fake-chat"))
+    answer = openai_client.responses.create(model="gpt-mixed", input="hi")
+    assert answer.output_text == "Echo: hi"
+    assert _responses_requests(fake_vendor) == []
+    assert fake_vendor.last_request.path == "/v1/chat/completions"

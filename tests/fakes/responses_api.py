@@ -6,7 +6,8 @@ with usage).
 By model, as the chat routes: any name echoes the last user text (``Echo: …``); ``tool-call``
 calls the first function tool with ``{"query": <text>}`` until the input holds a
 ``function_call_output``, then answers ``Tool said: <output>``; ``error-<status>`` answers that
-status; ``stream-error`` streams a little then an ``error`` event; ``cut-stream`` streams a
+status; ``flaky-N`` fails the first N requests for that name with 503, then echoes;
+``stream-error`` streams a little then an ``error`` event; ``cut-stream`` streams a
 little then drops the connection. A ``web_search`` tool among the tools adds a hosted
 ``web_search_call`` item first (its own events), as the real API runs it. Usage: one token a
 word of the instructions and input, one a word of the output; ``cached_tokens`` the words of
@@ -30,6 +31,9 @@ def answer(handler, body: Any) -> None:
     model = body["model"]
     if match := re.fullmatch(r"error-(\d{3})", model):
         return handler._error(int(match.group(1)), f"The fake vendor answers {model}.")
+    if (match := re.fullmatch(r"flaky-(\d+)(?:-.*)?", model)) and (
+            handler.server.fake._attempt(model) <= int(match.group(1))):
+        return handler._error(503, "The server is overloaded or not ready yet.")
     events = list(_events(body))
     if not body.get("stream"):
         if model in ("cut-stream", "stream-error"):
