@@ -13,7 +13,6 @@ from app.vendors.errors import VendorUnavailable, scrub
 from app.vendors.responses_api import ResponseEvent, ResponsesCall
 from app.vendors.sdk_adapter import SDKHandler
 from app.vendors.sender import Endpoint, sse_data, sse_lines
-from app.vendors.streamed_body import base64_value
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -260,14 +259,13 @@ def _message(message: ChatMessage, native: bool) -> dict:
 
 
 def _content(parts: tuple[Part, ...], native: bool) -> list[dict] | str:
-    """Content parts in Chat Completions' shape; earlier thinking is Anthropic's alone. A
-    large image or PDF goes as a data URL written as the body is sent (streamed_body.py)."""
+    """Content parts in Chat Completions' shape; earlier thinking is Anthropic's alone."""
     out: list[dict] = []
     for part in parts:
         if part.type == "text":
             out.append({"type": "text", "text": part.text})
         elif part.type == "image":
-            url = part.url or base64_value(part, f"data:{part.media_type};base64,")
+            url = part.url or f"data:{part.media_type};base64,{part.data}"
             out.append({"type": "image_url", "image_url": {"url": url}})
         elif part.type == "document":
             out.append(_document(part))
@@ -280,8 +278,8 @@ def _content(parts: tuple[Part, ...], native: bool) -> list[dict] | str:
 
 def _document(part: Part) -> dict:
     """A PDF as a ``file`` part; a text document (or a URL one) as text naming its source."""
-    if part.has_source() and part.media_type == "application/pdf":
-        file = {"file_data": base64_value(part, f"data:{part.media_type};base64,")}
+    if part.data and part.media_type == "application/pdf":
+        file = {"file_data": f"data:{part.media_type};base64,{part.data}"}
         if part.name:
             file["filename"] = part.name
         return {"type": "file", "file": file}
