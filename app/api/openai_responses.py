@@ -19,7 +19,7 @@ from app.api import responses_native as native
 from app.api.responses_objects import ResponseDraft
 from app.api.responses_stream import ResponsesStream
 from app.api.schemas.openai_response_items import InputItemsQuery
-from app.api.schemas.openai_responses import ResponsesRequest
+from app.api.schemas.openai_responses import NativeResponsesRequest, ResponsesRequest
 from app.api.streaming import relay, sse_response
 from app.extensions import csrf
 from app.services import gateway
@@ -41,15 +41,12 @@ def authenticate():
 @bp.post("/v1/responses")
 def create_response():
     raw = schemas.read_json_object()
-    body = schemas.parse(ResponsesRequest, raw)
     caller = auth.current_caller().for_ledger()
-    history = None
-    if body.previous_response_id:
-        history = stored.conversation(caller.user_id, body.previous_response_id)
-        if history is None:
-            raise _not_found(body.previous_response_id, param="previous_response_id")
-    if gateway.speaks_responses(caller, body.model):  # sent as is (api/responses_native.py)
-        return native.create(caller, body, raw, history)
+    if isinstance(raw.get("model"), str) and gateway.speaks_responses(caller, raw["model"]):
+        native_body = schemas.parse(NativeResponsesRequest, raw)  # the rest is the vendor's
+        return native.create(caller, native_body, raw, _history(caller, native_body))
+    body = schemas.parse(ResponsesRequest, raw)
+    history = _history(caller, body)
     chat_request = body.to_chat_request(history)
     draft = ResponseDraft(body)
     save = _saver(caller, body) if body.stores else None
@@ -92,6 +89,17 @@ def delete_response(response_id: str):
     if not stored.delete(auth.current_caller().user.id, response_id):
         raise _not_found(response_id)
     return jsonify({"id": response_id, "object": "response", "deleted": True})
+
+
+def _history(caller: gateway.Caller,
+             body: ResponsesRequest | NativeResponsesRequest) -> list[dict] | None:
+    """The stored conversation ``previous_response_id`` continues (404 when unknown)."""
+    if not body.previous_response_id:
+        return None
+    history = stored.conversation(caller.user_id, body.previous_response_id)
+    if history is None:
+        raise _not_found(body.previous_response_id, param="previous_response_id")
+    return history
 
 
 def _saver(caller: gateway.Caller, body: ResponsesRequest) -> Callable[[dict], None]:

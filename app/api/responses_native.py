@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from flask import Response, jsonify
 
 from app.api import errors
-from app.api.schemas.openai_responses import ResponsesRequest
+from app.api.schemas.openai_responses import NativeResponsesRequest
 from app.api.streaming import sse_response
 from app.services import gateway, keepalive
 from app.services import responses as stored
@@ -31,7 +31,7 @@ PARLOR_FIELDS = ("store", "previous_response_id", "stream")  # never sent as the
 KEPT = ("completed", "incomplete")  # the responses stored (a failed one is not)
 
 
-def create(caller: gateway.Caller, body: ResponsesRequest, raw: dict,
+def create(caller: gateway.Caller, body: NativeResponsesRequest, raw: dict,
            history: list[dict] | None) -> Response:
     """The vendor's answer to ``raw`` (the client's JSON body), stored when ``store`` says so."""
     items = _input_items(raw.get("input", []))

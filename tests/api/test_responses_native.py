@@ -252,3 +252,26 @@ def test_a_model_with_a_route_that_does_not_speak_responses_is_translated(app, o
     assert answer.output_text == "Echo: hi"
     assert _responses_requests(fake_vendor) == []
     assert fake_vendor.last_request.path == "/v1/chat/completions"
+
+
+def test_items_only_the_vendor_knows_go_back_to_it_as_input(openai_client, fake_vendor):
+    first = openai_client.responses.create(model="gpt-native", input="search this",
+                                           tools=[{"type": "web_search"}], top_logprobs=2)
+    search = first.output[0].model_dump(exclude_none=True, mode="json")
+    second = openai_client.responses.create(
+        model="gpt-native", input=[{"role": "user", "content": "search this"}, search,
+                                   {"type": "item_reference", "id": "msg_elsewhere"},
+                                   {"role": "user", "content": "and now"}])
+    assert second.output_text == "Echo: and now"
+    sent = _responses_requests(fake_vendor)[-1].body["input"]
+    assert sent[1] == search and sent[2] == {"type": "item_reference", "id": "msg_elsewhere"}
+    assert _responses_requests(fake_vendor)[0].body["top_logprobs"] == 2
+
+
+@pytest.mark.parametrize(("field", "value"), [("background", True),
+                                              ("conversation", "conv_1")])
+def test_state_kept_at_the_vendor_is_still_refused(openai_client, fake_vendor, field, value):
+    with pytest.raises(openai.BadRequestError) as caught:
+        openai_client.responses.create(model="gpt-native", input="hi", extra_body={field: value})
+    assert "not supported" in caught.value.response.json()["error"]["message"]
+    assert _responses_requests(fake_vendor) == []

@@ -4,7 +4,8 @@ real event sequence (``response.created``, ``response.in_progress``, ``output_it
 with usage).
 
 By model, as the chat routes: any name echoes the last user text (``Echo: …``); ``tool-call``
-calls the first function tool with ``{"query": <text>}`` until the input holds a
+calls the first function tool with ``{"query": <text>}`` (a coding agent's shell tool, one
+requiring ``command`` / ``cmd``, with ``echo parlor-tool-ok``) until the input holds a
 ``function_call_output``, then answers ``Tool said: <output>``; ``error-<status>`` answers that
 status; ``flaky-N`` fails the first N requests for that name with 503, then echoes;
 ``stream-error`` streams a little then an ``error`` event; ``cut-stream`` streams a
@@ -138,9 +139,26 @@ def _function_call(body: dict, items: list) -> tuple[str, str] | None:
     """(name, arguments) of the ``tool-call`` model's call, or None (it answers in text)."""
     if body["model"] != "tool-call" or _tool_output(items) is not None:
         return None
-    names = [t.get("name") for t in body.get("tools") or []
-             if isinstance(t, dict) and t.get("type") == "function"]
-    return (names[0] if names else "lookup"), json.dumps({"query": _last_user(body, items)})
+    functions = [t for t in body.get("tools") or []
+                 if isinstance(t, dict) and t.get("type") == "function"]
+    if shell := _shell_call(functions):
+        return shell
+    name = functions[0].get("name") if functions else "lookup"
+    return str(name), json.dumps({"query": _last_user(body, items)})
+
+
+def _shell_call(functions: list[dict]) -> tuple[str, str] | None:
+    """(name, arguments) calling the first function tool that takes a shell command (a coding
+    agent's ``shell`` / ``exec_command``) with ``echo parlor-tool-ok``; None when there is none."""
+    for tool in functions:
+        schema = tool.get("parameters") if isinstance(tool.get("parameters"), dict) else {}
+        for name in ("command", "cmd"):
+            if name in (schema.get("required") or ()):
+                kind = ((schema.get("properties") or {}).get(name) or {}).get("type")
+                value = (["bash", "-lc", "echo parlor-tool-ok"] if kind == "array"
+                         else "echo parlor-tool-ok")
+                return str(tool.get("name")), json.dumps({name: value})
+    return None
 
 
 def _reply(body: dict, items: list) -> str:

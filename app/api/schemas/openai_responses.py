@@ -275,3 +275,29 @@ def custom_tools(request: ResponsesRequest) -> set[str]:
     items, their one ``input`` argument unwrapped)."""
     return {flat_name(ns, t.name) for tool in request.tools or ()
             for ns, t in tool.functions() if t.type == "custom"}
+
+
+class NativeResponsesRequest(OpenWireModel):
+    """A Responses body for a vendor that speaks the API itself: only what Parlor owns is
+    checked (the rest goes to the vendor as sent, and the vendor decides)."""
+
+    model: str = Field(min_length=1)
+    input: str | list[dict] = Field(default_factory=list)
+    stream: bool | None = None
+    store: bool | None = None
+    previous_response_id: str | None = Field(default=None, min_length=1)
+    # Both keep state at the vendor, which Parlor never asks it to: responses are Parlor's.
+    background: bool | None = None
+    conversation: Any = None
+
+    @model_validator(mode="after")
+    def _deliverable(self) -> NativeResponsesRequest:
+        if self.background:
+            raise unsupported("background mode")
+        if self.conversation is not None:
+            raise unsupported("conversation (use previous_response_id)")
+        return self
+
+    @property
+    def stores(self) -> bool:
+        return self.store is not False  # the Responses API stores by default
