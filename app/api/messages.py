@@ -19,7 +19,13 @@ from app import metrics
 from app.api import rest, rest_auth
 from app.api.conversations import CHAT_PERMISSION, owned_or_404, refused
 from app.api.errors import ApiError
-from app.api.schemas.rest import MessageCreate, MessageOut, SentMessages, StopResult
+from app.api.schemas.rest import (
+    ContinueRequest,
+    MessageCreate,
+    MessageOut,
+    SentMessages,
+    StopResult,
+)
 from app.models import Conversation, Message
 from app.services import chat, chat_stream, reply_followers
 
@@ -98,6 +104,30 @@ def rejoin(conversation_id: str, message_id: str):
     events = _reply_events(conversation, reply, start)
     chat.load_for_stream(rest_auth.current().user, conversation, reply)
     return _event_stream(events)
+
+
+@bp.post("/conversations/<conversation_id>/messages/<message_id>/continue")
+def continue_reply(conversation_id: str, message_id: str):
+    """Ask the model to go on from a reply cut short (interrupted, incomplete); what it writes
+    is appended to the same message: answered when done (200) or streamed from the end of the
+    text it had (SSE ``delta`` ids go on from there)."""
+    conversation = owned_or_404(conversation_id)
+    if chat.message(conversation, message_id) is None:
+        raise ApiError(404, "There is no such message in this conversation.")
+    body = rest.parse_body(ContinueRequest)
+    try:
+        reply = chat_stream.continue_reply(conversation, message_id)
+    except chat.ChatError as exc:
+        raise refused(exc) from None
+    caller = rest_auth.current()
+    if body.stream:
+        start = reply_followers.position(None, len(reply.content), len(reply.thinking))
+        events = _reply_events(conversation, reply, start)
+        chat.load_for_stream(caller.user, conversation, reply)
+        return _event_stream(events)
+    reply = chat_stream.generate_reply(caller.user, conversation, reply, source="api",
+                                       api_key_id=caller.key.id if caller.key else None)
+    return rest.data(MessageOut.model_validate(reply))
 
 
 @bp.post("/conversations/<conversation_id>/messages/<message_id>/stop")

@@ -39,7 +39,7 @@ class Op:
     path: str
     summary: str
     tag: str
-    ok: dict  # status -> content (None: no body)
+    ok: dict  # status -> content (a model, content, (model, more content), or None: no body)
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     errors: str = "rest"  # rest | openai | anthropic | either
@@ -150,6 +150,14 @@ OPS = [
        description="`thinking` and `delta` events from `Last-Event-ID` (none: all) while the "
                    "reply is written, live from whichever Parlor process writes it, then "
                    "`done` (the stored reply); a finished reply answers `done` at once."),
+    Op("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/continue",
+       "Continue a reply cut short", "Messages", {200: (s.Data[s.MessageOut], SSE)},
+       body=s.ContinueRequest, error_statuses=(*REST_ERRORS, 404),
+       description="For an `interrupted` or `incomplete` reply with some text: the model is "
+                   "asked to go on from it, and what it writes is appended to the same "
+                   "message. `stream: false` waits and answers the reply; `stream: true` "
+                   "answers `thinking` / `delta` events (ids going on from the text it had) "
+                   "and `done`. Any other reply is a 400."),
     Op("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/stop",
        "Stop a reply being written", "Messages", {200: s.Data[s.StopResult]},
        error_statuses=(400, 401, 403, 404, 429)),
@@ -184,7 +192,8 @@ def _models() -> list[type[BaseModel]]:
     found = [s.ErrorOut]
     for op in OPS:
         found += [m for m in (op.body, op.query) if m is not None]
-        found += [c for c in op.ok.values() if isinstance(c, type)]
+        found += [c[0] if isinstance(c, tuple) else c for c in op.ok.values()
+                  if isinstance(c, type | tuple)]
     return list(dict.fromkeys(found))
 
 
@@ -238,7 +247,11 @@ def _operation(op: Op, ref_of: dict, schemas: dict) -> dict:
             "multipart/form-data": {"schema": op.multipart}}}
     for status, content in op.ok.items():
         response = {"description": STATUS_TEXT[status]}
-        if isinstance(content, type):
+        if isinstance(content, tuple):  # (model, other content): JSON or, say, SSE
+            model, other = content
+            response["content"] = {"application/json": {"schema": {"$ref": ref_of[model]}},
+                                   **other}
+        elif isinstance(content, type):
             response["content"] = {"application/json": {"schema": {"$ref": ref_of[content]}}}
         elif content is not None:
             response["content"] = content

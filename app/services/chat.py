@@ -118,6 +118,7 @@ def branch_view(conversation: Conversation) -> tuple[list, list]:
 
 def branch_ids(conversation: Conversation) -> list[str]:
     """The ids of the branch shown, first message to current leaf."""
+    reply_leases.sweep_if_due()  # replies whose writer died read as interrupted
     return [row.id for row in _tree(conversation).path(conversation.current_leaf_id)]
 
 

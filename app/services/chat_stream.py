@@ -122,6 +122,7 @@ def continue_reply(conversation: Conversation, message_id: str) -> Message:
     text kept: its stream asks the model to go on from it and appends what comes to the same
     message."""
     reply = chat.message(conversation, message_id)
+    replies_repo.interrupt_lapsed(datetime.now(UTC))  # its writer may be gone unnoticed
     if reply is None or reply.role != "assistant" or not replies_repo.reopen(message_id):
         db.session.rollback()
         raise chat.ChatError("Only a reply that was cut short can be continued.")

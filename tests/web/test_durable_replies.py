@@ -346,3 +346,27 @@ def test_a_reply_no_writer_ever_claimed_does_not_block_the_conversation(member_c
 
     assert response.status_code == 200, response.get_data(as_text=True)
     assert stored_messages(app, conversation_id)[1].status == "interrupted"
+
+
+def test_rest_continue_appends_to_a_reply_cut_short_plain_or_streamed(app, client):
+    headers = {"Authorization": f"Bearer {new_key(app)}"}
+    user_id = _user_id(app)
+    conversation_id, reply_id = _conversation_with_a_dead_writer(app, user_id, "Once")
+    base = f"/api/v1/conversations/{conversation_id}/messages/{reply_id}/continue"
+
+    plain = client.post(base, headers=headers, json={})
+    again = client.post(base, headers=headers, json={})
+
+    assert plain.status_code == 200, plain.get_json()
+    reply = plain.get_json()["data"]
+    assert reply["id"] == reply_id and reply["status"] == "complete"
+    assert reply["content"].startswith("OnceEcho: Continue your previous reply")
+    assert again.status_code == 400  # finished now: nothing to continue
+
+    other_id, other_reply = _conversation_with_a_dead_writer(app, user_id, "Twice")
+    body = client.post(f"/api/v1/conversations/{other_id}/messages/{other_reply}/continue",
+                       headers=headers, json={"stream": True}).get_data(as_text=True)
+    ids = re.findall(r"id: (\d+)\nevent: delta", body)
+    assert ids and int(ids[0]) > len("Twice")  # offsets go on from the text it had
+    texts = "".join(json.loads(t)["text"] for t in re.findall(r"event: delta\ndata: (.*)", body))
+    assert texts.startswith("Echo: Continue") and '"status":"complete"' in body.replace(" ", "")

@@ -229,6 +229,10 @@ class SentMessages(BaseModel):
     reply: MessageOut
 
 
+class ContinueRequest(RequestBody):
+    stream: bool = Field(False, description="true: answer as Server-Sent Events")
+
+
 class StopResult(BaseModel):
     stopped: bool = Field(description="false when the reply had already ended")
     reply: MessageOut
