@@ -1,5 +1,8 @@
 """Run every benchmark and print a Markdown table, then one `key=value` line.
 
+The last Parlor row is the stream burst again with a CPU hog per core beside it: streams shed
+(503) and failed (reset, timeout, another status, cut short) are counted apart; failed must be 0.
+
     python -m bench [--streams 100,1000] [--stream-runs 3] [--workers N] [--skip-pages]
 """
 
@@ -12,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import attachments, load, pages, servers, streams
+from bench import attachments, contention, load, pages, servers, streams
 from config import serve_workers
 
 
@@ -120,6 +123,10 @@ def main() -> int:
                          f"{image.rss_before_mb:.0f} / {image.rss_peak_mb:.0f}, "
                          f"{image.copies:.1f}"))
             final["image_send_mb"] = f"{image.growth_mb:.0f}"
+            if n:  # the burst again, with a CPU hog per core beside it (bench/contention.py)
+                busy = contention.run("127.0.0.1", port, headers, n, "openai/bench-model")
+                rows.append(contention.row(busy))
+                final.update(contention_shed=str(busy.shed), contention_failed=str(busy.failed))
         finally:
             servers.stop(parlor)
             servers.stop(upstream)
@@ -137,7 +144,7 @@ def main() -> int:
     keys = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors",
             "streams_1000_ok", "ttft_1000_p50_ms", "responses_streams_ok",
             "responses_ttft_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms",
-            "image_send_mb"]
+            "image_send_mb", "contention_shed", "contention_failed"]
     print(" ".join(f"{k}={final.get(k, 'n/a')}" for k in keys))
     return 0
 

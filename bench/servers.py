@@ -87,16 +87,21 @@ def prepare_parlor(env: dict) -> str:
 def start_parlor(env: dict, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**env, "WEB_CONCURRENCY": str(workers)}
-    process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
+    # Its log goes to a file beside the instance folder: a pipe nobody reads during the run
+    # fills after 64 KB, and then every worker that logs blocks with its streams.
+    log = Path(env["PARLOR_INSTANCE_PATH"]).parent / f"parlor-{port}.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind",
+             f"127.0.0.1:{port}"],
+            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+            stderr=handle)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
     except RuntimeError:
         stop(process)
-        raise RuntimeError(
-            "Parlor did not start: " + (process.stderr.read() or "")[-2000:]) from None
+        raise RuntimeError("Parlor did not start: "
+                           + log.read_text(errors="replace")[-2000:]) from None
     return process, port
 
 
