@@ -7,7 +7,6 @@ Every lookup is scoped to the owner: another user's id reads exactly like a miss
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Iterable
@@ -27,7 +26,7 @@ from app.services.attachment_content import thumbnail as make_thumbnail
 from app.services.attachment_storage import FileStore, store
 from app.services.vendors import vendor_manager
 from app.vendors import ChatMessage, UnknownModelError
-from app.vendors.types import Part
+from app.vendors.types import Blob, Part
 
 MAX_PER_MESSAGE = 10
 THUMBNAIL_PIXELS = 320  # the longer side of a thumbnail in the chat (twice its CSS size)
@@ -271,12 +270,13 @@ def _part(attachment: Attachment, model_capabilities: set[str]) -> Part:
     if attachment.media_type.startswith("image/") and IMAGES not in model_capabilities:
         # sent earlier to a model that takes images; this one gets its name alone
         return Part(type="text", text=f"(Image {attachment.name}: not shown to this model.)")
+    # The stored bytes themselves (one copy): adapters base64-encode them as they are sent.
     if attachment.media_type.startswith("image/"):
         return Part(type="image", media_type=attachment.media_type, name=attachment.name,
-                    data=base64.b64encode(content(attachment)).decode("ascii"))
+                    blob=Blob(content(attachment), attachment.sha256))
     if attachment.media_type == "application/pdf" and PDF in model_capabilities:
         return Part(type="document", media_type="application/pdf", name=attachment.name,
-                    data=base64.b64encode(content(attachment)).decode("ascii"))
+                    blob=Blob(content(attachment), attachment.sha256))
     text = repo.text_of(attachment.id) or ""
     label = " (text of the PDF)" if attachment.media_type == "application/pdf" else ""
     return Part(type="text", text=f"File {attachment.name}{label}:\n\n{text}")

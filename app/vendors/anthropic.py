@@ -7,7 +7,6 @@ through its pydantic models.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Iterator
 
@@ -16,6 +15,7 @@ import anthropic
 from app.vendors.errors import VendorBadRequest, VendorUnavailable, scrub
 from app.vendors.sdk_adapter import MALFORMED, SDKHandler
 from app.vendors.sender import sse_lines
+from app.vendors.streamed_body import base64_text, base64_value
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -392,7 +392,7 @@ def _blocks(message: ChatMessage, native: bool) -> list[dict]:
 def _block(part: Part, native: bool) -> dict | None:
     """One content part as a Messages block (None: nothing this vendor can take)."""
     if native and part.native is not None:  # an Anthropic client's own block, as it sent it
-        return dict(part.native)
+        return _as_sent(part)
     if part.type == "text":
         block: dict | None = {"type": "text", "text": part.text} if part.text else None
     elif part.type in ("image", "document"):
@@ -410,15 +410,27 @@ def _block(part: Part, native: bool) -> dict | None:
     return _with_cache(block, part.cache_control) if block is not None else None
 
 
+def _as_sent(part: Part) -> dict:
+    """An Anthropic client's block as it sent it; a large base64 source in it is streamed
+    from the client's own text (streamed_body.py), not copied into the body."""
+    block = dict(part.native)
+    source = block.get("source")
+    if (part.type in ("image", "document") and isinstance(source, dict)
+            and source.get("type") == "base64" and isinstance(source.get("data"), str)):
+        block["source"] = {**source, "data": base64_text(source["data"])}
+    return block
+
+
 def _source(part: Part) -> dict:
     if part.url:
         return {"type": "url", "url": part.url}
-    if part.data is None:  # a text document
+    if not part.has_source():  # a text document
         return {"type": "text", "media_type": "text/plain", "data": part.text}
     if (part.media_type or "").startswith("text/"):  # base64 sources are for PDFs alone
-        text = base64.b64decode(part.data).decode("utf-8", "replace")
+        text = part.raw().decode("utf-8", "replace")
         return {"type": "text", "media_type": "text/plain", "data": text}
-    return {"type": "base64", "media_type": part.media_type, "data": part.data}
+    # a large one is base64-encoded as the body is sent (streamed_body.py)
+    return {"type": "base64", "media_type": part.media_type, "data": base64_value(part)}
 
 
 def _with_cache(block: dict, cache_control) -> dict:

@@ -10,7 +10,6 @@ the ``bedrock`` kind is first used.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -244,12 +243,12 @@ def _messages(messages: tuple[ChatMessage, ...]) -> list[dict]:
 def _block(part: Part) -> dict | None:
     if part.type == "text":
         return {"text": part.text}
-    if part.type == "image" and part.data and part.media_type in IMAGE_FORMATS:
+    if part.type == "image" and part.has_source() and part.media_type in IMAGE_FORMATS:
         return {"image": {"format": IMAGE_FORMATS[part.media_type],
-                          "source": {"bytes": base64.b64decode(part.data)}}}
-    if part.type == "document" and part.data and part.media_type == "application/pdf":
+                          "source": {"bytes": part.raw()}}}
+    if part.type == "document" and part.has_source() and part.media_type == "application/pdf":
         return {"document": {"format": "pdf", "name": (part.name or "document")[:200],
-                             "source": {"bytes": base64.b64decode(part.data)}}}
+                             "source": {"bytes": part.raw()}}}
     if part.type == "document" and part.text:
         return {"text": f"{part.name or 'document'}:\n{part.text}"}
     return None

@@ -10,7 +10,6 @@ turns become the system instruction, assistant turns ``model`` ones, tool result
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from collections.abc import Iterator
@@ -206,9 +205,8 @@ def _content(message: ChatMessage, names: dict[str, str]) -> dict:
 def _part(part: Part) -> dict | None:
     if part.type == "text":
         return {"text": part.text}
-    if part.type in ("image", "document") and part.data:
-        return {"inline_data": {"mime_type": part.media_type,
-                                "data": base64.b64decode(part.data)}}
+    if part.type in ("image", "document") and part.has_source():
+        return {"inline_data": {"mime_type": part.media_type, "data": part.raw()}}
     if part.type in ("image", "document") and part.url:
         return {"file_data": {"file_uri": part.url, "mime_type": part.media_type}}
     if part.type == "document" and part.text:

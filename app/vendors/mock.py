@@ -27,7 +27,7 @@ def _describe(parts: tuple[Part, ...]) -> str:
     seen = []
     for part in parts:
         if part.type in ("image", "document"):
-            size = len(part.data) * 3 // 4 if part.data else len(part.text)
+            size = part.source_size() if part.has_source() else len(part.text)
             seen.append(f"{part.type} {part.name or 'unnamed'} ({part.media_type or 'text'}, "
                         f"about {size} bytes)")
         elif part.type == "text" and part.text.startswith("File "):

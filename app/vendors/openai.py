@@ -13,6 +13,7 @@ from app.vendors.errors import VendorUnavailable, scrub
 from app.vendors.responses_api import ResponseEvent, ResponsesCall
 from app.vendors.sdk_adapter import SDKHandler
 from app.vendors.sender import Endpoint, sse_data, sse_lines
+from app.vendors.streamed_body import base64_value
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -134,17 +135,20 @@ class OpenAIHandler(SDKHandler):
         name, secret = self.credential.name, self.credential.api_key
 
         def read(upstream, watchdog: StallWatchdog) -> Iterator[ResponseEvent]:
+            finished = False
             try:
                 for event in responses_api.events(sse_lines(upstream)):
+                    if finished:  # read to the body's end: the connection is pooled again
+                        continue
                     yield event
-                    if event.final:
-                        return
+                    finished = event.final
                     watchdog.fed()
             except responses_api.ResponsesStreamError as exc:
                 raise VendorUnavailable(scrub(str(exc), secret), vendor=name) from None
             except MALFORMED_EVENT:
                 raise VendorUnavailable(f"{name} sent a malformed event", vendor=name) from None
-            raise VendorUnavailable(f"{name} ended the reply early", vendor=name)
+            if not finished:
+                raise VendorUnavailable(f"{name} ended the reply early", vendor=name)
 
         yield from self.watched_stream(self.responses, call.params(stream=True), read)
 
@@ -259,13 +263,14 @@ def _message(message: ChatMessage, native: bool) -> dict:
 
 
 def _content(parts: tuple[Part, ...], native: bool) -> list[dict] | str:
-    """Content parts in Chat Completions' shape; earlier thinking is Anthropic's alone."""
+    """Content parts in Chat Completions' shape; earlier thinking is Anthropic's alone. A
+    large image or PDF goes as a data URL written as the body is sent (streamed_body.py)."""
     out: list[dict] = []
     for part in parts:
         if part.type == "text":
             out.append({"type": "text", "text": part.text})
         elif part.type == "image":
-            url = part.url or f"data:{part.media_type};base64,{part.data}"
+            url = part.url or base64_value(part, f"data:{part.media_type};base64,")
             out.append({"type": "image_url", "image_url": {"url": url}})
         elif part.type == "document":
             out.append(_document(part))
@@ -278,8 +283,8 @@ def _content(parts: tuple[Part, ...], native: bool) -> list[dict] | str:
 
 def _document(part: Part) -> dict:
     """A PDF as a ``file`` part; a text document (or a URL one) as text naming its source."""
-    if part.data and part.media_type == "application/pdf":
-        file = {"file_data": f"data:{part.media_type};base64,{part.data}"}
+    if part.has_source() and part.media_type == "application/pdf":
+        file = {"file_data": base64_value(part, f"data:{part.media_type};base64,")}
         if part.name:
             file["filename"] = part.name
         return {"type": "file", "file": file}

@@ -4,7 +4,8 @@ The SDK client's ``post()`` works a call's URL, headers and timeouts out again o
 (option models copied and checked, headers merged, the URL rebuilt, the auth hook run):
 ~0.6 ms a call on this machine, a third of the gateway's added latency. An :class:`Endpoint`
 asks the client once; the SDK still owns every other call (model listing) and its
-configuration. How it fits with the transport and the stall watchdog: the protocol in
+configuration. A body holding a large image or document is written as it is sent
+(``streamed_body.py``). How it fits with the transport and the stall watchdog: the protocol in
 ``app/vendors/transport.py``.
 """
 
@@ -22,6 +23,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
+from app.vendors.streamed_body import StreamedBody, encode
 
 # Set per call (or by the transport), never copied from the template.
 PER_CALL_HEADERS = {"host", "content-length", "x-stainless-retry-count",
@@ -53,9 +55,11 @@ class Endpoint:
         sent = self._stream_headers if stream else self._headers
         if headers:
             sent = merge_headers(sent, headers.items())
+        content = encode(body)
+        if isinstance(content, StreamedBody):  # its length is known: never sent chunked
+            sent = [*sent, ("Content-Length", str(content.length))]
         request = httpx2.Request(
-            "POST", self._url, headers=sent,
-            content=json.dumps(body, separators=(",", ":")).encode(),
+            "POST", self._url, headers=sent, content=content,
             extensions={"timeout": (timeout or self._timeout).as_dict()})
         name = self._vendor
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,13 +31,45 @@ def effort_for_budget(budget_tokens: int) -> str:
     return effort
 
 
+class Blob:
+    """Binary content held once, as raw bytes (a stored attachment): adapters send it base64
+    encoded a piece at a time as the request body is written (``app/vendors/streamed_body.py``),
+    never as one base64 string. ``digest`` names the content (the response cache's key, a log
+    line): it is what ``str()`` gives, never the bytes."""
+
+    __slots__ = ("content", "digest")
+
+    def __init__(self, content: bytes, digest: str):
+        self.content = content
+        self.digest = digest
+
+    def __len__(self) -> int:
+        return len(self.content)
+
+    def __str__(self) -> str:
+        return f"sha256:{self.digest}"
+
+    __repr__ = __str__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Blob) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __deepcopy__(self, memo) -> Blob:  # immutable: dataclasses.asdict keeps this one
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """One piece of a message's content, in the order the client sent them.
 
     ``text``: a text part's text, a thinking part's reasoning, a text document's content.
-    ``media_type`` with ``data`` (base64) or ``url``: an image or document source (Parlor never
-    fetches a URL itself; it goes to vendors that take URL sources). ``signature``: a thinking
+    ``media_type`` with ``data`` (base64 text, as a client sent it), ``blob`` (raw bytes, as
+    stored: an attachment) or ``url``: an image or document source (Parlor never fetches a URL
+    itself; it goes to vendors that take URL sources). Read a source with :meth:`has_source`,
+    :meth:`raw` and :meth:`base64`, which take either form. ``signature``: a thinking
     block's, sent back unchanged. ``cache_control``: Anthropic's prompt-caching mark, kept for
     Anthropic vendors. ``native``: a block Parlor does not interpret, in the request's
     ``native_format`` wire shape, forwarded unchanged to vendors of that format and dropped
@@ -54,6 +87,30 @@ class Part:
     signature: str | None = field(default=None, repr=False)
     cache_control: Mapping[str, Any] | None = None
     native: Mapping[str, Any] | None = field(default=None, repr=False)
+    blob: Blob | None = field(default=None, repr=False)
+
+    def has_source(self) -> bool:
+        """Whether the part carries its content (base64 text or raw bytes)."""
+        return bool(self.data) or bool(self.blob)
+
+    def raw(self) -> bytes:
+        """The source's bytes (decoded from base64 text when a client sent it so)."""
+        if self.blob is not None:
+            return self.blob.content
+        return base64.b64decode(self.data) if self.data else b""
+
+    def base64(self) -> str:
+        """The source as base64 text (encoded here when it is held as bytes: a copy; adapters
+        that send JSON stream it instead, see ``app/vendors/streamed_body.py``)."""
+        if self.blob is not None:
+            return base64.b64encode(self.blob.content).decode("ascii")
+        return self.data or ""
+
+    def source_size(self) -> int:
+        """About how many bytes the source holds."""
+        if self.blob is not None:
+            return len(self.blob)
+        return len(self.data) * 3 // 4 if self.data else 0
 
 
 @dataclass(frozen=True, slots=True)
