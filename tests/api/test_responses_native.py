@@ -15,6 +15,7 @@ from app.models import ModelRoute, VendorCredential
 from app.services.encryption import secret_box
 from app.services.vendors import invalidate_catalog
 from app.vendors import RetryPolicy
+from app.vendors.transport import POOL_SHARDS
 
 LOOKUP = {"type": "function", "name": "lookup", "description": "Look something up",
           "parameters": {"type": "object", "properties": {"query": {"type": "string"}}}}
@@ -275,3 +276,30 @@ def test_state_kept_at_the_vendor_is_still_refused(openai_client, fake_vendor, f
         openai_client.responses.create(model="gpt-native", input="hi", extra_body={field: value})
     assert "not supported" in caught.value.response.json()["error"]["message"]
     assert _responses_requests(fake_vendor) == []
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_vendor_key_never_reaches_the_client(app, openai_client, fake_vendor, stream):
+    wrong = "sk-wrong-0123456789abcdef"  # the fake echoes a wrong key in its 401, as OpenAI does
+    with app.app_context():
+        credential = VendorCredential(name="leaky", kind="openai",
+                                      base_url=fake_vendor.openai_base_url,
+                                      encrypted_secret=secret_box().encrypt(wrong))
+        db.session.add(ModelRoute(public_name="gpt-leaky", credential=credential,
+                                  upstream_model="fake-chat"))
+        db.session.commit()
+        invalidate_catalog()
+    with pytest.raises(openai.APIStatusError) as caught:
+        result = openai_client.responses.create(model="gpt-leaky", input="hi", stream=stream)
+        list(result) if stream else None
+    assert _responses_requests(fake_vendor)[-1].headers["authorization"] == f"Bearer {wrong}"
+    assert caught.value.response.json()["error"]["message"]
+    assert wrong not in caught.value.response.text
+
+
+def test_upstream_connections_are_pooled_again_after_finished_streams(openai_client,
+                                                                     fake_vendor):
+    for _ in range(3 * POOL_SHARDS):
+        list(openai_client.responses.create(model="gpt-native", stream=True, input="hi"))
+    # each body was read to its end: at most one connection per pool shard
+    assert len({r.client_port for r in _responses_requests(fake_vendor)}) <= POOL_SHARDS
