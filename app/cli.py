@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from app.extensions import db
 from app.repositories import accounts as accounts_repo
 from app.repositories import usage as usage_repo
-from app.services import access_cache, accounts, backups, keys, vendor_credentials
+from app.services import access_cache, accounts, backups, keys, price_catalog, vendor_credentials
 from app.services.vendors import vendor_manager
 from app.vendors import VendorError
 
@@ -20,6 +20,7 @@ users_cli = AppGroup("users", help="Manage users.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
 vendors_cli = AppGroup("vendors", help="Inspect vendors and re-encrypt their keys.")
 usage_cli = AppGroup("usage", help="Maintain the usage ledger.")
+prices_cli = AppGroup("prices", help="The price catalog (genai-prices) and model routes.")
 
 
 @users_cli.command("create")
@@ -155,6 +156,19 @@ def restore(path: Path, yes: bool) -> None:
     click.echo(f"Restored {done.database} from {done.path} ({done.size_text}{revision})")
 
 
+@prices_cli.command("check")
+@with_appcontext
+def prices_check():
+    """List enabled routes with no known price (neither an admin's nor the catalog's)."""
+    unknown = price_catalog.unknown_routes()
+    click.echo(f"Price catalog: genai-prices {price_catalog.version()}")
+    for route in unknown:
+        click.echo(f"no price: {route.public_name} ({route.vendor}/{route.upstream_model})")
+    click.echo(f"{len(unknown)} route(s) without a known price (they cost $0)."
+               if unknown else "Every enabled route has a price.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (users_cli, keys_cli, vendors_cli, usage_cli, bootstrap, backup, restore):
+    for command in (users_cli, keys_cli, vendors_cli, usage_cli, prices_cli, bootstrap, backup,
+                    restore):
         app.cli.add_command(command)

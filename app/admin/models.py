@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from app.admin.access import actor, require_admin
 from app.admin.forms import ActionForm, RouteForm, show_error
-from app.services import model_routes, roles, vendor_credentials
+from app.services import model_routes, price_catalog, roles, vendor_credentials
 from app.vendors import VendorError
 
 bp = Blueprint("admin_models", __name__, url_prefix="/admin/models")
@@ -45,6 +45,8 @@ def _list(form: RouteForm, status: int = 200):
     return render_template("admin/models.html", routes=routes, form=form,
                            health=model_routes.health(routes),
                            credentials=vendor_credentials.route_targets(),
+                           pricing=price_catalog.route_pricing(routes),
+                           catalog_version=price_catalog.version(),
                            action_form=ActionForm()), status
 
 

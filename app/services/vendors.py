@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from app import metrics
 from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
-from app.services import vendor_fields
+from app.services import price_catalog, vendor_fields
 from app.services.encryption import secret_box
 from app.vendors import Catalog, Credential, RetryPolicy, Route, VendorManager
 from app.vendors.balancing import (
@@ -72,10 +72,7 @@ def build_catalog(config) -> Catalog:
             roles=frozenset(role.name for role in row.roles) or None,
             fallback_group=row.fallback_group,
             priority=row.priority,
-            input_price=row.input_price,
-            output_price=row.output_price,
-            cache_read_price=row.cache_read_price,
-            cache_write_price=row.cache_write_price,
+            **_prices(row, credentials[row.credential.name].kind),
             capabilities=frozenset(row.capabilities or ()),
             weight=row.weight or 1,
             strategy=row.strategy or DEFAULT_STRATEGY,
@@ -87,7 +84,20 @@ def build_catalog(config) -> Catalog:
     )
     role_models = {role.name: frozenset(role.allowed_models)
                    for role in accounts_repo.all_roles() if role.allowed_models is not None}
-    return Catalog(credentials=credentials, routes=routes, role_models=role_models)
+    return Catalog(credentials=credentials, routes=routes, role_models=role_models,
+                   price_for=price_catalog.route_prices)
+
+
+def _prices(row, kind: str) -> dict:
+    """A route's prices: the admin's, else (none set) the price catalog's for its model."""
+    if price_catalog.unpriced(row.input_price, row.output_price, row.cache_read_price,
+                              row.cache_write_price):
+        found = price_catalog.lookup(kind, row.upstream_model)
+        if found is not None:
+            return found.as_route_fields()
+    return {"input_price": row.input_price, "output_price": row.output_price,
+            "cache_read_price": row.cache_read_price,
+            "cache_write_price": row.cache_write_price}
 
 
 def route_state(config) -> RouteState:

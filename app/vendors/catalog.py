@@ -83,6 +83,9 @@ class Catalog:
     credentials: dict[str, Credential] = field(default_factory=dict)
     routes: tuple[Route, ...] = ()
     role_models: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Prices of an implicit ``vendor/model`` route: (vendor kind, upstream model) -> Route
+    # price fields (the services' price catalog; None: such routes cost nothing).
+    price_for: Callable[[str, str], dict] | None = field(default=None, compare=False)
 
     def role_may_use(self, role: str | None, name: str) -> bool:
         allowed = self.role_models.get(role) if role is not None else None
@@ -122,7 +125,8 @@ class Catalog:
         credential = self.credentials.get(vendor)
         if credential is None or not model:
             raise UnknownModelError(name)
-        return [Route(public_name=name, credential=credential, upstream_model=model)]
+        prices = self.price_for(credential.kind, model) if self.price_for else {}
+        return [Route(public_name=name, credential=credential, upstream_model=model, **prices)]
 
     def explicit_models(self, role: str | None) -> list[ModelInfo]:
         seen: dict[str, ModelInfo] = {}
