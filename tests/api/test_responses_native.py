@@ -9,13 +9,16 @@ import json
 
 import openai
 import pytest
+import requests
 
 from app.extensions import db
 from app.models import ModelRoute, VendorCredential
+from app.services import keepalive
 from app.services.encryption import secret_box
 from app.services.vendors import invalidate_catalog
 from app.vendors import RetryPolicy
 from app.vendors.transport import POOL_SHARDS
+from tests.conftest import eventually
 
 LOOKUP = {"type": "function", "name": "lookup", "description": "Look something up",
           "parameters": {"type": "object", "properties": {"query": {"type": "string"}}}}
@@ -33,7 +36,7 @@ def native_routes(app, fake_vendor):
                                       base_url=fake_vendor.openai_base_url,
                                       encrypted_secret=secret_box().encrypt(fake_vendor.api_key))
         for upstream in ("fake-chat", "tool-call", "error-400", "error-429", "stream-error",
-                         "cut-stream"):
+                         "cut-stream", "slow-stream"):
             name = "gpt-native" if upstream == "fake-chat" else f"gpt-native-{upstream}"
             db.session.add(ModelRoute(public_name=name, credential=credential,
                                       upstream_model=upstream, input_price=1, output_price=2))
@@ -303,3 +306,24 @@ def test_upstream_connections_are_pooled_again_after_finished_streams(openai_cli
         list(openai_client.responses.create(model="gpt-native", stream=True, input="hi"))
     # each body was read to its end: at most one connection per pool shard
     assert len({r.client_port for r in _responses_requests(fake_vendor)}) <= POOL_SHARDS
+
+
+def test_a_client_gone_mid_stream_closes_the_upstream_and_files_a_stopped_call(
+        live_server, member_key, fake_vendor, usage_rows, monkeypatch):
+    monkeypatch.setattr(keepalive, "PING_SECONDS", 0.1)
+    fake_vendor.chunk_delay = 1.0  # a long silence between two deltas: pings meanwhile
+    response = requests.post(live_server + "/v1/responses", stream=True, timeout=10,
+                             headers={"Authorization": f"Bearer {member_key}"},
+                             json={"model": "gpt-native-slow-stream", "stream": True,
+                                   "input": "go"})
+    seen = []
+    for line in response.iter_lines():
+        seen.append(line)
+        if line == b": ping" or len(seen) == 30:
+            break
+    response.close()
+
+    assert seen[-1] == b": ping" and b"event: response.created" in seen
+    assert fake_vendor.wait_for_disconnect("slow-stream", timeout=10)
+    [row] = eventually(usage_rows)
+    assert (row.status, row.model) == ("stopped", "gpt-native-slow-stream")

@@ -8,17 +8,19 @@ calls the first function tool with ``{"query": <text>}`` (a coding agent's shell
 requiring ``command`` / ``cmd``, with ``echo parlor-tool-ok``) until the input holds a
 ``function_call_output``, then answers ``Tool said: <output>``; ``error-<status>`` answers that
 status; ``flaky-N`` fails the first N requests for that name with 503, then echoes;
-``stream-error`` streams a little then an ``error`` event; ``cut-stream`` streams a
-little then drops the connection. A ``web_search`` tool among the tools adds a hosted
-``web_search_call`` item first (its own events), as the real API runs it. Usage: one token a
-word of the instructions and input, one a word of the output; ``cached_tokens`` the words of
-``prompt_cache_key``'s value, ``reasoning_tokens`` 0.
+``slow-stream`` streams many words ``chunk_delay`` apart (a client that hangs up is recorded
+in ``disconnects``); ``stream-error`` streams a little then an ``error`` event;
+``cut-stream`` streams a little then drops the connection. A ``web_search`` tool among the
+tools adds a hosted ``web_search_call`` item first (its own events), as the real API runs
+it. Usage: one token a word of the instructions and input, one a word of the output;
+``cached_tokens`` the words of ``prompt_cache_key``'s value, ``reasoning_tokens`` 0.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 CREATED = 1_700_000_000
@@ -43,19 +45,26 @@ def answer(handler, body: Any) -> None:
     handler._headers(200, "text/event-stream; charset=utf-8",
                      {"transfer-encoding": "chunked", "cache-control": "no-cache"})
     handler.end_headers()
-    for index, (name, data) in enumerate(events):
-        if index == PREFIX_EVENTS and model == "cut-stream":
-            handler.close_connection = True
-            handler.wfile.flush()
-            return  # the body never ends
-        if index == PREFIX_EVENTS and model == "stream-error":
-            handler._write_event("error", {"type": "error", "code": "server_error",
-                                           "message": "The server had an error while streaming.",
-                                           "param": None, "sequence_number": index})
-            break
-        handler._write_event(name, data)
-    handler.wfile.write(b"0\r\n\r\n")
-    handler.wfile.flush()
+    try:
+        for index, (name, data) in enumerate(events):
+            if index == PREFIX_EVENTS and model == "cut-stream":
+                handler.close_connection = True
+                handler.wfile.flush()
+                return  # the body never ends
+            if index == PREFIX_EVENTS and model == "stream-error":
+                handler._write_event("error", {
+                    "type": "error", "code": "server_error", "param": None,
+                    "message": "The server had an error while streaming.",
+                    "sequence_number": index})
+                break
+            if model == "slow-stream" and name == "response.output_text.delta":
+                time.sleep(handler.server.fake.chunk_delay)
+            handler._write_event(name, data)
+        handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        handler.server.fake._disconnected(model, handler.generation)
+        raise
 
 
 def _events(body: dict):
@@ -162,6 +171,8 @@ def _shell_call(functions: list[dict]) -> tuple[str, str] | None:
 
 
 def _reply(body: dict, items: list) -> str:
+    if body["model"] == "slow-stream":
+        return "tick " * 500
     output = _tool_output(items)
     if body["model"] == "tool-call" and output is not None:
         return f"Tool said: {output}"
