@@ -38,6 +38,12 @@ class UsageRecord(db.Model):
     tags: Mapped[str] = mapped_column(String(700), default="", server_default="")
     # The team the call counts towards: its key's team, else its user's (None: no team).
     team_id: Mapped[int | None] = mapped_column(Integer)
+    # The prices (USD per million tokens) the call was charged at: an admin's or the price
+    # catalog's, kept so a later price change never rewrites history (None: no route).
+    input_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    output_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    cache_read_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    cache_write_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

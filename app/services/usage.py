@@ -25,6 +25,19 @@ def submit(**call) -> None:
     usage_writer.writer().submit(ledger_row(**call))
 
 
+def _charged_at(route: Route | None) -> dict:
+    """The prices the call is charged at, as the ledger keeps them (cache prices as charged:
+    the input price when the route has none of its own)."""
+    if route is None:
+        return {"input_price": None, "output_price": None, "cache_read_price": None,
+                "cache_write_price": None}
+    return {"input_price": route.input_price, "output_price": route.output_price,
+            "cache_read_price": route.input_price if route.cache_read_price is None
+            else route.cache_read_price,
+            "cache_write_price": route.input_price if route.cache_write_price is None
+            else route.cache_write_price}
+
+
 def ledger_row(
     *,
     user_id: int | None,
@@ -50,6 +63,6 @@ def ledger_row(
         "cache_write_tokens": usage.cache_write_tokens,
         "cost": route.cost(usage) if route else Decimal(0),
         "latency_ms": latency_ms, "status": status, "source": source, "tags": ",".join(tags),
-        "team_id": team_id,
+        "team_id": team_id, **_charged_at(route),
         "created_at": datetime.now(UTC),
     }

@@ -2,7 +2,8 @@
 Parlor user; the tags of each usage row (x-parlor-tags / metadata.tags) and the ledger summed
 per day and tag (usage_daily_tags); monthly budgets in US dollars for roles, users and API
 keys (monthly_cost_budget, beside the token budgets); teams, which users and service keys
-belong to, and the team each usage row counts towards.
+belong to, and the team each usage row counts towards; the prices each usage row was charged
+at (an admin's or the price catalog's).
 
 Revision ID: 0013
 Revises: 0012
@@ -18,6 +19,7 @@ depends_on = None
 
 COST_BUDGET_TABLES = ("roles", "users", "api_keys")
 TEAM_MEMBER_TABLES = ("users", "api_keys")
+CHARGED_PRICES = ("input_price", "output_price", "cache_read_price", "cache_write_price")
 
 
 def upgrade():
@@ -87,10 +89,15 @@ def upgrade():
     with op.batch_alter_table("usage_records") as batch_op:
         batch_op.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
         batch_op.create_index("ix_usage_team_created", ["team_id", "created_at"])
+        for name in CHARGED_PRICES:
+            batch_op.add_column(sa.Column(name, sa.Numeric(precision=12, scale=4),
+                                          nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("usage_records") as batch_op:
+        for name in reversed(CHARGED_PRICES):
+            batch_op.drop_column(name)
         batch_op.drop_index("ix_usage_team_created")
         batch_op.drop_column("team_id")
     for table in reversed(TEAM_MEMBER_TABLES):

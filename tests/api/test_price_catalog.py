@@ -126,3 +126,28 @@ def test_models_screen_shows_the_catalog_version_and_where_prices_come_from(app,
     assert '3.0000 / 15.0000 <span class="tag">catalog</span>' in page
     assert "<td>0.3000 / 3.7500</td>" in page  # the catalog's cache read / write
     assert '<span class="tag">no known price</span>' in page
+
+
+def test_a_usage_row_keeps_the_prices_it_was_charged_at(app, anthropic_client):
+    with app.app_context():
+        vendor = VendorCredential(name="anthropic", kind="anthropic")
+        db.session.add(ModelRoute(public_name="routed", credential=vendor,
+                                  upstream_model=MODEL))
+        db.session.commit()
+        invalidate_catalog()
+    request = dict(max_tokens=20, messages=[{"role": "user", "content": "hi"}])
+    anthropic_client.messages.create(model="routed", **request)
+    with app.app_context():  # the admin prices the route later
+        route = db.session.scalar(select(ModelRoute).where(ModelRoute.public_name == "routed"))
+        route.input_price, route.output_price = Decimal(100), Decimal(100)
+        db.session.commit()
+        invalidate_catalog()
+    anthropic_client.messages.create(model="routed", **request)
+    before, after = ledger(app)
+
+    assert (before.input_price, before.output_price, before.cache_read_price,
+            before.cache_write_price) == (Decimal(3), Decimal(15), Decimal("0.3"),
+                                          Decimal("3.75"))
+    assert before.cost == cost_at(before, price_catalog.lookup("anthropic", MODEL))
+    assert (after.input_price, after.output_price) == (Decimal(100), Decimal(100))
+    assert after.cache_read_price == Decimal(100)  # no cache price: charged as input
