@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import attachments, contention, load, pages, servers, streams
+from bench import attachments, balanced, contention, load, pages, servers, streams
 from config import serve_workers
 
 
@@ -57,8 +57,10 @@ def main() -> int:
         upstream, upstream_port = servers.start_upstream(args.chunks, args.chunk_delay)
         env = servers.parlor_env(workdir, upstream_port, None)
         key = servers.prepare_parlor(env)
+        admin = balanced.admin_key(env)
         parlor, port = servers.start_parlor(env, args.workers)
         try:
+            balanced.set_up(port, admin, upstream_port)
             over = load.overhead(upstream_port, port, key,
                                  **({"rounds": 2, "per_round": 10} if args.quick else {}))
             rows += [("overhead c=1, added p50 / p99 (ms)",
@@ -68,6 +70,11 @@ def main() -> int:
             final.update(overhead_p50_ms=f"{over.p50_ms:.2f}", overhead_p99_ms=f"{over.p99_ms:.2f}")
 
             errors = 0
+            spread = balanced.measure(upstream_port, port, key, args.seconds, args.quick)
+            rows += balanced.rows(spread)
+            errors += spread.throughput.errors
+            final.update(balanced_overhead_p50_ms=f"{spread.overhead.p50_ms:.2f}",
+                         balanced_rps_c16=f"{spread.throughput.rps:.0f}")
             for concurrency in (16, 64):
                 run = load.throughput(port, key, concurrency, args.seconds)
                 errors += run.errors
@@ -144,7 +151,8 @@ def main() -> int:
     keys = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors",
             "streams_1000_ok", "ttft_1000_p50_ms", "responses_streams_ok",
             "responses_ttft_p50_ms", "rss_mb", "page_conv_1000_ms", "page_usage_ms",
-            "image_send_mb", "contention_shed", "contention_failed"]
+            "image_send_mb", "balanced_overhead_p50_ms", "balanced_rps_c16", "contention_shed",
+            "contention_failed"]
     print(" ".join(f"{k}={final.get(k, 'n/a')}" for k in keys))
     return 0
 
