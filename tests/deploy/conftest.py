@@ -9,7 +9,7 @@ import shutil
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.deploy.podman import build_app_image, build_base_images
+from tests.deploy.podman import build_app_image, build_base_images, remove_leftovers
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +20,7 @@ def base_images() -> dict[str, str]:
             if os.environ.get("CI"):
                 pytest.fail(message)
             pytest.skip(message)
+    remove_leftovers()
     return build_base_images()
 
 

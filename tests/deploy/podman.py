@@ -36,6 +36,18 @@ def podman(*args: str, timeout: float = 120, check: bool = True,
     return done
 
 
+def remove_leftovers() -> None:
+    """Containers and volumes an interrupted earlier run of these tests left behind."""
+    listing = podman("ps", "--all", "--format", "{{.Names}}", check=False).stdout.split()
+    stale = [name for name in listing if name.startswith(("parlor-deploy-", "parlordeploy"))]
+    if stale:
+        podman("rm", "--force", "--time", "5", *stale, check=False)
+    volumes = podman("volume", "ls", "--quiet", check=False).stdout.split()
+    stale = [name for name in volumes if name.startswith("parlordeploy")]
+    if stale:
+        podman("volume", "rm", "--force", *stale, check=False)
+
+
 def build_base_images() -> dict[str, str]:
     """The local python, postgres and redis images (built once, then found in podman's store)."""
     done = subprocess.run(["bash", str(HERE / "build_base_images.sh")], env=podman_env(),

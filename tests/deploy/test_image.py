@@ -3,6 +3,8 @@ against the machine's PostgreSQL and Redis, with the fake vendor on the host beh
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 
 import pytest
@@ -102,6 +104,18 @@ def test_every_process_of_the_container_runs_as_a_non_root_user(served):
 
 def container_image(container: Container) -> str:
     return podman("inspect", "--format", "{{.ImageName}}", container.name).stdout.strip()
+
+
+def test_image_bakes_in_no_secret_and_only_the_files_parlor_runs_from(app_image):
+    env = json.loads(podman("image", "inspect", "--format", "{{json .Config.Env}}",
+                            app_image).stdout)
+    settings = dict(item.split("=", 1) for item in env)
+    assert settings["PARLOR_ENV"] == "production" and settings["PORT"] == "5000"
+    assert not {name for name in settings if re.search("SECRET|KEY|PASSWORD|TOKEN|DATABASE_URL",
+                                                         name)}
+    listing = run_once(app_image, {}, "ls", "-A", "/app")
+    assert sorted(listing.stdout.split()) == [
+        "app", "config.py", "gunicorn.conf.py", "migrations", "run.py", "static", "templates"]
 
 
 def test_the_first_admin_logs_in_through_the_login_form(served):
