@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run dev serve test test-agents test-deploy bench bench-compare lint audit install install-test chromium wrk clean
+.PHONY: run dev serve test test-agents test-deploy bench bench-compare lint audit install install-test chromium wrk node clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Parlor needs Python 3.11 or newer")'
@@ -24,12 +24,18 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test chromium wrk
+install-test: $(VENV)/.installed-test chromium wrk node
 
 # Browser tests use Debian's Chromium (Playwright's own browser download needs the internet).
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The single sign-on tests run panva's oidc-provider (tests/oidc/install.sh puts it, pinned,
+# into ~/.cache/parlor-oidc from the npm registry on first use): Node.js and npm from Debian.
+node:
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
 
 # A local deployment on HOST:PORT (default 127.0.0.1:5000): migrate, first admin, serve.
 run: install
