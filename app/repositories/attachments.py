@@ -38,6 +38,14 @@ def with_data(attachment_id: str) -> bytes | None:
     return db.session.scalar(select(Attachment.data).where(Attachment.id == attachment_id))
 
 
+def data_piece(attachment_id: str, start: int, length: int) -> bytes | None:
+    """``length`` of an attachment's stored bytes from ``start`` (0-based): a large file is
+    read a piece at a time, never as one whole row value (PostgreSQL sends bytea as hex text,
+    which the driver holds twice before decoding it)."""
+    return db.session.scalar(select(func.substr(Attachment.data, start + 1, length))
+                             .where(Attachment.id == attachment_id))
+
+
 def text_of(attachment_id: str) -> str | None:
     return db.session.scalar(select(Attachment.text).where(Attachment.id == attachment_id))
 

@@ -29,12 +29,28 @@ class AttachmentStore(Protocol):
         """Forget the bytes of an attachment whose row is being deleted."""
 
 
+# Files larger than this are read from the database in pieces of this size.
+READ_PIECE = 1024 * 1024
+
+
 class DatabaseStore:
     def put(self, attachment: Attachment, data: bytes) -> None:
         attachment.data = data
 
     def get(self, attachment: Attachment) -> bytes:
-        return repo.with_data(attachment.id) or b""
+        """The stored bytes; a large file read in pieces into one buffer (a ``bytearray``),
+        so reading it holds the file once, not the driver's copies of a whole row value."""
+        size = attachment.size or 0
+        if size <= READ_PIECE:
+            return repo.with_data(attachment.id) or b""
+        out = bytearray(size)
+        for start in range(0, size, READ_PIECE):
+            piece = repo.data_piece(attachment.id, start, min(READ_PIECE, size - start)) or b""
+            out[start:start + len(piece)] = piece
+            if len(piece) < min(READ_PIECE, size - start):  # shorter than its row said
+                del out[start + len(piece):]
+                break
+        return out
 
     def discard(self, attachment: Attachment) -> None:
         """The bytes go with the row."""

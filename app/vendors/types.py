@@ -39,7 +39,7 @@ class Blob:
 
     __slots__ = ("content", "digest")
 
-    def __init__(self, content: bytes, digest: str):
+    def __init__(self, content: bytes | bytearray, digest: str):
         self.content = content
         self.digest = digest
 
@@ -96,7 +96,8 @@ class Part:
     def raw(self) -> bytes:
         """The source's bytes (decoded from base64 text when a client sent it so)."""
         if self.blob is not None:
-            return self.blob.content
+            content = self.blob.content
+            return content if isinstance(content, bytes) else bytes(content)
         return base64.b64decode(self.data) if self.data else b""
 
     def base64(self) -> str:

@@ -1,10 +1,12 @@
-"""A large image attached in the REST API reaches each vendor whole, from either store (the
-database or PARLOR_ATTACHMENTS_DIR): sent from the stored bytes, base64-encoded as the body is
-written (app/vendors/streamed_body.py), with one Content-Length and the exact stored image."""
+"""A large image attached in the REST API reaches each vendor whole, from every store (the
+database on SQLite and PostgreSQL, read in pieces, or PARLOR_ATTACHMENTS_DIR): sent from the
+stored bytes, base64-encoded as the body is written (app/vendors/streamed_body.py), with one
+Content-Length and the exact stored image."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
 
@@ -14,12 +16,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ModelRoute, VendorCredential
+from app.models.attachments import Attachment
 from app.services import vendor_credentials
+from app.services.attachment_storage import READ_PIECE
 from app.vendors.streamed_body import STREAM_FROM
 from tests.conftest import bearer, fake_vendor_env
 
 
-def noisy_png(side: int = 400) -> bytes:
+def noisy_png(side: int = 700) -> bytes:
     """Random pixels: a PNG of about ``3 * side**2`` bytes (above the streamed size)."""
     out = io.BytesIO()
     Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(
@@ -27,9 +31,11 @@ def noisy_png(side: int = 400) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(params=["database", "folder"])
+@pytest.fixture(params=["sqlite", "postgresql", "folder"])
 def store(request, tmp_path) -> dict:
-    return {} if request.param == "database" else {"PARLOR_ATTACHMENTS_DIR": tmp_path / "files"}
+    if request.param == "postgresql":
+        return {"database_url": request.getfixturevalue("postgres_url")}
+    return {"PARLOR_ATTACHMENTS_DIR": tmp_path / "files"} if request.param == "folder" else {}
 
 
 @pytest.fixture
@@ -50,14 +56,18 @@ def app(make_app, fake_vendor, store):
 
 @pytest.mark.parametrize("model, protocol", [("claude-vision", "anthropic"),
                                              ("gpt-vision", "openai")])
-def test_a_large_stored_image_reaches_the_vendor_whole(client, make_key, fake_vendor, model,
-                                                       protocol):
+def test_a_large_stored_image_reaches_the_vendor_whole(app, client, make_key, fake_vendor,
+                                                       model, protocol):
     alice = bearer(make_key("alice@example.com"))
     uploaded = client.post("/api/v1/attachments", headers=alice,
                            data={"file": (io.BytesIO(noisy_png()), "noise.png")},
                            content_type="multipart/form-data").get_json()["data"]
     stored = client.get(f"/api/v1/attachments/{uploaded['id']}/content", headers=alice).data
-    assert len(stored) > STREAM_FROM  # the streamed path, not the small one
+    # the streamed path, and more than one piece read from the database
+    assert len(stored) > max(STREAM_FROM, READ_PIECE)
+    with app.app_context():  # read back whole: the digest taken of the bytes at upload
+        assert hashlib.sha256(stored).hexdigest() == db.session.get(
+            Attachment, uploaded["id"]).sha256
     conversation = client.post("/api/v1/conversations", headers=alice,
                                json={"model": model}).get_json()["data"]["id"]
     response = client.post(f"/api/v1/conversations/{conversation}/messages", headers=alice,
