@@ -4,8 +4,10 @@ SIGTERM, gunicorn's graceful stop, then started again), both during streams and 
 request loop: no request fails and every stream ends whole, its usage row written.
 
 A modest load (the machine is shared): 50 streams of ~5 s and one request loop. The client
-spreads requests over the instances and, as a load balancer does, moves on to the other one
-when an instance refuses the connection (it has stopped listening).
+spreads requests over the instances as a load balancer does: an instance is taken out of its
+rotation before it is stopped (a connection queued on a listening socket that then closes is
+reset, request and all: gunicorn's graceful stop does not drain its accept queue), put back
+once it answers again, and a refused connection moves on to the other instance.
 """
 
 from __future__ import annotations
@@ -93,8 +95,9 @@ class Load:
 
     def _send(self, method: str, path: str, **options) -> requests.Response:
         self._turn += 1
-        for attempt in range(len(self.urls) * 20):
-            url = self.urls[(self._turn + attempt) % len(self.urls)]
+        for attempt in range(40):
+            urls = self.urls  # the balancer's rotation, changed by the restart as it goes
+            url = urls[(self._turn + attempt) % len(urls)]
             try:
                 return requests.request(method, url + path, headers=self.headers, timeout=60,
                                         **options)
@@ -193,10 +196,13 @@ def test_rolling_restart_of_two_instances_keeps_every_stream_and_request(app, in
     load = Load([a.url, b.url], new_key(app, "rolling@example.com"))
 
     load.start()
-    for name, server in (("a", a), ("b", b)):
+    for name, server, other in (("a", a, b), ("b", b, a)):
+        load.urls = [other.url]  # out of the balancer's rotation first: drained, not cut
+        time.sleep(1)  # connections already on their way to it are accepted and served
         server.process.send_signal(signal.SIGTERM)  # graceful: stop listening, finish streams
         server.process.wait(timeout=90)
         instances(name, port=server.port)  # the same address, as a deployment restarts it
+        load.urls = [a.url, b.url]  # ready (/healthz answered): back in rotation
     load.finish()
 
     assert load.failures == []
