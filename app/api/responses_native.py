@@ -4,8 +4,8 @@ back as the vendor sent them.
 
 Parlor keeps what it owns: ``store`` and ``previous_response_id`` are Parlor's (the vendor gets
 the whole conversation as input, with ``store: false``, so nothing depends on the vendor keeping
-state), and the response object names the client's model and Parlor's ``store`` and
-``previous_response_id``. Only lifecycle events (``response.created`` … ``response.completed``)
+state), and the response object carries Parlor's id, the client's model and Parlor's ``store``
+and ``previous_response_id``. Only lifecycle events (``response.created`` … ``response.completed``)
 are read and rewritten for that; every other event is relayed byte for byte.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from flask import Response, jsonify
 
 from app.api import errors
+from app.api.responses_objects import new_id
 from app.api.schemas.openai_responses import NativeResponsesRequest
 from app.api.streaming import sse_response
 from app.services import gateway, keepalive
@@ -40,7 +41,9 @@ def create(caller: gateway.Caller, body: NativeResponsesRequest, raw: dict,
         sent["input"] = [*history, *items]
     sent["store"] = False
     call = ResponsesCall(model=body.model, body=sent)
-    own = {"model": body.model, "store": body.stores,
+    # The id is Parlor's too: the vendor kept nothing under its own (store: false), and ids
+    # Parlor mints never meet another user's or another vendor's in its store.
+    own = {"id": new_id("resp"), "model": body.model, "store": body.stores,
            "previous_response_id": body.previous_response_id}
     save = _saver(caller, items) if body.stores else None
     if body.stream:

@@ -327,3 +327,19 @@ def test_a_client_gone_mid_stream_closes_the_upstream_and_files_a_stopped_call(
     assert fake_vendor.wait_for_disconnect("slow-stream", timeout=10)
     [row] = eventually(usage_rows)
     assert (row.status, row.model) == ("stopped", "gpt-native-slow-stream")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_each_response_gets_its_own_parlor_id_and_is_kept(openai_client, stream):
+    def ask():
+        if not stream:
+            return openai_client.responses.create(model="gpt-native", input="same words")
+        events = list(openai_client.responses.create(model="gpt-native", input="same words",
+                                                     stream=True))
+        assert len({e.response.id for e in events if hasattr(e, "response")}) == 1
+        return events[-1].response
+
+    first, second = ask(), ask()
+    assert first.id != second.id and not first.id.startswith("resp_fake")
+    assert openai_client.responses.retrieve(first.id).output_text == "Echo: same words"
+    assert openai_client.responses.retrieve(second.id).output_text == "Echo: same words"

@@ -18,6 +18,7 @@ it. Usage: one token a word of the instructions and input, one a word of the out
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -25,6 +26,7 @@ from typing import Any
 
 CREATED = 1_700_000_000
 PREFIX_EVENTS = 4  # events sent before a cut or an in-band error
+_IDS = itertools.count(1)
 
 
 def answer(handler, body: Any) -> None:
@@ -69,7 +71,7 @@ def answer(handler, body: Any) -> None:
 
 def _events(body: dict):
     """(event name, data) of the whole response, ``response.completed`` last."""
-    response_id = f"resp_fake{abs(hash(json.dumps(body, sort_keys=True))) % 10**12:012d}"
+    response_id = f"resp_fake{next(_IDS):06d}"
     response = {"id": response_id, "object": "response", "created_at": CREATED,
                 "status": "in_progress", "model": body["model"], "output": [],
                 "instructions": body.get("instructions"), "tools": body.get("tools") or [],
