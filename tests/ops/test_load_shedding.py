@@ -157,6 +157,28 @@ def test_requests_are_admitted_again_once_the_stream_ends(app, live_server, make
     assert eventually(admitted, timeout=15)
 
 
+def test_a_gunicorn_worker_holding_its_limit_sheds_until_its_stream_ends(app, parlor_process,
+                                                                          make_key):
+    server = parlor_process()  # the test's environment: a limit of one request a worker
+    key = make_key()
+    headers = {"Authorization": f"Bearer {key}"}
+
+    with open_slow_stream(server.url, key):
+        busy = requests.get(server.url + "/v1/models", headers=headers, timeout=30)
+        health = requests.get(server.url + "/healthz", timeout=30)
+
+    def admitted():
+        return requests.get(server.url + "/v1/models", headers=headers,
+                            timeout=30).status_code == 200
+
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+    assert health.status_code == 200
+    assert eventually(admitted, timeout=20)
+    scraped = requests.get(server.url + "/metrics", timeout=10,
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+    assert value(parse(scraped.text), "parlor_shed_total", reason="concurrency") >= 1
+
+
 def test_a_worker_busy_past_its_loop_lag_limit_sheds_with_reason_loop_lag(parlor_process,
                                                                            make_app):
     make_app()  # the schema the gunicorn worker reads (it shares the test's database)
