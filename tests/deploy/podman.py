@@ -59,9 +59,13 @@ def build_base_images() -> dict[str, str]:
 
 def build_app_image(base_image: str) -> str:
     """Parlor's image from the Dockerfile at the root, on BASE_IMAGE (layers cached)."""
+    previous = podman("image", "inspect", "--format", "{{.Id}}", APP_IMAGE, check=False)
     # docker format: the OCI image format has no HEALTHCHECK.
     podman("build", "--format", "docker", "--network", "host", "--build-arg",
            f"BASE_IMAGE={base_image}", "-t", APP_IMAGE, str(ROOT), timeout=900)
+    current = podman("image", "inspect", "--format", "{{.Id}}", APP_IMAGE).stdout.strip()
+    if previous.returncode == 0 and previous.stdout.strip() != current:
+        podman("rmi", previous.stdout.strip(), check=False)  # the last run's image, now untagged
     return APP_IMAGE
 
 
