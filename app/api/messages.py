@@ -76,7 +76,7 @@ def send(conversation_id: str):
     if body.stream:
         events = _reply_events(conversation, reply)
         chat.load_for_stream(caller.user, conversation)
-        start = chat_stream.sse("start", sent.model_dump_json())
+        start = reply_followers.sse("start", sent.model_dump_json())
 
         def stream():
             yield start

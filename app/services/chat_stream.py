@@ -41,7 +41,6 @@ from app.services import (
     reply_leases,
 )
 from app.services.chat import describe_error, reply_request
-from app.services.reply_followers import sse  # noqa: F401 - the REST stream's start event
 from app.vendors import ChatMessage, ChatRequest, Route, Usage
 
 log = logging.getLogger(__name__)
