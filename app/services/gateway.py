@@ -35,6 +35,8 @@ from app.vendors.responses_api import ResponseEvent, ResponsesCall, usage_of
 
 CHARS_PER_TOKEN = 4  # a rough estimate, used only when a vendor reported no usage
 CACHED = "cached"  # a usage row's status for an answer from the response cache
+# A native Responses stream's events read for an output estimate (only if usage never comes).
+_DELTA_EVENTS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta"})
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ def _metered_events(caller, model, call, route, events, started) -> Iterator[Res
     status, recorded = MessageStatus.ERROR, False
     try:
         for event in events:
-            if event.type in _DELTA_EVENTS:  # only for an estimate, if the usage never comes
+            if event.type in _DELTA_EVENTS:
                 sent.append(str(json.loads(event.data).get("delta") or ""))
             if event.final:  # written before the last event goes out
                 failed = event.type == "response.failed"
@@ -211,9 +213,6 @@ def _metered_events(caller, model, call, route, events, started) -> Iterator[Res
         events.close()
         if not recorded:
             _record(caller, model, route, _estimated(call, "".join(sent)), started, status)
-
-
-_DELTA_EVENTS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta"})
 
 
 def _estimated(call: ResponsesCall, output: str) -> Usage:

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 CREATED = 1_700_000_000
-PREFIX_EVENTS = 4  # events sent before a cut or an in-band error
+PREFIX_EVENTS = 5  # events sent before a cut or an in-band error (one text delta)
 _IDS = itertools.count(1)
 
 
