@@ -13,7 +13,7 @@ Each worker process admits a request only while
 Past either, the request gets 503 with ``Retry-After`` in its caller's shape (OpenAI or
 Anthropic error JSON on ``/v1``, the REST error on ``/api/v1``, an HTML page for the browser)
 before anything else runs: no database, no authentication, no body read. Health and metrics
-routes are always served. Each refusal counts in ``parlor_shed_total`` by reason.
+routes, and static files, are always served. Each refusal counts in ``parlor_shed_total`` by reason.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from app.api import errors
 
 EXTENSION = "parlor.admission"
 ALWAYS_SERVED = frozenset({"/healthz", "/readyz", "/metrics"})
+# Static files too: cheap, and a page whose stylesheet or script was shed is broken, not told
+# to wait.
+STATIC_PREFIX = "/static/"
 RETRY_AFTER = 1  # seconds: a worker that is full now usually has room within a second
 TICK = 0.1  # seconds between two wakes of the loop-lag probe
 MESSAGE = "Parlor is at capacity right now; try again in a moment."
@@ -109,7 +112,7 @@ class Admission:
         closed (a stream: after its last event, or when its client left)."""
 
         def counted(environ, start_response):
-            if environ.get("PATH_INFO") in ALWAYS_SERVED:
+            if _always_served(environ.get("PATH_INFO", "")):
                 return app(environ, start_response)
             with self._lock:
                 self.held += 1
@@ -138,7 +141,7 @@ def init_app(app: Flask) -> None:
 
 
 def _admit():
-    if request.path in ALWAYS_SERVED:
+    if _always_served(request.path):
         return None
     admission: Admission = current_app.extensions[EXTENSION]
     admission.lag.start()  # here, not in create_app: in the worker, after gevent is set up
@@ -147,6 +150,10 @@ def _admit():
         return None
     metrics.count_shed(reason)
     return shed_response(request.path)
+
+
+def _always_served(path: str) -> bool:
+    return path in ALWAYS_SERVED or path.startswith(STATIC_PREFIX)
 
 
 def shed_response(path: str):

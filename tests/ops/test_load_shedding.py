@@ -110,6 +110,8 @@ def test_rest_api_and_browser_get_their_own_503(app, live_server, held_stream):
     assert page.status_code == 503 and page.headers["Retry-After"] == "1"
     assert page.headers["Content-Type"].startswith("text/html")
     assert BUSY in page.text and "<h1>503</h1>" in page.text
+    stylesheet = requests.get(live_server + "/static/css/parlor.css", timeout=10)
+    assert stylesheet.status_code == 200  # the error page itself is styled
 
 
 def test_shed_request_is_refused_before_authentication_or_any_query(app, live_server,
