@@ -38,6 +38,7 @@ from PIL import Image
 from bench import servers
 
 MODEL = "openai/gpt-4o"  # a known model that takes images; the bench upstream answers any name
+MAX_COPIES = 2.0  # issue 17: a worker holds a sent image at most twice (the stored bytes + one)
 
 
 @dataclass
@@ -189,7 +190,8 @@ def describe(result: ImageSend) -> str:
     return (f"{result.image_mb:.1f} MB image: worker RSS {result.rss_before_mb:.0f} MB before, "
             f"{result.rss_peak_mb:.0f} MB peak (+{result.growth_mb:.0f} MB, "
             f"{result.copies:.1f} copies), sent in {result.seconds:.2f} s"
-            f"{'' if result.high_water else ' (peak sampled: VmHWM could not be reset)'}")
+            f"{'' if result.high_water else ' (peak sampled: VmHWM could not be reset)'}"
+            f"{'' if result.copies <= MAX_COPIES else f'; OVER the limit of {MAX_COPIES:.0f}'}")
 
 
 def main() -> None:
@@ -209,11 +211,14 @@ def main() -> None:
             key = servers.prepare_parlor(env)
             parlor, port = servers.start_parlor(env, workers=1)
             try:
-                print(describe(measure(port, key, parlor.pid, args.megabytes)))
+                result = measure(port, key, parlor.pid, args.megabytes)
+                print(describe(result))
             finally:
                 servers.stop(parlor)
         finally:
             servers.stop(upstream)
+    if result.copies > MAX_COPIES:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
