@@ -5,7 +5,17 @@
 # admin (`flask bootstrap`), then exit. Anything else runs as given.
 set -eu
 
+# A configuration production cannot start with (a missing secret) is said at once, in a line.
+check_config() {
+    python3 -c 'import sys, config
+try:
+    config.load_config()
+except config.ConfigError as exc:
+    sys.exit(f"parlor-entrypoint: {exc}")'
+}
+
 migrate() {
+    check_config
     # In a stack the database may still be starting: keep trying for up to a minute.
     tries=30
     until flask --app run db upgrade; do
@@ -23,6 +33,7 @@ migrate() {
 command="${1:-serve}"
 case "$command" in
     serve)
+        check_config
         case "${PARLOR_MIGRATE_ON_START:-0}" in
             1 | true | yes | on) migrate ;;
         esac

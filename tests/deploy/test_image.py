@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 
 import pytest
 import requests
@@ -82,6 +83,24 @@ def api_key(app_image, image_env, served) -> str:
 def test_migrate_command_migrates_and_creates_the_first_admin_then_exits(migrated):
     assert "Running upgrade" in migrated
     assert f"Created the first admin: {ADMIN_EMAIL}" in migrated
+
+
+def test_migrate_and_serve_without_the_production_secrets_fail_at_once_saying_why(app_image):
+    for command in ("migrate", "serve"):
+        started = time.monotonic()
+        done = run_once(app_image, {}, command, timeout=60)
+        assert done.returncode != 0
+        assert "Production needs SECRET_KEY and PARLOR_ENCRYPTION_KEYS" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert time.monotonic() - started < 20, "no retrying a configuration error"
+
+
+def test_without_a_database_url_sqlite_lives_in_the_non_root_data_folder(app_image,
+                                                                         production_secrets):
+    done = run_once(app_image, production_secrets, "sh", "-c",
+                    "parlor-entrypoint migrate >/dev/null && ls /var/lib/parlor")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "parlor.db" in done.stdout.split()
 
 
 def test_healthz_readyz_and_the_images_healthcheck_pass(served):
