@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, literal_column, select
 from sqlalchemy.orm import undefer
 
 from app.extensions import db
@@ -38,12 +39,29 @@ def with_data(attachment_id: str) -> bytes | None:
     return db.session.scalar(select(Attachment.data).where(Attachment.id == attachment_id))
 
 
-def data_piece(attachment_id: str, start: int, length: int) -> bytes | None:
-    """``length`` of an attachment's stored bytes from ``start`` (0-based): a large file is
-    read a piece at a time, never as one whole row value (PostgreSQL sends bytea as hex text,
+def data_pieces(attachment_id: str, size: int, piece: int) -> Iterator[bytes]:
+    """An attachment's stored bytes (``size`` of them), ``piece`` at a time, never as one
+    whole row value: SQLite's incremental blob reads (a query reads the whole value into
+    memory, even for ``substr``), elsewhere ``substr`` (PostgreSQL sends a bytea as hex text,
     which the driver holds twice before decoding it)."""
-    return db.session.scalar(select(func.substr(Attachment.data, start + 1, length))
-                             .where(Attachment.id == attachment_id))
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        rowid = db.session.scalar(select(literal_column("rowid")).select_from(Attachment)
+                                  .where(Attachment.id == attachment_id,
+                                         Attachment.data.is_not(None)))
+        if rowid is None:
+            return
+        sqlite = connection.connection.driver_connection
+        with sqlite.blobopen(Attachment.__tablename__, "data", rowid, readonly=True) as blob:
+            while chunk := blob.read(piece):
+                yield chunk
+        return
+    for start in range(0, size, piece):
+        chunk = db.session.scalar(select(func.substr(Attachment.data, start + 1, piece))
+                                  .where(Attachment.id == attachment_id))
+        if not chunk:
+            return
+        yield chunk
 
 
 def text_of(attachment_id: str) -> str | None:

@@ -43,13 +43,11 @@ class DatabaseStore:
         size = attachment.size or 0
         if size <= READ_PIECE:
             return repo.with_data(attachment.id) or b""
-        out = bytearray(size)
-        for start in range(0, size, READ_PIECE):
-            piece = repo.data_piece(attachment.id, start, min(READ_PIECE, size - start)) or b""
-            out[start:start + len(piece)] = piece
-            if len(piece) < min(READ_PIECE, size - start):  # shorter than its row said
-                del out[start + len(piece):]
-                break
+        out, filled = bytearray(size), 0
+        for piece in repo.data_pieces(attachment.id, size, READ_PIECE):
+            out[filled:filled + len(piece)] = piece
+            filled += len(piece)
+        del out[filled:]  # shorter than its row said (or gone meanwhile)
         return out
 
     def discard(self, attachment: Attachment) -> None:
