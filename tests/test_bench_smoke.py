@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors", "streams_1000_ok",
-        "ttft_1000_p50_ms", "responses_streams_ok", "responses_ttft_p50_ms", "rss_mb",
+        "ttft_1000_p50_ms", "responses_streams_ok", "responses_ttft_p50_ms", "chat_streams_ok",
+        "chat_ttft_p50_ms", "rss_mb",
         "page_conv_1000_ms", "page_usage_ms", "image_send_mb", "balanced_overhead_p50_ms",
         "balanced_rps_c16", "contention_shed", "contention_failed"]
 
@@ -29,6 +30,7 @@ def test_bench_quick_run_prints_table_and_key_value_line():
     assert float(pairs["rps_c16"]) > 0
     assert float(pairs["balanced_rps_c16"]) > 0  # one name over two deployments
     assert pairs["responses_streams_ok"] == "5"  # the quick run's 5 /v1/responses streams
+    assert pairs["chat_streams_ok"] == "5"  # and 5 chat replies streamed and stored
     assert pairs["contention_failed"] == "0"  # beside the CPU hogs: shed or served, never dropped
 
 
