@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import TypeVar
 
 from flask import g
 
@@ -29,10 +30,12 @@ from app.vendors import (
     UnknownModelError,
     Usage,
     VendorError,
+    VendorManager,
 )
 from app.vendors.embeddings import EmbeddingRequest, Embeddings
 from app.vendors.responses_api import ResponseEvent, ResponsesCall, usage_of
 
+T = TypeVar("T")
 CHARS_PER_TOKEN = 4  # a rough estimate, used only when a vendor reported no usage
 CACHED = "cached"  # a usage row's status for an answer from the response cache
 # A native Responses stream's events read for an output estimate (only if usage never comes).
@@ -73,19 +76,9 @@ def find_model(model_id: str, role: str, team_id: int | None = None) -> ModelInf
 
 def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, Route]:
     """A whole completion; the ledger gets one row whatever happens."""
-    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user,
-                         key=caller.key)  # raises BudgetExceeded before any vendor call
-    teams.check_model(caller.team_id, model)
-    manager = vendor_manager()  # may re-read the catalog from the database: before the release
-    _release_database()
-    started = time.monotonic()
-    try:
-        result, route = manager.complete(model, request, caller.role,
-                                         cache_scope=_cache_scope(caller),
-                                         cache_ttl=_cache_ttl(caller))
-    except (VendorError, UnknownModelError):
-        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
-        raise
+    (result, route), started = _vendor_call(caller, model, lambda manager: manager.complete(
+        model, request, caller.role, cache_scope=_cache_scope(caller),
+        cache_ttl=_cache_ttl(caller)))
     _note_cache(route, result.cached, caller)
     if result.cached:  # no vendor call: a cache hit at no cost
         _record(caller, model, _free(route), result.usage, started, CACHED)
@@ -97,16 +90,8 @@ def complete(caller: Caller, model: str, request: ChatRequest) -> tuple[Result, 
 def embed(caller: Caller, model: str, request: EmbeddingRequest) -> tuple[Embeddings, Route]:
     """Embeddings of the request's input; the ledger gets one row (input tokens only), with
     an estimate when the vendor reported no usage."""
-    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
-    teams.check_model(caller.team_id, model)
-    manager = vendor_manager()
-    _release_database()
-    started = time.monotonic()
-    try:
-        result, route = manager.embed(model, request, caller.role)
-    except (VendorError, UnknownModelError):
-        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
-        raise
+    (result, route), started = _vendor_call(
+        caller, model, lambda manager: manager.embed(model, request, caller.role))
     if not result.usage.input_tokens:
         estimated = request.token_count() + estimate_tokens("".join(request.texts()))
         result = replace(result, usage=Usage(input_tokens=estimated))
@@ -135,18 +120,9 @@ def open_stream(caller: Caller, model: str, request: ChatRequest, *,
     row is written when the stream ends, fails or is closed because the client left (filed
     as ``stopped``, or as what ``ended()`` then says: the chat knows why it closed a stream).
     """
-    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
-    teams.check_model(caller.team_id, model)
-    manager = vendor_manager()
-    _release_database()
-    started = time.monotonic()
-    try:
-        route, deltas = manager.open_stream(model, request, caller.role,
-                                            cache_scope=_cache_scope(caller),
-                                            cache_ttl=_cache_ttl(caller))
-    except (VendorError, UnknownModelError):
-        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
-        raise
+    (route, deltas), started = _vendor_call(caller, model, lambda manager: manager.open_stream(
+        model, request, caller.role, cache_scope=_cache_scope(caller),
+        cache_ttl=_cache_ttl(caller)))
     cached = bool(getattr(deltas, "cached", False))
     _note_cache(route, cached, caller)
     return route, _metered(caller, model, request, route, deltas, started, ended, cached=cached)
@@ -160,16 +136,8 @@ def speaks_responses(caller: Caller, model: str) -> bool:
 def respond(caller: Caller, model: str, call: ResponsesCall) -> tuple[dict, Route]:
     """A Responses API call sent as is to a vendor that speaks it: the vendor's response
     object; the ledger gets one row (its usage, or an estimate) whatever happens."""
-    budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
-    teams.check_model(caller.team_id, model)
-    manager = vendor_manager()
-    _release_database()
-    started = time.monotonic()
-    try:
-        answer, route = manager.respond(model, call, caller.role)
-    except (VendorError, UnknownModelError):
-        _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
-        raise
+    (answer, route), started = _vendor_call(
+        caller, model, lambda manager: manager.respond(model, call, caller.role))
     status = MessageStatus.ERROR if answer.get("status") == "failed" else MessageStatus.COMPLETE
     _record(caller, model, route, usage_of(answer) or _estimated(call, ""), started, status)
     return answer, route
@@ -179,17 +147,25 @@ def open_response_stream(caller: Caller, model: str,
                          call: ResponsesCall) -> tuple[Route, Iterator[ResponseEvent]]:
     """A streamed Responses API call sent as is to a vendor that speaks it: its events, with
     errors before the first one raised here; one usage row when the stream ends however."""
+    (route, events), started = _vendor_call(
+        caller, model, lambda manager: manager.open_response_stream(model, call, caller.role))
+    return route, _metered_events(caller, model, call, route, events, started)
+
+
+def _vendor_call(caller: Caller, model: str, call: Callable[[VendorManager], T]) -> tuple[T, float]:
+    """``call(manager)`` for the caller, and when it started: the caller's budgets and team are
+    checked first (BudgetExceeded before any vendor call), the request's database session is
+    released before the vendor is called, and a call that fails gets its error row here."""
     budgets.check_caller(caller.user_id, caller.api_key_id, user=caller.user, key=caller.key)
     teams.check_model(caller.team_id, model)
-    manager = vendor_manager()
+    manager = vendor_manager()  # may re-read the catalog from the database: before the release
     _release_database()
     started = time.monotonic()
     try:
-        route, events = manager.open_response_stream(model, call, caller.role)
+        return call(manager), started
     except (VendorError, UnknownModelError):
         _record(caller, model, None, Usage(), started, MessageStatus.ERROR)
         raise
-    return route, _metered_events(caller, model, call, route, events, started)
 
 
 def _metered_events(caller, model, call, route, events, started) -> Iterator[ResponseEvent]:

@@ -198,18 +198,7 @@ class VendorManager:
             route, entry = hit
             return route, Replay(entry)
 
-        def start(handler, req, route):
-            started = time.perf_counter()
-            upstream = handler.stream(req)
-            try:
-                first = next(upstream)
-            except StopIteration:
-                raise VendorUnavailable("the vendor sent an empty stream") from None
-            self.observer.first_token(route.credential.name, route.upstream_model,
-                                      time.perf_counter() - started)
-            return _Resumed(first, upstream, route.credential.name, self.observer)
-
-        deltas, route = self._attempt(name, role, start, request)
+        deltas, route = self._attempt(name, role, _started("stream", self.observer), request)
         if route.cache_ttl or cache_ttl:
             routed = replace(request, model=route.upstream_model)
             deltas = Recording(deltas, lambda entry: self.cache.keep(route, routed, cache_scope,
@@ -238,18 +227,8 @@ class VendorManager:
         """The vendor's events from the first route that sends a first one (retries and
         fallbacks before it, as for ``open_stream``)."""
 
-        def start(handler, req, route):
-            started = time.perf_counter()
-            upstream = handler.respond_stream(req)
-            try:
-                first = next(upstream)
-            except StopIteration:
-                raise VendorUnavailable("the vendor sent an empty stream") from None
-            self.observer.first_token(route.credential.name, route.upstream_model,
-                                      time.perf_counter() - started)
-            return _Resumed(first, upstream, route.credential.name, self.observer)
-
-        events, route = self._attempt(name, role, start, call)
+        events, route = self._attempt(name, role, _started("respond_stream", self.observer),
+                                      call)
         return route, events
 
     def _attempt(self, name, role, call, request):
@@ -323,6 +302,25 @@ class VendorManager:
         if exc.retry_after is None:
             return min(self.policy.backoff * 2**attempt, self.policy.max_wait)
         return exc.retry_after if exc.retry_after <= self.policy.max_wait else None
+
+
+def _started(method: str, observer: VendorObserver):
+    """A call of the handler's streaming ``method`` that returns once its first item is in
+    (until then a retry or a fallback is still possible), that first wait going to
+    ``observer``; the rest of the stream follows the returned iterator."""
+
+    def start(handler, req, route):
+        started = time.perf_counter()
+        upstream = getattr(handler, method)(req)
+        try:
+            first = next(upstream)
+        except StopIteration:
+            raise VendorUnavailable("the vendor sent an empty stream") from None
+        observer.first_token(route.credential.name, route.upstream_model,
+                             time.perf_counter() - started)
+        return _Resumed(first, upstream, route.credential.name, observer)
+
+    return start
 
 
 def _timed(method: str, observer: VendorObserver):
