@@ -202,6 +202,7 @@ class FakeVendorServer:
 
     def __init__(self, api_key: str = DEFAULT_API_KEY, *, host: str = "127.0.0.1",
                  port: int = 0, models: tuple[str, ...] = DEFAULT_MODELS):
+        self.default_api_key = api_key
         self.api_key = api_key
         self.host = host
         self.requested_port = port
@@ -245,6 +246,7 @@ class FakeVendorServer:
             self._disconnects: list[str] = []
             self.prompt_cache = reasoning.PromptCache()
         self.models = list(self.default_models)
+        self.api_key = self.default_api_key  # a test may have set another
         self.retry_after = "1"  # seconds, as sent by error-429
         self.slow_first_byte_delay = 1.0  # seconds, for slow-first-byte
         self.chunk_delay = 0.02  # seconds between the words of slow-stream
