@@ -87,29 +87,34 @@ def _metrics() -> tuple:
 
 
 def _filtered(statement: Select, start: datetime, end: datetime, source: str | None,
-              tag: str | None) -> Select:
+              tag: str | None, user_id: int | None = None) -> Select:
     t = UsageDailyTag
     statement = statement.where(t.day >= _day_text(start), t.day < _day_text(end))
     if source:
         statement = statement.where(t.source == source)
     if tag:
         statement = statement.where(t.tag == tag)
+    if user_id is not None:
+        statement = statement.where(t.user_id == user_id)
     return statement
 
 
 def totals(start: datetime, end: datetime, source: str | None = None, *,
-           tag: str | None = None):
+           tag: str | None = None, user_id: int | None = None):
     """One row of metrics over the range, of the calls tagged ``tag`` (all tagged calls,
-    each counted once per tag, without one)."""
-    return db.session.execute(_filtered(select(*_metrics()), start, end, source, tag)).one()
+    each counted once per tag, without one); ``user_id`` keeps one user's calls only."""
+    return db.session.execute(
+        _filtered(select(*_metrics()), start, end, source, tag, user_id)).one()
 
 
 def aggregate(group: str, start: datetime, end: datetime, source: str | None = None,
-              limit: int | None = None, *, tag: str | None = None) -> list:
+              limit: int | None = None, *, tag: str | None = None,
+              user_id: int | None = None) -> list:
     """Metrics per ``group`` (one of GROUPS) of tagged calls, as ``usage.aggregate``."""
     key = _group_key(group).label("key")
     t = UsageDailyTag
-    statement = _filtered(select(key, *_metrics()), start, end, source, tag).group_by(key)
+    statement = _filtered(select(key, *_metrics()), start, end, source, tag,
+                          user_id).group_by(key)
     if group == "day":
         statement = statement.order_by(key)
     else:

@@ -76,15 +76,15 @@ class Report:
     totals: Line
     days: list[Line]
     models: list[Line]
+    tags: list[Line] = field(default_factory=list)  # spend by tag (x-parlor-tags)
 
 
 @dataclass(frozen=True)
 class UsageReport(Report):
     """Everyone's report, with the top users and keys too."""
 
-    users: list[Line]
-    keys: list[Line]
-    tags: list[Line] = field(default_factory=list)  # spend by tag (x-parlor-tags)
+    users: list[Line] = field(default_factory=list)
+    keys: list[Line] = field(default_factory=list)
     teams: list[Line] = field(default_factory=list)
 
 

@@ -111,6 +111,28 @@ def test_admin_usage_filters_by_tag_and_the_csv_carries_tags(app, openai_client,
     assert "Top tags" in page and 'value="team-a"' in page
 
 
+def test_own_usage_lists_my_tags_and_filters_by_one(app, openai_client, member_key, make_key):
+    openai_client.chat.completions.create(model="openai/fake-chat", messages=MESSAGES,
+                                          extra_headers={"x-parlor-tags": "team-a"})
+    openai_client.chat.completions.create(model="openai/fake-chat", messages=MESSAGES)
+    other = make_key("other@example.com")  # someone else's tagged call is not in my report
+    with openai.OpenAI(base_url=str(openai_client.base_url), api_key=other,
+                       max_retries=0) as theirs:
+        theirs.chat.completions.create(model="openai/fake-chat", messages=MESSAGES,
+                                       extra_headers={"x-parlor-tags": "team-a"})
+    client = app.test_client()
+
+    mine = client.get("/api/v1/usage", headers=bearer(member_key)).get_json()["data"]
+    assert mine["totals"]["requests"] == 2 and mine["tag"] is None
+    assert [(t["label"], t["requests"]) for t in mine["tags"]] == [("team-a", 1)]
+    tagged = client.get("/api/v1/usage?tag=team-a", headers=bearer(member_key)).get_json()
+    assert tagged["data"]["tag"] == "team-a" and tagged["data"]["totals"]["requests"] == 1
+    assert [(m["label"], m["requests"]) for m in tagged["data"]["models"]] == [
+        ("openai/fake-chat", 1)]
+    assert client.get("/api/v1/usage?tag=" + "x" * 65,
+                      headers=bearer(member_key)).status_code == 400
+
+
 def test_rebuild_daily_recomputes_the_tag_rollup_from_bulk_loaded_rows(app, admin):
     from datetime import UTC, datetime
 

@@ -107,6 +107,8 @@ class UsageQuery(Query):
     start: Day | None = Field(None, description="First day, included (default: 30 days ago)")
     end: Day | None = Field(None, description="Last day, included (default: today)")
     source: Literal["web", "api"] | None = None
+    tag: str | None = Field(None, max_length=64,
+                            description="Only the calls carrying this spend tag")
 
 
 # Responses
@@ -283,6 +285,8 @@ class UsageOut(BaseModel):
     totals: UsageLine
     days: list[UsageLine]
     models: list[UsageLine]
+    tag: str | None = Field(description="The spend tag the report is limited to, if any")
+    tags: list[UsageLine] = Field(description="Spend per tag (x-parlor-tags, metadata.tags)")
 
 
 class PageMeta(BaseModel):
