@@ -188,6 +188,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    # A real vendor takes a burst of connections at once; socketserver's default backlog of 5
+    # drops some of 50 streams opened together (their calls then fail as unreachable).
+    request_queue_size = 1024
 
     def __init__(self, fake: FakeVendorServer):
         self.fake = fake
