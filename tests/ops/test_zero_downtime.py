@@ -144,8 +144,10 @@ class Load:
                 self.failures.append(f"loop: {exc!r}")
 
     def start(self) -> None:
-        self._threads = [threading.Thread(target=self._stream) for _ in range(STREAMS)]
-        self._threads.append(threading.Thread(target=self._loop))
+        # daemons: a test that fails half-way must not keep pytest from exiting
+        self._threads = [threading.Thread(target=self._stream, daemon=True)
+                         for _ in range(STREAMS)]
+        self._threads.append(threading.Thread(target=self._loop, daemon=True))
         for thread in self._threads:
             thread.start()
         for _ in range(STREAMS):  # every stream is under way before the restart
