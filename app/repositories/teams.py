@@ -71,9 +71,9 @@ def names_by_id(team_ids) -> dict[int, str]:
 
 def usage_per_team(start: datetime, end: datetime, source: str | None = None,
                    limit: int | None = None, *, tag: str | None = None) -> list:
-    """Metrics per team over ``start``..``end`` (``key`` is the team id, None for calls of no
-    team), biggest token users first, from the ledger itself (it holds the team of each
-    call); ``tag`` keeps the calls carrying that tag."""
+    """Metrics per team over ``start``..``end`` (``key`` is the team id), biggest token users
+    first, from the ledger itself (it holds the team of each call; only team calls are read,
+    through the team index); ``tag`` keeps the calls carrying that tag."""
     r = UsageRecord
     requests = func.count()
     statement = (select(
@@ -85,7 +85,8 @@ def usage_per_team(start: datetime, end: datetime, source: str | None = None,
         func.coalesce(func.sum(r.cost), 0).label("cost"),
         func.coalesce(func.sum(case((r.status == "error", 1), else_=0)), 0).label("errors"),
         func.coalesce(func.avg(r.latency_ms), 0).label("avg_latency_ms"))
-        .where(r.created_at >= start, r.created_at < end).group_by(r.team_id)
+        .where(r.team_id.is_not(None), r.created_at >= start, r.created_at < end)
+        .group_by(r.team_id)
         .order_by(func.sum(r.input_tokens + r.output_tokens).desc(), r.team_id))
     if source:
         statement = statement.where(r.source == source)
