@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ["overhead_p50_ms", "overhead_p99_ms", "rps_c16", "rps_c64", "errors", "streams_1000_ok",
         "ttft_1000_p50_ms", "responses_streams_ok", "responses_ttft_p50_ms", "chat_streams_ok",
-        "chat_ttft_p50_ms", "rss_mb",
+        "chat_ttft_p50_ms", "chat_rss_mb", "rss_mb",
         "page_conv_1000_ms", "page_usage_ms", "image_send_mb", "balanced_overhead_p50_ms",
         "balanced_rps_c16", "contention_shed", "contention_failed"]
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; a decompression bomb announces far more
 MAX_PDF_PAGES = 1000
@@ -140,6 +138,10 @@ def thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
 
 
 def _pdf_text(data: bytes) -> str:
+    # pypdf costs a worker ~20 MB: loaded by the first PDF, not by every worker at start
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

@@ -7,8 +7,6 @@ nonce checked before any claim is believed. Who the claims sign in as is
 
 from __future__ import annotations
 
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth
 from flask import (
     Blueprint,
     Flask,
@@ -20,8 +18,6 @@ from flask import (
     url_for,
 )
 from flask_login import login_user
-from joserfc.errors import JoseError
-from requests import RequestException
 
 from app.services import oidc as rules
 from app.web.forms import LoginForm
@@ -39,6 +35,8 @@ def init_oidc(app: Flask) -> None:
     issuer = app.config.get("PARLOR_OIDC_ISSUER")
     if not issuer:
         return
+    from authlib.integrations.flask_client import OAuth
+
     oauth = OAuth(app)
     oauth.register(
         CLIENT,
@@ -48,6 +46,16 @@ def init_oidc(app: Flask) -> None:
         client_kwargs={"scope": app.config["PARLOR_OIDC_SCOPES"],
                        "code_challenge_method": "S256", "default_timeout": 10},
     )
+
+
+def _provider_errors() -> tuple[type[Exception], ...]:
+    """Authlib's, the JOSE library's and the HTTP client's errors. Imported when used: the
+    OpenID client and what it loads cost a worker ~30 MB, paid only where SSO is set up."""
+    from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
+    from requests import RequestException
+
+    return AuthlibBaseError, JoseError, RequestException
 
 
 def enabled() -> bool:
@@ -70,7 +78,7 @@ def login():
     session[NEXT] = safe_next(request.args.get("next"))
     try:
         return _client().authorize_redirect(url_for("oidc.callback", _external=True))
-    except (AuthlibBaseError, RequestException, ValueError):
+    except (*_provider_errors(), ValueError):
         current_app.logger.warning("the OpenID provider could not be reached", exc_info=True)
         return _refuse("The sign-in provider cannot be reached right now. Try again later.",
                        503)
@@ -93,7 +101,7 @@ def callback():
             extra = dict(client.userinfo(token=token))
             if extra.get("sub") == claims.get("sub"):
                 claims = {**extra, **{k: v for k, v in claims.items() if k not in extra}}
-    except (AuthlibBaseError, JoseError, RequestException, ValueError) as error:
+    except (*_provider_errors(), ValueError) as error:
         current_app.logger.info("OpenID sign-in refused: %s", type(error).__name__)
         rules.record_refusal(f"the provider's answer failed its checks ({_reason(error)})",
                              ip=request.remote_addr)
@@ -130,6 +138,6 @@ def end_session_redirect(id_token: str | None):
         return client.logout_redirect(
             post_logout_redirect_uri=url_for("auth.login", _external=True),
             id_token_hint=id_token, client_id=client.client_id)
-    except (AuthlibBaseError, RequestException, RuntimeError, ValueError):
+    except (*_provider_errors(), RuntimeError, ValueError):
         current_app.logger.warning("the provider's sign-out is unavailable", exc_info=True)
         return None
