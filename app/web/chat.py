@@ -184,35 +184,29 @@ def send(conversation_id: str):
 @bp.post("/c/<conversation_id>/messages/<message_id>/regenerate")
 def regenerate(conversation_id: str, message_id: str | None = None):
     """A new version of a reply (default: the last one shown); the old one stays a branch."""
-    conversation = owned_conversation_or_404(conversation_id)
-    if message_id is not None:
-        owned_message_or_404(conversation, message_id)
-    try:
-        chat.regenerate(conversation, message_id)
-    except chat.ChatError as exc:
-        return _refused(conversation, str(exc))
-    return _messages(conversation)
+    return _branch_action(chat.regenerate, conversation_id, message_id)
 
 
 @bp.post("/c/<conversation_id>/messages/<message_id>/show")
 def show_version(conversation_id: str, message_id: str):
     """**Previous version** / **Next version**: show the branch of another version."""
-    conversation = owned_conversation_or_404(conversation_id)
-    owned_message_or_404(conversation, message_id)
-    try:
-        chat.show_version(conversation, message_id)
-    except chat.ChatError as exc:
-        return _refused(conversation, str(exc))
-    return _messages(conversation)
+    return _branch_action(chat.show_version, conversation_id, message_id)
 
 
 @bp.post("/c/<conversation_id>/messages/<message_id>/use")
 def use_reply(conversation_id: str, message_id: str):
     """**Use this reply**: continue from one of the replies compared."""
+    return _branch_action(chat.use_reply, conversation_id, message_id)
+
+
+def _branch_action(action, conversation_id: str, message_id: str | None):
+    """``action(conversation, message_id)`` on the user's own conversation and message (404
+    otherwise), answered with the message list, or the refusal inline."""
     conversation = owned_conversation_or_404(conversation_id)
-    owned_message_or_404(conversation, message_id)
+    if message_id is not None:
+        owned_message_or_404(conversation, message_id)
     try:
-        chat.use_reply(conversation, message_id)
+        action(conversation, message_id)
     except chat.ChatError as exc:
         return _refused(conversation, str(exc))
     return _messages(conversation)
