@@ -15,6 +15,12 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def vendor_variable(name: str) -> str | None:
+    """A vendor's environment variable, as a vendor kind declares it (app/vendors/registry.py:
+    ``VendorKind.environment``); unset or empty: None."""
+    return _env(name)
+
+
 def _flag(name: str, default: bool) -> bool:
     value = _env(name)
     if value is None:
@@ -144,11 +150,9 @@ class Config:
             "pool_size": 20, "max_overflow": 40, "pool_timeout": 10}
         self.REDIS_URL = _env("REDIS_URL")
 
-        # Vendors bootstrapped from the environment; shown read-only in the admin screens.
-        self.OPENAI_API_KEY = _env("OPENAI_API_KEY")
-        self.OPENAI_BASE_URL = _env("OPENAI_BASE_URL")
-        self.ANTHROPIC_API_KEY = _env("ANTHROPIC_API_KEY")
-        self.ANTHROPIC_BASE_URL = _env("ANTHROPIC_BASE_URL")
+        # Vendors bootstrapped from the environment (shown read-only in the admin screens) are
+        # read through vendor_variable(): each vendor kind declares its variables in
+        # app/vendors/registry.py (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY...).
 
         # Feature flags and defaults.
         self.PARLOR_MOCK_VENDOR = _flag("PARLOR_MOCK_VENDOR", self.MOCK_VENDOR_DEFAULT)

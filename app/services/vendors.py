@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from flask import Flask, current_app
 
@@ -12,7 +13,7 @@ from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
 from app.services import price_catalog, vendor_fields
 from app.services.encryption import secret_box
-from app.vendors import Catalog, Credential, RetryPolicy, Route, VendorManager
+from app.vendors import KINDS, Catalog, Credential, RetryPolicy, Route, VendorManager
 from app.vendors.balancing import (
     DEFAULT_STRATEGY,
     Balancer,
@@ -21,6 +22,7 @@ from app.vendors.balancing import (
     RouteState,
 )
 from app.vendors.response_cache import MemoryStore, RedisStore, ResponseCache
+from config import vendor_variable
 
 
 def vendor_timeouts(config) -> dict:
@@ -32,22 +34,20 @@ def vendor_timeouts(config) -> dict:
 
 
 def environment_credentials(config) -> dict[str, Credential]:
-    """Vendors configured by environment variables (read-only in the admin screens)."""
+    """Vendors configured by environment variables (read-only in the admin screens): each
+    kind's declared variables (``VendorKind.environment``) create its credential."""
     timeouts = vendor_timeouts(config)
     found: dict[str, Credential] = {}
     if config["PARLOR_MOCK_VENDOR"]:
         found["mock"] = Credential(name="mock", kind="mock", read_only=True,
                                    options=(("delay_ms", config["PARLOR_MOCK_DELAY_MS"]),))
-    if config["OPENAI_API_KEY"] or config["OPENAI_BASE_URL"]:
-        base_url = config["OPENAI_BASE_URL"]
-        kind = "openai" if not base_url or "api.openai.com" in base_url else "openai-compatible"
-        found["openai"] = Credential(name="openai", kind=kind, api_key=config["OPENAI_API_KEY"],
-                                     base_url=base_url, read_only=True, **timeouts)
-    if config["ANTHROPIC_API_KEY"]:
-        found["anthropic"] = Credential(name="anthropic", kind="anthropic",
-                                        api_key=config["ANTHROPIC_API_KEY"],
-                                        base_url=config["ANTHROPIC_BASE_URL"], read_only=True,
-                                        **timeouts)
+    for kind in KINDS.values():
+        credential = kind.from_environment(lambda name: config.get(name) or vendor_variable(name))
+        if credential is not None:
+            found[credential.name] = replace(
+                credential, timeout=timeouts["timeout"],
+                connect_timeout=timeouts["connect_timeout"],
+                options=timeouts["options"] + credential.options)
     return found
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from app.vendors.base import VendorHandler
 from app.vendors.types import Credential
@@ -59,11 +59,41 @@ class VendorKind:
     # The kind answers OpenAI's Responses API (POST /responses): /v1/responses goes to it as
     # the client sent it instead of translated to its chat format.
     speaks_responses: bool = False
+    # The environment variables that bootstrap a read-only credential of this kind (named
+    # after the kind): (field name, variable) pairs. It exists when any variable of
+    # ``environment_when`` is set (default: the first pair's variable).
+    environment: tuple[tuple[str, str], ...] = ()
+    environment_when: tuple[str, ...] = ()
+    # The kind the environment credential takes, from the values read (default: this one).
+    environment_kind: Callable[[Mapping[str, str | None]], str] | None = field(
+        default=None, compare=False)
 
     def __post_init__(self):
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names) or RESERVED & set(names):
             raise ValueError(f"{self.name}: field names must be unique and not {RESERVED}")
+        unknown = {name for name, _ in self.environment} - set(names)
+        if unknown:
+            raise ValueError(f"{self.name}: environment variables for undeclared {unknown}")
+
+    @property
+    def environment_variables(self) -> tuple[str, ...]:
+        return tuple(variable for _, variable in self.environment)
+
+    def from_environment(self, lookup: Callable[[str], str | None]) -> Credential | None:
+        """The read-only credential the environment variables (read by ``lookup``) declare,
+        or None when none of those that create one is set. Its key and base URL are the
+        credential's own, its other fields its options."""
+        values = {name: lookup(variable) for name, variable in self.environment}
+        when = self.environment_when or self.environment_variables[:1]
+        if not any(lookup(variable) for variable in when):
+            return None
+        kind = self.environment_kind(values) if self.environment_kind else self.name
+        return Credential(
+            name=self.name, kind=kind, api_key=values.get("api_key"),
+            base_url=values.get("base_url"), read_only=True,
+            options=tuple((name, value) for name, value in values.items()
+                          if name not in OWN_FIELDS and value))
 
     def field(self, name: str) -> VendorField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -82,24 +112,44 @@ class VendorKind:
         return tuple(f for f in self.fields if f.name not in OWN_FIELDS)
 
 
+def _openai_or_compatible(values: Mapping[str, str | None]) -> str:
+    """OPENAI_BASE_URL pointing anywhere but OpenAI's API makes an OpenAI-compatible vendor."""
+    base_url = values.get("base_url")
+    return "openai" if not base_url or "api.openai.com" in base_url else "openai-compatible"
+
+
 KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     VendorKind("openai", "OpenAI", "app.vendors.openai:OpenAIHandler", "openai",
-               speaks_responses=True),
-    VendorKind("anthropic", "Anthropic", "app.vendors.anthropic:AnthropicHandler", "anthropic"),
+               speaks_responses=True,
+               environment=(("api_key", "OPENAI_API_KEY"), ("base_url", "OPENAI_BASE_URL")),
+               environment_when=("OPENAI_API_KEY", "OPENAI_BASE_URL"),
+               environment_kind=_openai_or_compatible),
+    VendorKind("anthropic", "Anthropic", "app.vendors.anthropic:AnthropicHandler", "anthropic",
+               environment=(("api_key", "ANTHROPIC_API_KEY"),
+                            ("base_url", "ANTHROPIC_BASE_URL"))),
     VendorKind("openai-compatible", "OpenAI-compatible", "app.vendors.openai:OpenAIHandler",
                "openai", fields=(replace(API_KEY, required=False),
                                  replace(BASE_URL, required=True, placeholder=""))),
     VendorKind("azure", "Azure OpenAI", "app.vendors.azure:AzureOpenAIHandler", "openai",
                fields=(API_KEY, replace(BASE_URL, required=True, placeholder=""),
-                       VendorField("api_version", "API version", placeholder="2024-10-21"))),
-    VendorKind("gemini", "Google Gemini", "app.vendors.gemini:GeminiHandler", None),
+                       VendorField("api_version", "API version", placeholder="2024-10-21")),
+               environment=(("api_key", "AZURE_OPENAI_API_KEY"),
+                            ("base_url", "AZURE_OPENAI_ENDPOINT"),
+                            ("api_version", "OPENAI_API_VERSION")),
+               environment_when=("AZURE_OPENAI_ENDPOINT",)),
+    VendorKind("gemini", "Google Gemini", "app.vendors.gemini:GeminiHandler", None,
+               environment=(("api_key", "GEMINI_API_KEY"), ("base_url", "GEMINI_BASE_URL"))),
     VendorKind("bedrock", "AWS Bedrock", "app.vendors.bedrock:BedrockHandler", None, fields=(
         VendorField("region", "AWS region", required=True, placeholder="us-east-1"),
         VendorField("aws_access_key_id", "AWS access key ID", required=True),
         VendorField("aws_secret_access_key", "AWS secret access key", secret=True,
                     required=True),
         VendorField("aws_session_token", "AWS session token", secret=True),
-        replace(BASE_URL, placeholder="empty: the region's Bedrock endpoint"))),
+        replace(BASE_URL, placeholder="empty: the region's Bedrock endpoint")),
+        environment=(("region", "BEDROCK_REGION"), ("aws_access_key_id", "AWS_ACCESS_KEY_ID"),
+                     ("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+                     ("aws_session_token", "AWS_SESSION_TOKEN"),
+                     ("base_url", "BEDROCK_BASE_URL"))),
     VendorKind("mock", "Mock (offline)", "app.vendors.mock:MockHandler", None, fields=(),
                storable=False),
 )}
