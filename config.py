@@ -216,6 +216,15 @@ class Config:
         self.PARLOR_METRICS_TOKEN = _env("PARLOR_METRICS_TOKEN")
         # Set for gunicorn's workers by gunicorn.conf.py: where they share their metrics.
         self.PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+        # OpenTelemetry traces (app/telemetry.py): on when an OTLP endpoint is set; the exporter
+        # reads it, and its other OTEL_EXPORTER_OTLP_* variables, itself.
+        endpoint = (_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+                    or _env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        self.OTEL_TRACING = bool(endpoint) and not _flag("OTEL_SDK_DISABLED", False)
+        self.OTEL_SERVICE_NAME = _env("OTEL_SERVICE_NAME", "parlor")
+        # Prompts and replies on the spans (GenAI's variable): off unless set to true.
+        self.OTEL_CAPTURE_CONTENT = _flag("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+                                          False)
 
         # OpenID Connect sign-in (app/web/oidc.py); off unless an issuer is set.
         self.PARLOR_OIDC_ISSUER = (_env("PARLOR_OIDC_ISSUER") or "").rstrip("/") or None

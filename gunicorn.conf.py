@@ -106,10 +106,13 @@ def worker_int(worker):
 
 def worker_exit(server, worker):
     """The worker leaves (its streams ended, or the grace period is over): any reply it still
-    writes is declared interrupted, with its text (a SIGKILL leaves that to the lease)."""
+    writes is declared interrupted, with its text (a SIGKILL leaves that to the lease); the
+    spans it still holds are sent, when it traces."""
+    from app import telemetry
     from app.services import reply_leases
 
     reply_leases.interrupt_here()
+    telemetry.shutdown()
 
 
 GC_THRESHOLDS = (50_000, 20, 100)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import admission, cli, extensions, limits, logs, metrics, ops, security
+from app import admission, cli, extensions, limits, logs, metrics, ops, security, telemetry
 from app.admin import BLUEPRINTS as ADMIN_BLUEPRINTS
 from app.api import BLUEPRINTS as API_BLUEPRINTS
 from app.repositories import usage as usage_ledger
@@ -41,6 +41,7 @@ def create_app(config: Config | dict | None = None, *, migrations: bool = True) 
     logs.configure(app.config["LOG_LEVEL"])
     logs.init_app(app)  # these two first: their hooks must see requests others answer early
     metrics.init_app(app)
+    telemetry.init_app(app)  # traces, when configured: shed requests too
     admission.init_app(app)  # sheds before anything else works on a request
 
     extensions.db.init_app(app)

@@ -25,6 +25,7 @@ from functools import partial
 
 from flask import current_app
 
+from app import telemetry
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import accounts as accounts_repo
@@ -140,7 +141,9 @@ def _start(user, conversation, message, source, api_key_id, *, background: bool)
     job = _job(user, conversation, message, source, api_key_id)
     db.session.commit()  # no transaction stays open while the vendor talks
     live = reply_hub.open_reply(message.id, job.prefix)
-    run = partial(_run, current_app._get_current_object(), job, live, background)
+    # the writer's vendor call is a span of this request's trace, when the app traces
+    run = telemetry.carried(partial(_run, current_app._get_current_object(), job, live,
+                                    background))
     if background:
         keepalive.spawn(run)
     else:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from flask import Flask, current_app
 
-from app import metrics
+from app import metrics, telemetry
 from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
 from app.services import price_catalog, vendor_fields
@@ -130,7 +130,7 @@ def response_cache(config) -> ResponseCache:
 class VendorDirectory:
     """The process's vendor manager, with its catalog reloaded when stale or invalidated."""
 
-    def __init__(self, config):
+    def __init__(self, config, tracer=None):
         self.config = config
         self.manager = VendorManager(
             policy=RetryPolicy(retries=config["PARLOR_VENDOR_RETRIES"],
@@ -138,6 +138,7 @@ class VendorDirectory:
             observer=metrics.VendorMetrics(),
             balancer=Balancer(route_state(config)),
             cache=response_cache(config),
+            tracer=tracer,
         )
         self.ttl = config["PARLOR_CATALOG_TTL"]
         self._expires = 0.0
@@ -156,7 +157,8 @@ class VendorDirectory:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["parlor.vendors"] = VendorDirectory(app.config)
+    app.extensions["parlor.vendors"] = VendorDirectory(app.config,
+                                                       tracer=telemetry.vendor_tracer(app))
 
 
 def vendor_manager() -> VendorManager:

@@ -32,6 +32,7 @@ from app.vendors.response_cache import (
     result_of,
 )
 from app.vendors.responses_api import ResponseEvent, ResponsesCall
+from app.vendors.tracing import StreamSpan, VendorTracer
 from app.vendors.types import ChatRequest, Delta, Result
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class VendorManager:
         observer: VendorObserver | None = None,
         balancer: Balancer | None = None,
         cache: ResponseCache | None = None,
+        tracer: VendorTracer | None = None,
     ):
         self.catalog = catalog or Catalog()
         self.pool = pool or HandlerPool()
@@ -94,6 +96,7 @@ class VendorManager:
         self.observer = observer or VendorObserver()
         self.balancer = balancer or Balancer()
         self.cache = cache or ResponseCache()
+        self.tracer = tracer  # None: no spans (tracing off), and nothing added to a call
         self._discovered: dict[str, _Discovered] = {}
         self._lock = threading.Lock()
 
@@ -149,7 +152,7 @@ class VendorManager:
         if (hit := self._cached(name, role, request, cache_scope, cache_ttl)) is not None:
             route, entry = hit
             return result_of(entry, route.upstream_model), route
-        timed = _timed("complete", self.observer)
+        timed = self._traced("chat", _timed("complete", self.observer))
 
         def call(handler, req, route):
             result = timed(handler, req, route)
@@ -174,7 +177,8 @@ class VendorManager:
         """Embeddings from the first route that answers (retries and fallbacks as for
         ``complete``; a vendor kind without embeddings refuses, so no other route is tried)."""
 
-        return self._attempt(name, role, _timed("embed", self.observer), request)
+        return self._attempt(name, role, self._traced("embeddings", _timed("embed", self.observer)),
+                             request)
 
     def count_tokens(self, name: str, request: ChatRequest,
                      role: str | None) -> tuple[int | None, Route]:
@@ -198,7 +202,8 @@ class VendorManager:
             route, entry = hit
             return route, Replay(entry)
 
-        deltas, route = self._attempt(name, role, _started("stream", self.observer), request)
+        deltas, route = self._attempt(
+            name, role, self._traced("chat", _started("stream", self.observer)), request)
         if route.cache_ttl or cache_ttl:
             routed = replace(request, model=route.upstream_model)
             deltas = Recording(deltas, lambda entry: self.cache.keep(route, routed, cache_scope,
@@ -230,6 +235,10 @@ class VendorManager:
         events, route = self._attempt(name, role, _started("respond_stream", self.observer),
                                       call)
         return route, events
+
+    def _traced(self, operation: str, call):
+        """``call`` in a client span per attempt when the app traces, else ``call`` itself."""
+        return call if self.tracer is None else self.tracer.traced(operation, call)
 
     def _attempt(self, name, role, call, request):
         attempts = self.balancer.order(self.routes_for(name, role))
@@ -341,7 +350,8 @@ class _Resumed:
 
     A class rather than a generator: ``close()`` must close the upstream even when iteration
     never started (a generator's ``finally`` would not run then). ``on_close`` runs once,
-    when the stream ends or is closed.
+    when the stream ends or is closed; so does ending ``trace``, the call's span when the app
+    traces (app/vendors/tracing.py), which sees each delta.
     """
 
     def __init__(self, first: Delta, upstream: Iterator[Delta], vendor: str,
@@ -351,28 +361,34 @@ class _Resumed:
         self._vendor = vendor
         self._observer = observer
         self.on_close: Callable[[], None] | None = None
+        self.trace: StreamSpan | None = None
 
-    def _ended(self) -> None:
+    def _ended(self, error: VendorError | None = None) -> None:
         on_close, self.on_close = self.on_close, None
         if on_close is not None:
             on_close()
+        if self.trace is not None:
+            self.trace.end(error)
 
     def __iter__(self) -> _Resumed:
         return self
 
     def __next__(self) -> Delta:
         if self._first is not None:
-            first, self._first = self._first, None
-            return first
-        try:
-            return next(self._upstream)
-        except StopIteration:
-            self._ended()
-            raise
-        except VendorError as exc:  # cut short, or silent too long, after the first delta
-            self._ended()
-            self._observer.error(self._vendor, error_kind(exc))
-            raise
+            delta, self._first = self._first, None
+        else:
+            try:
+                delta = next(self._upstream)
+            except StopIteration:
+                self._ended()
+                raise
+            except VendorError as exc:  # cut short, or silent too long, after the first delta
+                self._ended(exc)
+                self._observer.error(self._vendor, error_kind(exc))
+                raise
+        if self.trace is not None:
+            self.trace.saw(delta)
+        return delta
 
     def close(self) -> None:
         self._first = None

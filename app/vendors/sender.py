@@ -24,6 +24,7 @@ from app.vendors.errors import (
     scrub,
 )
 from app.vendors.streamed_body import StreamedBody, encode
+from app.vendors.tracing import trace_headers
 
 # Set per call (or by the transport), never copied from the template.
 PER_CALL_HEADERS = {"host", "content-length", "x-stainless-retry-count",
@@ -51,8 +52,10 @@ class Endpoint:
         """The upstream's 2xx response (unread when ``stream``; close it when done).
 
         ``headers`` are forwarded on purpose (``anthropic-beta``): each replaces the client's
-        header of the same name, whatever its case."""
+        header of the same name, whatever its case. The current span's ``traceparent`` is
+        added when the app traces (``tracing.py``)."""
         sent = self._stream_headers if stream else self._headers
+        headers = trace_headers(headers)  # the call's traceparent, when the app traces
         if headers:
             sent = merge_headers(sent, headers.items())
         content = encode(body)
