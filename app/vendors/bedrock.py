@@ -34,6 +34,7 @@ from app.vendors.errors import (
     error_for_status,
     scrub,
 )
+from app.vendors.tracing import trace_headers
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -81,6 +82,7 @@ class BedrockHandler(VendorHandler):
                         max_pool_connections=50)
         endpoint = credential.base_url or None
         self.runtime = session.client("bedrock-runtime", endpoint_url=endpoint, config=config)
+        self.runtime.meta.events.register("before-send.bedrock-runtime", _with_trace_context)
         self.control = session.client("bedrock", endpoint_url=endpoint, config=config)
 
     def close(self) -> None:
@@ -266,3 +268,10 @@ def _usage(usage: dict | None) -> Usage:
                  output_tokens=int(usage.get("outputTokens") or 0),
                  cache_read_tokens=int(usage.get("cacheReadInputTokens") or 0),
                  cache_write_tokens=int(usage.get("cacheWriteInputTokens") or 0))
+
+
+def _with_trace_context(request, **_) -> None:
+    """The call's ``traceparent`` on the request, when the app traces: added once it is signed,
+    so it is sent unsigned (the signature covers only the headers it lists)."""
+    for name, value in (trace_headers(None) or {}).items():
+        request.headers[name] = value

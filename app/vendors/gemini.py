@@ -29,6 +29,7 @@ from app.vendors.errors import (
     parse_retry_after,
     scrub,
 )
+from app.vendors.tracing import trace_headers
 from app.vendors.types import (
     ChatMessage,
     ChatRequest,
@@ -155,6 +156,8 @@ class GeminiHandler(VendorHandler):
                 "thinking_budget": reasoning.budget_tokens or budget_for_effort(
                     reasoning.effort or "medium"),
                 "include_thoughts": True}
+        if headers := trace_headers(None):  # the call's traceparent, when the app traces
+            config["http_options"] = {"headers": dict(headers)}
         return {"model": request.model, "contents": contents, "config": config}
 
     @contextmanager

@@ -19,6 +19,7 @@ import pytest
 
 import config
 from tests.conftest import PASSWORD, fake_vendor_env
+from tests.fakes.bedrock import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from tests.otel_receiver import OTLPReceiver
 from tests.processes import start_chat, web_session
 from tests.web.conftest import stored_messages, stream_urls
@@ -137,6 +138,28 @@ def test_gateway_calls_are_server_and_genai_client_spans_with_the_context_sent_t
     assert PROMPT not in every_attribute_value(otlp_receiver)
     assert "gen_ai.input.messages" not in every_attribute_value(otlp_receiver)
     assert otlp_receiver.content_types[0] == "application/x-protobuf"
+
+
+def test_gemini_and_bedrock_calls_are_spans_of_their_providers_and_get_the_trace_context(
+        app, make_key, fake_vendor, traced_parlor, otlp_receiver):
+    server = traced_parlor(GEMINI_API_KEY=fake_vendor.api_key, GEMINI_BASE_URL=fake_vendor.url,
+                           BEDROCK_REGION="us-west-2", BEDROCK_BASE_URL=fake_vendor.url,
+                           AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=make_key(), max_retries=0)
+
+    for model, provider, path in (("gemini/gem-chat", "gcp.gemini", "/v1/models/gem-chat:"),
+                                  ("bedrock/bed-chat", "aws.bedrock", "/model/bed-chat/")):
+        fake_vendor.reset()
+        list(client.chat.completions.create(model=model, stream=True,
+                                            messages=[{"role": "user", "content": PROMPT}]))
+        upstream = model.split("/")[1]
+        [span] = client_spans(otlp_receiver, f"chat {upstream}")
+        assert span.attributes["gen_ai.provider.name"] == provider
+        assert span.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+        assert span.attributes["gen_ai.usage.output_tokens"] > 0
+        [sent] = [r for r in fake_vendor.requests if r.path.startswith(path)]
+        assert ids_sent(sent) == (span.trace_id, span.span_id)
+    assert PROMPT not in every_attribute_value(otlp_receiver)
 
 
 def test_a_vendor_failure_is_an_error_span_and_a_request_is_named_by_its_route(
