@@ -200,6 +200,9 @@ class Config:
         self.PARLOR_COOLDOWN_FAILURES = int(_env("PARLOR_COOLDOWN_FAILURES", "3"))
         self.PARLOR_COOLDOWN_WINDOW = float(_env("PARLOR_COOLDOWN_WINDOW", "60"))
         self.PARLOR_COOLDOWN_SECONDS = float(_env("PARLOR_COOLDOWN_SECONDS", "30"))
+        # Seconds between active health checks of every deployment (0: none): a one-token call
+        # whose failure counts like a live call's (app/vendors/health_checks.py).
+        self.PARLOR_HEALTH_CHECK_INTERVAL = float(_env("PARLOR_HEALTH_CHECK_INTERVAL", "0"))
         # API calls' usage rows are written in batches this often, off the request path
         # (0: each row is written before the answer goes out).
         self.PARLOR_USAGE_FLUSH_MS = int(_env("PARLOR_USAGE_FLUSH_MS", self.USAGE_FLUSH_DEFAULT))

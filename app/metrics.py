@@ -73,6 +73,9 @@ LOOP_LAG = Gauge(
 COOLDOWNS = Counter(
     "parlor_route_cooldowns_total", "Deployments (routes) of this vendor taken out of rotation "
     "after repeated transient errors.", ["vendor"])
+HEALTH_CHECKS = Counter(
+    "parlor_deployment_health_check_total", "Active health checks of this vendor's deployments "
+    "(PARLOR_HEALTH_CHECK_INTERVAL), by result: ok or the error kind.", ["vendor", "result"])
 
 
 class _HttpSeries(NamedTuple):
@@ -225,3 +228,6 @@ class VendorMetrics(VendorObserver):
 
     def cooldown(self, vendor: str) -> None:
         COOLDOWNS.labels(vendor).inc()
+
+    def health_check(self, vendor: str, result: str) -> None:
+        HEALTH_CHECKS.labels(vendor, result).inc()

@@ -63,6 +63,10 @@ class Health:
     cooldown_seconds_left: float
     last_error: str | None
     in_flight: int
+    # The last active health check (PARLOR_HEALTH_CHECK_INTERVAL): "ok" or the error kind, and
+    # how long ago; None: never checked.
+    last_check: str | None = None
+    last_check_seconds_ago: float | None = None
 
 
 def health(routes: list[ModelRoute]) -> dict[int, Health]:
@@ -74,8 +78,10 @@ def health(routes: list[ModelRoute]) -> dict[int, Health]:
     for route_id, label in labels.items():
         status = statuses[label]
         left = max((status.cooling_until or now) - now, 0.0)
+        ago = None if status.checked_at is None else round(max(now - status.checked_at, 0.0), 1)
         found[route_id] = Health(state=status.state(now), cooldown_seconds_left=round(left, 1),
-                                 last_error=status.last_error, in_flight=status.in_flight)
+                                 last_error=status.last_error, in_flight=status.in_flight,
+                                 last_check=status.check_result, last_check_seconds_ago=ago)
     return found
 
 

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from app import metrics, telemetry
 from app.repositories import accounts as accounts_repo
 from app.repositories import vendors as repo
-from app.services import price_catalog, vendor_fields
+from app.services import health_checks, price_catalog, vendor_fields
 from app.services.encryption import secret_box
 from app.vendors import KINDS, Catalog, Credential, RetryPolicy, Route, VendorManager
 from app.vendors.balancing import (
@@ -159,6 +159,7 @@ class VendorDirectory:
 def init_app(app: Flask) -> None:
     app.extensions["parlor.vendors"] = VendorDirectory(app.config,
                                                        tracer=telemetry.vendor_tracer(app))
+    health_checks.init_app(app)
 
 
 def vendor_manager() -> VendorManager:

@@ -8,7 +8,8 @@ proportion to the weights; the default), ``least_busy`` (fewest calls in flight)
 A deployment that fails with transient errors ``failures`` times within ``window`` seconds is
 cooled down for ``cooldown`` seconds: it goes to the back of the order (tried only when
 nothing else is left). When its cooldown ends, one call is let through as a probe (half-open);
-its success makes the deployment trusted again, its failure cools it down again.
+its success makes the deployment trusted again, its failure cools it down again. Active health
+checks (app/vendors/health_checks.py) feed the same state, and the last one's result is kept.
 
 The state lives in a :class:`RouteState`: in the process by default, in Redis
 (:class:`RedisRouteState`) when several instances must share it. A name with a single route
@@ -53,6 +54,8 @@ class RouteStatus:
     cooling_until: float | None = None  # time.time(); None: not cooling down
     last_error: str | None = None  # the kind of the error that cooled it down
     probing: bool = False  # a probe call holds the half-open slot now
+    checked_at: float | None = None  # time.time() of the last active health check
+    check_result: str | None = None  # its result: "ok" or the error kind
 
     def state(self, now: float) -> str:
         """``healthy``, ``cooling`` or ``half-open`` (cooldown over, waiting for a probe)."""
@@ -74,6 +77,7 @@ class RouteState:
         self._failures: dict[str, list[float]] = {}
         self._cooling: dict[str, tuple[float, str]] = {}  # label -> (until, error kind)
         self._probes: dict[str, float] = {}  # label -> when the probe's hold ends
+        self._checks: dict[str, tuple[float, str]] = {}  # label -> (when, result)
 
     def statuses(self, labels: Iterable[str]) -> dict[str, RouteStatus]:
         now = self.clock()
@@ -82,7 +86,19 @@ class RouteState:
                 in_flight=self._in_flight.get(label, 0), latency=self._latency.get(label),
                 cooling_until=self._cooling.get(label, (None,))[0],
                 last_error=self._cooling.get(label, (None, None))[1],
-                probing=self._probes.get(label, 0) > now) for label in labels}
+                probing=self._probes.get(label, 0) > now,
+                checked_at=self._checks.get(label, (None,))[0],
+                check_result=self._checks.get(label, (None, None))[1]) for label in labels}
+
+    def checked(self, label: str, result: str) -> None:
+        """Keep the result of an active health check (``ok`` or the error kind)."""
+        with self._lock:
+            self._checks[label] = (self.clock(), result)
+
+    def claim(self, name: str, seconds: float) -> bool:
+        """Whether this process does the periodic job ``name`` now; the state of one process
+        is its own, so it always does."""
+        return True
 
     def started(self, label: str) -> None:
         with self._lock:
@@ -160,18 +176,21 @@ class RedisRouteState(RouteState):
 
         def read():
             keys = [self._key(label, what) for label in labels
-                    for what in ("inflight", "latency", "cooling", "probe")]
+                    for what in ("inflight", "latency", "cooling", "probe", "check")]
             values = self._client.mget(keys)
             now, found = self.clock(), {}
             for index, label in enumerate(labels):
-                in_flight, latency, cooling, probe = values[index * 4:index * 4 + 4]
+                in_flight, latency, cooling, probe, check = values[index * 5:index * 5 + 5]
                 until, _, kind = (cooling or b"").decode().partition(" ")
+                checked_at, _, result = (check or b"").decode().partition(" ")
                 found[label] = RouteStatus(
                     in_flight=max(int(in_flight or 0), 0),
                     latency=float(latency) if latency else None,
                     cooling_until=float(until) if until else None,
                     last_error=kind or None,
-                    probing=bool(probe) and float(probe) > now)
+                    probing=bool(probe) and float(probe) > now,
+                    checked_at=float(checked_at) if checked_at else None,
+                    check_result=result or None)
             return found
 
         return self._shared(read, lambda: super(RedisRouteState, self).statuses(labels))
@@ -225,6 +244,18 @@ class RedisRouteState(RouteState):
 
         return self._shared(count, lambda: super(RedisRouteState, self).failed(
             label, kind, probe=probe))
+
+    def checked(self, label: str, result: str) -> None:
+        value = f"{self.clock():.3f} {result}"
+        self._shared(lambda: self._client.set(self._key(label, "check"), value, ex=86400),
+                     lambda: super(RedisRouteState, self).checked(label, result))
+
+    def claim(self, name: str, seconds: float) -> bool:
+        """One instance of all that share the Redis does ``name`` per ``seconds``."""
+        return bool(self._shared(
+            lambda: self._client.set(f"{self.PREFIX}job:{name}", "1", nx=True,
+                                     px=max(int(seconds * 1000), 1)),
+            lambda: True))
 
     def recovered(self, label: str) -> None:
         self._shared(lambda: self._client.delete(*(self._key(label, what) for what in

@@ -25,3 +25,7 @@ class VendorObserver:
 
     def cooldown(self, vendor: str) -> None:
         """A deployment of ``vendor`` kept failing and is taken out of rotation for a while."""
+
+    def health_check(self, vendor: str, result: str) -> None:
+        """An active health check of a deployment of ``vendor`` ended with ``result``: ``ok``
+        or the error kind."""

@@ -30,7 +30,8 @@ def test_a_route_keeps_its_weight_and_strategy_and_refuses_bad_ones(api, stored_
     route = created.get_json()["data"]
     assert (route["weight"], route["strategy"]) == (3, "least_busy")
     assert route["health"] == {"state": "healthy", "cooldown_seconds_left": 0.0,
-                               "last_error": None, "in_flight": 0}
+                               "last_error": None, "in_flight": 0, "last_check": None,
+                               "last_check_seconds_ago": None}
     patched = api("patch", f"/models/{route['id']}", json={"strategy": "lowest_latency"})
     assert patched.get_json()["data"]["strategy"] == "lowest_latency"
     assert patched.get_json()["data"]["weight"] == 3

@@ -309,6 +309,10 @@ class RouteHealthOut(Out):
     cooldown_seconds_left: float
     last_error: str | None = Field(description="The error kind that cooled it down")
     in_flight: int
+    last_check: str | None = Field(
+        default=None, description="The last active health check's result (ok or the error "
+        "kind); null: never checked (PARLOR_HEALTH_CHECK_INTERVAL is 0)")
+    last_check_seconds_ago: float | None = None
 
 
 class RouteCreate(RequestBody):

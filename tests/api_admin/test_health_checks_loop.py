@@ -1,0 +1,70 @@
+"""PARLOR_HEALTH_CHECK_INTERVAL: the app's own loop checks the deployments, cools down one that
+answers 503 without any client call, brings it back once it heals, and shows each check on the
+admin API, the Models screen and /metrics."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.services import health_checks, model_routes
+from tests.api_admin.conftest import ADMIN_EMAIL
+from tests.conftest import PASSWORD, log_in
+from tests.fakes.vendor_server import DEFAULT_API_KEY
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app(PARLOR_HEALTH_CHECK_INTERVAL=0.2, PARLOR_COOLDOWN_FAILURES=1,
+                   PARLOR_COOLDOWN_SECONDS=1)
+    yield app
+    health_checks.stop(app)
+
+
+def wait_for(read, accept, seconds: float = 8.0):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if accept(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_the_loop_cools_a_failing_deployment_down_and_back_without_client_calls(
+        app, api, fake_vendor):
+    assert api("post", "/vendors", json={"name": "checked", "kind": "openai-compatible",
+                                         "base_url": fake_vendor.openai_base_url,
+                                         "api_key": DEFAULT_API_KEY}).status_code == 201
+    created = api("post", "/models", json={"public_name": "chat", "vendor": "checked",
+                                           "upstream_model": "flaky-2-loop"})
+    route_id = created.get_json()["data"]["id"]
+    api("post", "/models", json={"public_name": "chat", "vendor": "checked",
+                                 "upstream_model": "fake-chat"})
+
+    def health():  # read as the admin API reads it (polling the API would meet its rate limit)
+        with app.app_context():
+            return vars(model_routes.health([model_routes.find(route_id)])[route_id])
+
+    cooled = wait_for(health, lambda h: h["state"] == "cooling")
+    assert api("get", f"/models/{route_id}").get_json()["data"]["health"]["state"] in (
+        "cooling", "half-open")
+    assert (cooled["state"], cooled["last_error"], cooled["last_check"]) == (
+        "cooling", "unavailable", "unavailable")
+    assert cooled["last_check_seconds_ago"] < 2
+
+    healed = wait_for(health, lambda h: h["state"] == "healthy" and h["last_check"] == "ok")
+    assert (healed["state"], healed["last_check"]) == ("healthy", "ok")
+    shown = api("get", f"/models/{route_id}").get_json()["data"]["health"]
+    assert (shown["state"], shown["last_check"]) == ("healthy", "ok")
+    # every request the deployment saw was a one-token check, none a client's
+    seen = fake_vendor.requests_for("flaky-2-loop")
+    assert len(seen) >= 3 and all(r.body["max_tokens"] == 1 for r in seen)
+
+    browser = app.test_client()
+    log_in(browser, ADMIN_EMAIL, PASSWORD)
+    page = browser.get("/admin/models/").get_data(as_text=True)
+    assert 'data-check="ok"' in page and "s ago: ok" in page
+    metrics = browser.get("/metrics").get_data(as_text=True)
+    assert 'parlor_deployment_health_check_total{result="unavailable",vendor="checked"}' in metrics
+    assert 'parlor_deployment_health_check_total{result="ok",vendor="checked"}' in metrics
