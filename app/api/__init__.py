@@ -4,6 +4,7 @@ from app.api import (
     anthropic_compat,
     attachments,
     auth,
+    branches,
     conversations,
     docs,
     embeddings,
@@ -18,7 +19,7 @@ from app.api import (
 from app.api.admin import BLUEPRINTS as ADMIN
 
 WIRE: list = [openai_compat.bp, anthropic_compat.bp, openai_responses.bp, embeddings.bp]
-REST: list = [me.bp, conversations.bp, messages.bp, attachments.bp, usage.bp, keys.bp]
+REST: list = [me.bp, conversations.bp, messages.bp, branches.bp, attachments.bp, usage.bp, keys.bp]
 BLUEPRINTS: list = [*WIRE, *REST, docs.bp, *ADMIN]
 
 # Rate limits opt in here, after each module added its own hooks: a request is counted once its

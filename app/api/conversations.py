@@ -38,7 +38,8 @@ def owned_or_404(conversation_id: str) -> Conversation:
 
 def refused(exc: chat.ChatError) -> ApiError:
     chat.discard_changes()
-    return ApiError(getattr(exc, "status", 400), str(exc))
+    status = getattr(exc, "status", 400)  # 409: a reply of the branch is still being written
+    return ApiError(status, str(exc), kind="conflict" if status == 409 else None)
 
 
 def detail(conversation: Conversation) -> ConversationDetail:

@@ -70,19 +70,26 @@ def send(conversation_id: str):
                                            body.attachments)
     except chat.ChatError as exc:
         raise refused(exc) from None
+    return answer(conversation, message, reply, body.stream)
+
+
+def answer(conversation: Conversation, message: Message, reply: Message,
+           stream: bool) -> Response:
+    """The user's message and its pending ``reply``, generated: streamed as SSE (``start``
+    with both, then the reply's events) or waited for (201 with both stored)."""
     sent = SentMessages(message=MessageOut.model_validate(message),
                         reply=MessageOut.model_validate(reply))
     caller = rest_auth.current()
-    if body.stream:
+    if stream:
         events = _reply_events(conversation, reply)
         chat.load_for_stream(caller.user, conversation)
         start = reply_followers.sse("start", sent.model_dump_json())
 
-        def stream():
+        def stream_events():
             yield start
             yield from events
 
-        return _event_stream(stream())
+        return _event_stream(stream_events())
     reply = chat_stream.generate_reply(caller.user, conversation, reply, source="api",
                                        api_key_id=caller.key.id if caller.key else None)
     return rest.data(SentMessages(message=sent.message, reply=MessageOut.model_validate(reply)),

@@ -123,19 +123,20 @@ OPS = [
        error_statuses=(*REST_ERRORS, 404),
        description="`options` (temperature, max_tokens, reasoning_effort) are used for every "
                    "reply; `current_leaf_id` shows another branch (the newest message under "
-                   "the id given becomes the current leaf). A title set here is never "
-                   "replaced by an automatic one."),
+                   "the id given becomes the current leaf): a version of a message (Previous "
+                   "/ Next version), or one of the replies of a comparison (Use this reply). "
+                   "A title set here is never replaced by an automatic one."),
     Op("delete", "/api/v1/conversations/{conversation_id}", "Delete a conversation",
        "Conversations", {204: None}, error_statuses=(400, 401, 403, 404, 429)),
     Op("post", "/api/v1/conversations/{conversation_id}/messages", "Send a message",
        "Messages", {201: s.Data[s.SentMessages], 200: SSE}, body=s.MessageCreate,
-       error_statuses=(*REST_ERRORS, 404),
+       error_statuses=(*REST_ERRORS, 404, 409),
        description="`stream: false` (default): waits, answers 201 with both messages (a vendor "
                    "failure shows in the reply's `status`/`error`). `stream: true`: 200 "
                    "`text/event-stream` of `start` (both messages), `thinking` ({\"text\"}: "
                    "the model's reasoning, event `id` `t` and its length so far), `delta` "
                    "({\"text\"}, its event `id` the length of the text so far) and `done` "
-                   "(the stored reply). "
+                   "(the stored reply). A reply of the branch still being written: 409. "
                    "The reply is written whether or not the client stays: one that leaves can "
                    "rejoin with GET `.../messages/{message_id}/stream` (a reply nobody "
                    "follows for a few seconds is ended as `incomplete`)."),
@@ -158,6 +159,24 @@ OPS = [
                    "message. `stream: false` waits and answers the reply; `stream: true` "
                    "answers `thinking` / `delta` events (ids going on from the text it had) "
                    "and `done`. Any other reply is a 400."),
+    Op("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/edit",
+       "Edit a message (a new version, a new branch)", "Messages",
+       {201: s.Data[s.SentMessages], 200: SSE}, body=s.MessageEdit,
+       error_statuses=(*REST_ERRORS, 404, 409),
+       description="Any of your messages, not only the last: the new text becomes a sibling "
+                   "of it (same `parent_id`) with a new reply, and its branch is shown; the "
+                   "original and what followed it stay as another branch. Answers as sending "
+                   "does (`stream`). A message of the model's: 400; a reply of the branch "
+                   "still being written: 409."),
+    Op("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/regenerate",
+       "Regenerate a reply (a new version, a new branch)", "Messages",
+       {201: s.Data[s.SentMessages], 200: SSE}, body=s.Regenerate,
+       error_statuses=(*REST_ERRORS, 404, 409),
+       description="Any reply, not only the last: a new reply to the same message (its "
+                   "sibling), from `model` if given, and its branch is shown; the old reply "
+                   "stays as another version. Answers as sending does (`message` is the "
+                   "message replied to). A user message: 400; a reply of the branch still "
+                   "being written: 409."),
     Op("post", "/api/v1/conversations/{conversation_id}/messages/{message_id}/stop",
        "Stop a reply being written", "Messages", {200: s.Data[s.StopResult]},
        error_statuses=(400, 401, 403, 404, 429)),

@@ -47,6 +47,14 @@ USER_FACING_ERRORS = [
 class ChatError(ValueError):
     """A chat request that breaks a rule; the message is shown to the user."""
 
+    status = 400  # what the REST API answers
+
+
+class ReplyInProgress(ChatError):
+    """A reply of the branch shown is still being written: nothing new until it ends."""
+
+    status = 409
+
 
 def describe_error(exc: Exception) -> str:
     """A short message for the chat page; never the upstream body or a secret."""
@@ -201,7 +209,7 @@ def _check_idle(tree: Tree, conversation: Conversation) -> None:
     open_ids = [row.id for row in tree.path(conversation.current_leaf_id) + tree.choices(
         conversation.current_leaf_id) if row.status in repo.OPEN_STATUSES]
     if reply_leases.still_open(open_ids):  # a reply whose writer died does not count
-        raise ChatError("A reply is still being written: wait for it or stop it first.")
+        raise ReplyInProgress("A reply is still being written: wait for it or stop it first.")
 
 
 def start_conversation(user: User, model: str, system_prompt: str = "",
@@ -341,9 +349,13 @@ def _show_branch(conversation: Conversation, message_id: str) -> None:
     conversation.current_leaf_id = tree.newest_leaf(message_id)
 
 
-def regenerate(conversation: Conversation, message_id: str | None = None) -> Message:
-    """A new pending reply beside ``message_id`` (default: the last reply shown); the reply it
-    redoes stays as another version."""
+def regenerate(conversation: Conversation, message_id: str | None = None, *,
+               user: User | None = None, model: str | None = None) -> Message:
+    """A new pending reply beside ``message_id`` (default: the last reply shown), from
+    ``model`` (one ``user`` may use; default: the conversation's); the reply it redoes stays
+    as another version."""
+    if model:
+        _check_model(user, model)
     tree = _tree(conversation)
     _check_idle(tree, conversation)
     path = tree.path(conversation.current_leaf_id)
@@ -353,7 +365,7 @@ def regenerate(conversation: Conversation, message_id: str | None = None) -> Mes
         target = tree.by_id.get(message_id)
     if target is None or target.role != "assistant" or tree.parent_of[target.id] is None:
         raise ChatError("There is no reply to regenerate.")
-    placeholder = _placeholder(conversation, tree.parent_of[target.id])
+    placeholder = _placeholder(conversation, tree.parent_of[target.id], model=model)
     db.session.commit()
     return placeholder
 

@@ -86,6 +86,18 @@ class MessageCreate(RequestBody):
         return self
 
 
+class MessageEdit(RequestBody):
+    content: Annotated[str, Field(min_length=1, max_length=100_000)] = Field(
+        description="The new text (the original message's attachments are kept)")
+    stream: bool = Field(False, description="true: answer as Server-Sent Events")
+
+
+class Regenerate(RequestBody):
+    model: ModelName | None = Field(
+        None, description="The model to write the new version (default: the conversation's)")
+    stream: bool = Field(False, description="true: answer as Server-Sent Events")
+
+
 class KeyCreate(RequestBody):
     name: Annotated[str, Field(max_length=120)] = ""
     scopes: list[PERMISSION] = Field(
