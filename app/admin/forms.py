@@ -180,7 +180,8 @@ class RouteForm(FlaskForm):
     response_cache_shared = BooleanField("Share cached answers across users")
     capabilities = CheckboxesField("Capabilities", choices=[
         ("embeddings", "Embedding model"), ("images", "Takes images"),
-        ("pdf", "Takes PDF documents")])
+        ("pdf", "Takes PDF documents"),
+        ("reasoning", "Takes a reasoning effort or thinking budget")])
 
 
 def show_error(form: FlaskForm, exc: Exception, field: str | None = None,

@@ -24,7 +24,7 @@ from app.models.accounts import Role
 from app.models.columns import UTCDateTime, utcnow
 
 # The capabilities a route can be marked with (the admin Models screen, the REST API).
-ROUTE_CAPABILITIES = ("embeddings", "images", "pdf")
+ROUTE_CAPABILITIES = ("embeddings", "images", "pdf", "reasoning")
 
 model_route_roles = Table(
     "model_route_roles",
@@ -80,7 +80,8 @@ class ModelRoute(db.Model):
     fallback_group: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     # What the upstream model does besides chat (ROUTE_CAPABILITIES): "embeddings"; takes
-    # "images", takes "pdf" documents (known models have these by default: services/attachments).
+    # "images", takes "pdf" documents (known models have these by default: services/attachments);
+    # takes a "reasoning" effort or thinking budget (services/model_reasoning).
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Several routes of one public name at one priority are deployments the calls are spread
     # over: by weight (``weighted``), or to the ``least_busy`` / ``lowest_latency`` one.

@@ -16,7 +16,7 @@ from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import conversations as repo
 from app.repositories.pages import Page
 from app.services import attachments as attachment_files
-from app.services import reply_leases
+from app.services import model_reasoning, reply_leases
 from app.services.chat_tree import Tree
 from app.services.vendors import vendor_manager
 from app.vendors import ChatMessage, ChatRequest, ModelInfo, Reasoning, UnknownModelError
@@ -158,6 +158,16 @@ def _check_model(user: User, model: str) -> None:
         vendor_manager().routes_for(model, user.role.name)
     except UnknownModelError as exc:
         raise ChatError(str(exc)) from None
+
+
+def reasoning_control(user: User, model: str) -> str | None:
+    """The reasoning option ``model`` takes (model_reasoning.EFFORT or BUDGET); None for a
+    model that takes none or that the user may not use."""
+    try:
+        _check_model(user, model)
+    except ChatError:
+        return None
+    return model_reasoning.control(model)
 
 
 def _check_system_prompt(system_prompt: str) -> str:
@@ -438,10 +448,12 @@ def history(conversation: Conversation, reply: Message) -> list[ChatMessage]:
 
 
 def reply_request(conversation: Conversation, reply: Message) -> ChatRequest:
-    """What the vendor is asked for ``reply``: its branch, with the conversation's options."""
+    """What the vendor is asked for ``reply``: its branch, with the conversation's options
+    (the reasoning effort only for a model that takes one)."""
     options = conversation.options or {}
-    effort = options.get("reasoning_effort")
-    return ChatRequest(model=reply.model or conversation.model,
+    model = reply.model or conversation.model
+    effort = options.get("reasoning_effort") if model_reasoning.control(model) else None
+    return ChatRequest(model=model,
                        messages=tuple(history(conversation, reply)),
                        temperature=options.get("temperature"),
                        max_tokens=options.get("max_tokens"),

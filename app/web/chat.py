@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 
 from app.formatting.markdown import to_html
-from app.services import chat
+from app.services import chat, model_reasoning
 from app.web.access import (
     htmx_error,
     owned_conversation_or_404,
@@ -32,9 +32,24 @@ SIDEBAR_PAGE = 30
 MESSAGE_ID = "__message_id__"
 
 
-@bp.app_context_processor
-def composer_choices() -> dict:
-    return {"effort_choices": EFFORT_CHOICES}
+BUDGET_CHOICES = [("", "Model default"), *((value, model_reasoning.budget_label(value))
+                                             for value, _ in EFFORT_CHOICES if value)]
+
+
+def reasoning_option(model: str | None) -> dict:
+    """What the Options panel's reasoning control is for ``model``: a reasoning effort, a
+    thinking budget, or none (``reasoning_control`` None) for a model that takes neither."""
+    control = chat.reasoning_control(current_user, model) if model else None
+    return {"reasoning_control": control,
+            "reasoning_choices": BUDGET_CHOICES if control == model_reasoning.BUDGET
+            else EFFORT_CHOICES}
+
+
+def _picked(form) -> str | None:
+    """The model the Model select shows: the form's, else the first offered."""
+    if form.model.data:
+        return form.model.data
+    return next((value for group in form.model.choices.values() for value, _ in group), None)
 
 
 @bp.app_template_global()
@@ -71,7 +86,8 @@ def sidebar(page: int = 1) -> dict:
 
 
 def _new_chat_page(form: NewChatForm, status: int = 200):
-    return render_template("chat/index.html", form=form, **sidebar()), status
+    return render_template("chat/index.html", form=form, **reasoning_option(_picked(form)),
+                           **sidebar()), status
 
 
 @bp.get("/")
@@ -132,7 +148,7 @@ def _conversation_page(conversation, form: MessageForm | None = None, status: in
         "chat/conversation.html", conversation=conversation,
         messages=messages, choices=choices, form=form,
         edit_form=EditMessageForm(), rename_form=RenameForm(title=conversation.title),
-        **sidebar(),
+        **reasoning_option(_picked(form)), **sidebar(),
     ), status
 
 
@@ -154,6 +170,17 @@ def _refused(conversation, message: str, form: MessageForm | None = None):
         return _conversation_page(conversation, form, 400)
     flash(message)
     return redirect(url_for("chat.show", conversation_id=conversation.id))
+
+
+@bp.get("/options/reasoning")
+def reasoning_control():
+    """The Options panel's reasoning control for the model picked, swapped in when the Model
+    select changes; the value chosen so far is kept."""
+    effort = request.args.get("reasoning_effort", "")
+    if effort not in dict(EFFORT_CHOICES):
+        effort = ""
+    return render_template("chat/_reasoning_option.html", reasoning_effort=effort,
+                           **reasoning_option(request.args.get("model", "")))
 
 
 @bp.get("/c/<conversation_id>")

@@ -67,6 +67,10 @@ def test_options_are_stored_and_reach_the_vendor(client, alice, fake_vendor):
     assert patched.get_json()["data"]["options"]["reasoning_effort"] == "high"
     send(client, alice, conversation["id"], "again")
     sent = [r for r in fake_vendor.requests if r.path.endswith("/chat/completions")][-1].body
+    assert "reasoning_effort" not in sent  # fake-chat takes none: stored, not sent
+    client.patch(url, json={"model": "openai/deep-reasoning"}, headers=alice)
+    send(client, alice, conversation["id"], "and again")
+    sent = [r for r in fake_vendor.requests if r.path.endswith("/chat/completions")][-1].body
     assert sent["reasoning_effort"] == "high" and "temperature" not in sent
 
 

@@ -21,11 +21,11 @@ def _last_request(fake_vendor) -> dict:
 
 def test_options_panel_values_are_stored_and_sent_with_every_reply(member_client, app,
                                                                    fake_vendor):
-    location = start_chat(member_client, model="openai/fake-chat", message="one")
+    location = start_chat(member_client, model="openai/deep-reasoning", message="one")
     page = finish_replies(member_client, location)
     assert "<summary>Options</summary>" in page
     member_client.post(location + "/messages", headers=HTMX, data={
-        "csrf_token": csrf_token(page), "message": "two", "model": "openai/fake-chat",
+        "csrf_token": csrf_token(page), "message": "two", "model": "openai/deep-reasoning",
         "system_prompt": "Be brief.", "temperature": "0.4", "max_tokens": "77",
         "reasoning_effort": "low"})
     page = finish_replies(member_client, location)

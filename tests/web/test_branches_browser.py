@@ -103,9 +103,10 @@ def test_compare_two_models_use_one_reply_and_continue(page: Page, live_server, 
 
 def test_options_change_what_the_vendor_receives(page: Page, live_server, make_user,
                                                  fake_vendor):
+    fake_vendor.models = [*fake_vendor.models, "deep-reasoning"]  # takes a reasoning effort
     make_user("member@example.com")
     _log_in(page, live_server)
-    _start(page, "openai/fake-chat", "defaults first")
+    _start(page, "openai/deep-reasoning", "defaults first")
     _settled(page, 1)
     first = [r.body for r in fake_vendor.requests if r.path.endswith("/chat/completions")][-1]
     assert "temperature" not in first and "reasoning_effort" not in first

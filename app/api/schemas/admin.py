@@ -288,7 +288,7 @@ class VendorModels(Out):
 
 # Model routes
 
-RouteCapability = Literal["embeddings", "images", "pdf"]  # app.models.vendors.ROUTE_CAPABILITIES
+RouteCapability = Literal["embeddings", "images", "pdf", "reasoning"]  # ROUTE_CAPABILITIES
 
 
 Weight = Annotated[int, Field(ge=1, le=1000, description="Share of the name's calls among "
@@ -328,7 +328,9 @@ class RouteCreate(RequestBody):
     fallback_group: Annotated[str, Field(max_length=64)] | None = None
     priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
     capabilities: list[RouteCapability] = Field(
-        default_factory=list, description="`embeddings` marks an embedding model")
+        default_factory=list, description="`embeddings` marks an embedding model; "
+                                           "`reasoning` one that takes a reasoning effort "
+                                           "or thinking budget")
     weight: Weight = 1
     strategy: Strategy = "weighted"
     response_cache_ttl: CacheTTL = None

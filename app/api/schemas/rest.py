@@ -49,8 +49,10 @@ class ConversationOptions(RequestBody):
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     max_tokens: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high", "xhigh"] | None = Field(
-        None, description="For models that think (a thinking budget for Anthropic models: "
-                          "1,024 / 2,048 / 8,192 / 16,384 / 32,000 tokens)")
+        None, description="Sent only to models that take it (kept for the others): an "
+                          "effort for OpenAI-type reasoning models, a thinking budget for "
+                          "Anthropic-type ones (1,024 / 2,048 / 8,192 / 16,384 / 32,000 "
+                          "tokens)")
 
 
 class ConversationCreate(RequestBody):
