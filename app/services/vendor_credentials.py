@@ -281,6 +281,13 @@ def _store_settings(row: VendorCredential, kind: str,
         vendor_fields.store(row, kind, values, secret_box(), replace=replace)
     except vendor_fields.FieldError as exc:
         raise CredentialError(str(exc), exc.field) from None
+    for declared in KINDS[kind].extra_fields:  # an address Parlor calls: checked as base URL
+        if declared.input_type == "url" and (row.settings or {}).get(declared.name):
+            try:
+                row.settings = {**row.settings,
+                                declared.name: check_base_url(row.settings[declared.name])}
+            except CredentialError as exc:
+                raise CredentialError(f"{declared.label}: {exc}", declared.name) from None
 
 
 def _store_key(row: VendorCredential, api_key: str | None) -> None:

@@ -62,7 +62,12 @@ class SDKHandler(VendorHandler):
     def endpoint(self, path: str) -> Endpoint:
         """Chat-type calls to ``path`` of the vendor, sent as the client would send them."""
         return Endpoint(self.client, self.http, path, vendor=self.credential.name,
-                        secret=self.credential.api_key)
+                        secret=self.credential.api_key, auth=self.call_auth())
+
+    def call_auth(self) -> Callable[[], dict[str, str]] | None:
+        """Auth headers to work out on every call (a token that expires), or None: the
+        client's own, fixed, are sent."""
+        return None
 
     def close(self) -> None:
         self.client.close()

@@ -12,7 +12,7 @@ configuration. A body holding a large image or document is written as it is sent
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import httpx2
 
@@ -36,7 +36,7 @@ class Endpoint:
     client would send them; non-2xx answers and transport failures raise Parlor's errors."""
 
     def __init__(self, client, http: httpx2.Client, path: str, *, vendor: str,
-                 secret: str | None):
+                 secret: str | None, auth: Callable[[], Mapping[str, str]] | None = None):
         self._headers = merge_headers(http.headers.items(), client.default_headers.items(),
                                       client.auth_headers.items())
         # Streams are asked for uncompressed, so their bytes can be read as they arrive.
@@ -46,6 +46,8 @@ class Endpoint:
         self._timeout = client.timeout
         self._http = http
         self._vendor, self._secret = vendor, secret
+        # Headers worked out per call: a bearer token that expires (Azure's Entra tokens).
+        self._auth = auth
 
     def post(self, body: dict, *, stream: bool = False, timeout: httpx2.Timeout | None = None,
              headers: Mapping[str, str] | None = None) -> httpx2.Response:
@@ -55,6 +57,8 @@ class Endpoint:
         header of the same name, whatever its case. The current span's ``traceparent`` is
         added when the app traces (``tracing.py``)."""
         sent = self._stream_headers if stream else self._headers
+        if self._auth is not None:
+            headers = {**self._auth(), **(headers or {})}
         headers = trace_headers(headers)  # the call's traceparent, when the app traces
         if headers:
             sent = merge_headers(sent, headers.items())

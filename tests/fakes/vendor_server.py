@@ -12,6 +12,7 @@ Routes
     ``POST /v1/embeddings``         deterministic vectors (tests/fakes/embeddings.py)
     ``POST /v1/responses``          OpenAI Responses API (tests/fakes/responses_api.py)
     ``/openai/deployments/{d}/...`` Azure OpenAI (tests/fakes/azure.py)
+    ``/{tenant}/oauth2/v2.0/token``  Microsoft Entra ID's client-credentials grant (azure.py)
     ``/v1/models/{m}:generateContent``  Google Gemini (tests/fakes/gemini.py)
     ``/model/{id}/converse[-stream]``   AWS Bedrock, SigV4-signed (tests/fakes/bedrock.py)
 
@@ -370,10 +371,12 @@ class _Handler(BaseHTTPRequestHandler):
             return bedrock.answer(self, record, self.raw_body)
         if gemini.is_gemini(record):  # Google Gemini's own format (tests/fakes/gemini.py)
             return gemini.answer(self, record)
+        if azure.is_token_request(record):  # Entra ID's token endpoint (tests/fakes/azure.py)
+            return azure.answer_token(self, record, self.raw_body)
         if azure.is_azure(record):  # Azure OpenAI's paths and header (tests/fakes/azure.py)
             if azure.missing_version(record):
                 return self._json(404, azure.MISSING_VERSION)
-            record = azure.as_openai(record)
+            record = azure.as_openai(record, fake.api_key)
         repeated = sorted({n for n in record.header_names if n in SINGLETON_HEADERS
                            and record.header_names.count(n) > 1})
         if repeated:  # as strict servers (aiohttp's parser) do
