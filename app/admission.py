@@ -35,6 +35,9 @@ STATIC_PREFIX = "/static/"
 RETRY_AFTER = 1  # seconds: a worker that is full now usually has room within a second
 TICK = 0.1  # seconds between two wakes of the loop-lag probe
 MESSAGE = "Parlor is at capacity right now; try again in a moment."
+# An htmx request's refusal, shown inline on the page (static/js/chat.js puts it above the
+# message box): the send can be tried again as it stands.
+INLINE_MESSAGE = f"Parlor is busy right now; try again in {RETRY_AFTER} s."
 
 
 class LoopLag:
@@ -149,18 +152,22 @@ def _admit():
     if reason is None:
         return None
     metrics.count_shed(reason)
-    return shed_response(request.path)
+    return shed_response(request.path, htmx=bool(request.headers.get("HX-Request")))
 
 
 def _always_served(path: str) -> bool:
     return path in ALWAYS_SERVED or path.startswith(STATIC_PREFIX)
 
 
-def shed_response(path: str):
-    """The 503 for ``path`` in its audience's shape, with ``Retry-After``."""
+def shed_response(path: str, *, htmx: bool = False):
+    """The 503 for ``path`` in its audience's shape, with ``Retry-After``: API error JSON, an
+    inline message for an htmx request from a page, else an error page."""
     if path.startswith(("/v1/", "/api/v1/")):
         shape = errors.REST if path.startswith("/api/v1/") else errors.shape_for_path(path)
         return errors.error_response(shape, errors.ApiError(
             503, MESSAGE, kind="unavailable", retry_after=RETRY_AFTER))
+    if htmx:
+        fragment = render_template("chat/_error.html", message=INLINE_MESSAGE)
+        return fragment, 503, {"Retry-After": str(RETRY_AFTER)}
     page = render_template("errors/error.html", status=503, message=MESSAGE)
     return page, 503, {"Retry-After": str(RETRY_AFTER)}

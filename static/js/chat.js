@@ -68,6 +68,17 @@
   document.addEventListener("htmx:sseBeforeMessage", function () { following = nearBottom(); });
   document.addEventListener("htmx:sseMessage", function () { if (following) scrollToEnd(); });
 
+  // A request the worker shed (503 with Retry-After, app/admission.py) says so above the message
+  // box, as a refused send does; htmx swaps no other 5xx answer. The typed message stays.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var error = document.getElementById("composer-error");
+    if (xhr.status !== 503 || !xhr.getResponseHeader("Retry-After") || !error) return;
+    event.detail.target = error;
+    event.detail.swapOverride = "innerHTML";
+    event.detail.shouldSwap = true;
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.target;
     if (form.id !== "composer" || !event.detail.successful) return;
