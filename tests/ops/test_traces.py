@@ -92,6 +92,7 @@ def test_gateway_calls_are_server_and_genai_client_spans_with_the_context_sent_t
     message = anthropic.Anthropic(base_url=server.url, api_key=key, max_retries=0).messages.create(
         model="anthropic/fake-claude", max_tokens=64,
         messages=[{"role": "user", "content": PROMPT}])
+    embedded = client.embeddings.create(model="openai/fake-embed", input=PROMPT)
 
     [chat] = client_spans(otlp_receiver, "chat fake-chat")
     assert chat.attributes == {
@@ -135,6 +136,11 @@ def test_gateway_calls_are_server_and_genai_client_spans_with_the_context_sent_t
     assert claude.attributes["gen_ai.response.finish_reasons"] == ["stop"]
     assert server_span_of(otlp_receiver, claude).name == "POST /v1/messages"
 
+    [embeddings] = client_spans(otlp_receiver, "embeddings fake-embed")
+    assert embeddings.attributes["gen_ai.operation.name"] == "embeddings"
+    assert embeddings.attributes["gen_ai.usage.input_tokens"] == embedded.usage.prompt_tokens
+    assert server_span_of(otlp_receiver, embeddings).name == "POST /v1/embeddings"
+
     assert PROMPT not in every_attribute_value(otlp_receiver)
     assert "gen_ai.input.messages" not in every_attribute_value(otlp_receiver)
     assert otlp_receiver.content_types[0] == "application/x-protobuf"
@@ -162,20 +168,29 @@ def test_gemini_and_bedrock_calls_are_spans_of_their_providers_and_get_the_trace
     assert PROMPT not in every_attribute_value(otlp_receiver)
 
 
-def test_a_vendor_failure_is_an_error_span_and_a_request_is_named_by_its_route(
+def test_each_attempt_is_a_span_and_a_failed_one_carries_its_error_type(
         app, make_key, traced_parlor, otlp_receiver):
-    server = traced_parlor()
+    server = traced_parlor(PARLOR_VENDOR_RETRIES=1)
     client = openai.OpenAI(base_url=server.url + "/v1", api_key=make_key(), max_retries=0)
+
+    client.chat.completions.create(model="openai/flaky-1-then-fine",
+                                   messages=[{"role": "user", "content": PROMPT}])
+    failed, answered = client_spans(otlp_receiver, "chat flaky-1-then-fine", count=2)
+    assert failed.attributes["error.type"] == "VendorUnavailable" and failed.status_code == 2
+    assert "error.type" not in answered.attributes and answered.status_code != 2
+    assert answered.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+    assert failed.parent_span_id == answered.parent_span_id  # both under the one request
 
     with pytest.raises(openai.RateLimitError):
         client.chat.completions.create(model="openai/error-429",
                                        messages=[{"role": "user", "content": PROMPT}])
 
-    [failed] = client_spans(otlp_receiver, "chat error-429")
-    assert failed.attributes["error.type"] == "VendorRateLimited"
-    assert failed.status_code == 2
-    assert "gen_ai.usage.input_tokens" not in failed.attributes
-    request_span = server_span_of(otlp_receiver, failed)
+    first, retried = client_spans(otlp_receiver, "chat error-429", count=2)  # Retry-After: 1
+    for failed in (first, retried):
+        assert failed.attributes["error.type"] == "VendorRateLimited"
+        assert failed.status_code == 2
+        assert "gen_ai.usage.input_tokens" not in failed.attributes
+    request_span = server_span_of(otlp_receiver, retried)
     assert request_span.attributes["http.response.status_code"] == 429
     assert PROMPT not in every_attribute_value(otlp_receiver)
 
