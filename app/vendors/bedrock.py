@@ -4,17 +4,21 @@ speak one format for every model Bedrock hosts, signed with SigV4.
 The region and the access key pair (and a session token, for temporary credentials) come from
 the credential's declared fields; its base URL, when set, replaces the regional endpoint (a
 VPC endpoint, or a test server). Botocore retries are off (the vendor manager retries) and
-its timeouts are the credential's. ``boto3`` is imported with this module, when a credential of
-the ``bedrock`` kind is first used.
+its timeouts are the credential's; a stream, once open, is kept to its first-token, idle and
+total limits by the stall watchdog (watchdog.py), which cuts its socket, as for the others.
+``boto3`` is imported with this module, when a credential of the ``bedrock`` kind is first
+used.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import boto3
+import urllib3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -46,6 +50,7 @@ from app.vendors.types import (
     ToolCallDelta,
     Usage,
 )
+from app.vendors.watchdog import StallLimits, StallWatchdog, socket_of_urllib3, stall_guard
 
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
                 "tool_use": "tool_calls", "content_filtered": "content_filter",
@@ -117,10 +122,14 @@ class BedrockHandler(VendorHandler):
 
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
         finish, usage, calls = None, None, {}
-        with self.translated_errors():
+        limits, started = StallLimits.of(self.credential), time.monotonic()
+        with stall_guard(self.credential.name) as guarded, self.translated_errors():
             events = self.runtime.converse_stream(**self._params(request))["stream"]
+            guarded.watchdog = StallWatchdog(None, limits, started, sock=socket_of_urllib3(
+                getattr(events, "_raw_stream", None)))
             try:
                 for event in events:
+                    guarded.watchdog.fed()
                     with self.well_formed("event"):
                         if "contentBlockStart" in event:
                             start = event["contentBlockStart"]
@@ -205,7 +214,9 @@ class BedrockHandler(VendorHandler):
             raise VendorTimeout(f"{name} did not answer in time", vendor=name) from None
         except EndpointConnectionError:
             raise VendorUnavailable(f"could not reach {name}", vendor=name) from None
-        except BotoCoreError:  # a broken stream, a body botocore could not read
+        except (BotoCoreError, urllib3.exceptions.HTTPError):
+            # a broken stream (urllib3's own errors while botocore reads the events), a body
+            # botocore could not read
             raise VendorUnavailable(f"{name} broke off the reply", vendor=name) from None
 
     @contextmanager

@@ -5,13 +5,16 @@ Gemini has no wire format of its own among Parlor's: every request is translated
 turns become the system instruction, assistant turns ``model`` ones, tool results
 ``functionResponse`` parts). The SDK is imported with this module, when a credential of the
 ``gemini`` kind is first used. Its retries are off (the vendor manager retries); its
-``httpx2`` client keeps the credential's connect and read timeouts.
+``httpx2`` client keeps the credential's connect and read timeouts, and a stream, once open,
+is kept to its first-token, idle and total limits by the stall watchdog (watchdog.py) as the
+other adapters' are.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,6 +45,7 @@ from app.vendors.types import (
     Usage,
     budget_for_effort,
 )
+from app.vendors.watchdog import StallLimits, opening, stall_guard, watch_opened
 
 FINISH_REASONS = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter",
                   "RECITATION": "content_filter", "BLOCKLIST": "content_filter",
@@ -56,7 +60,8 @@ class GeminiHandler(VendorHandler):
     def __init__(self, credential: Credential):
         super().__init__(credential)
         read = float(credential.option("idle_timeout") or credential.timeout)
-        self.http = httpx2.Client(timeout=httpx2.Timeout(read, connect=credential.connect_timeout))
+        self.http = httpx2.Client(timeout=httpx2.Timeout(read, connect=credential.connect_timeout),
+                                  event_hooks={"response": [watch_opened]})
         options: dict = {
             "timeout": int(credential.timeout * 1000),  # milliseconds
             "retry_options": genai_types.HttpRetryOptions(attempts=1),
@@ -92,10 +97,15 @@ class GeminiHandler(VendorHandler):
     def stream(self, request: ChatRequest) -> Iterator[Delta]:
         finish, usage, calls = None, None, 0
         ids = itertools.count()
-        with self.translated_errors():
+        limits, started = StallLimits.of(self.credential), time.monotonic()
+        with stall_guard(self.credential.name) as guarded, self.translated_errors():
             chunks = self.client.models.generate_content_stream(**self._params(request))
             try:
-                for chunk in chunks:
+                with opening(guarded, limits, started):  # the SDK sends it on the first next()
+                    first = next(chunks, None)
+                for chunk in itertools.chain(() if first is None else (first,), chunks):
+                    if guarded.watchdog is not None:
+                        guarded.watchdog.fed()
                     with self.well_formed("chunk"):
                         text, thinking, found = _read_parts(chunk, ids)
                         if thinking:

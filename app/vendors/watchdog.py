@@ -4,6 +4,11 @@ A socket read timeout cannot tell these apart (it is fixed when the body starts)
 stream gets a deadline (the first token's, then ``idle`` after each chunk, never past the
 total) that one monitor thread enforces by cutting the socket. How that works with the
 transport and the sender: the protocol in ``app/vendors/transport.py``.
+
+Adapters whose SDK opens the stream itself are watched too: on ``httpx2`` (Gemini), the
+client's ``response`` event hook (:func:`watch_opened`) arms the watchdog of the stream being
+opened under :func:`opening`; on ``urllib3`` (Bedrock's botocore), the adapter hands the
+watchdog the response's socket (:func:`socket_of_urllib3`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from app.process_local import ProcessLocal
@@ -41,8 +47,8 @@ class StallWatchdog:
     ~3 ms to start, on the path to the first token).
     """
 
-    def __init__(self, response, limits: StallLimits, started: float):
-        self._socket = _socket_of(response)
+    def __init__(self, response, limits: StallLimits, started: float, *, sock=None):
+        self._socket = sock if sock is not None else _socket_of(response)
         self._limits = limits
         self._total_deadline = started + limits.total
         self.deadline = min(started + limits.first_token, self._total_deadline)
@@ -52,9 +58,12 @@ class StallWatchdog:
             _monitor().watch(self)
             # The watchdog keeps time from here: the body's reads need no timeout of their own
             # (each costs a timer on the event loop, per chunk): transport.py, protocol step 3.
-            timeouts = response.request.extensions.get("timeout")
+            request = getattr(response, "request", None)
+            timeouts = request.extensions.get("timeout") if request is not None else None
             if isinstance(timeouts, dict):
                 timeouts["read"] = None
+            elif sock is not None:
+                sock.settimeout(None)  # urllib3 sets it again for the connection's next call
 
     def fed(self) -> None:
         """A chunk arrived: the next may take up to the idle timeout."""
@@ -118,8 +127,41 @@ def _socket_of(response):
         return None
 
 
+def socket_of_urllib3(response):
+    """The socket of a ``urllib3`` response whose body is still being read, or None."""
+    try:
+        return response.connection.sock
+    except AttributeError:
+        return None
+
+
 class _Guarded:
     watchdog: StallWatchdog | None = None
+    limits: StallLimits | None = None
+    started: float = 0.0
+
+
+_opening: ContextVar[_Guarded | None] = ContextVar("parlor_opening_stream", default=None)
+
+
+@contextmanager
+def opening(guarded: _Guarded, limits: StallLimits, started: float):
+    """Inside, the next response an ``httpx2`` client with :func:`watch_opened` as its
+    ``response`` hook receives (a stream the SDK opens) gets ``guarded``'s watchdog. Leave it
+    once the stream is open, before yielding anything."""
+    guarded.limits, guarded.started = limits, started
+    token = _opening.set(guarded)
+    try:
+        yield guarded
+    finally:
+        _opening.reset(token)
+
+
+def watch_opened(response) -> None:
+    """An ``httpx2`` ``response`` event hook: arms the watchdog of the stream being opened."""
+    guarded = _opening.get()
+    if guarded is not None and guarded.watchdog is None and guarded.limits is not None:
+        guarded.watchdog = StallWatchdog(response, guarded.limits, guarded.started)
 
 
 @contextmanager

@@ -13,7 +13,8 @@ a wrong signature 403 ``InvalidSignatureException``. Errors are restJson1 as AWS
 the status, ``x-amzn-ErrorType`` and ``{"message": ...}``. Behaviour by model id, as on the
 other formats: ``error-<status>``, ``tool-call`` (a ``toolUse`` of the first tool with
 ``{"query": <text>}``; a conversation ending with a ``toolResult`` is answered with its text),
-``stream-error`` (an exception event after two deltas), anything else echoes.
+``stream-error`` (an exception event after two deltas), ``stall-midway`` (silent after two
+deltas until the client hangs up), anything else echoes.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def answer(handler, record, raw: bytes) -> None:
     handler.end_headers()
     events = list(_events(blocks, stop, usage))
     for number, (name, payload) in enumerate(events):
+        if model == "stall-midway" and number == 3:  # silent after two deltas
+            return vendor_server.go_silent(handler, model)
         if model == "stream-error" and number == 3:
             _write(handler, encode_exception("modelStreamErrorException",
                                              {"message": "The model broke off."}))

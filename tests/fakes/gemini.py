@@ -9,7 +9,8 @@
 The key comes in ``x-goog-api-key`` (or ``?key=``); a wrong one gets Gemini's own answer,
 400 ``INVALID_ARGUMENT`` with the ``API_KEY_INVALID`` reason. Bodies are camelCase JSON as the
 API sends them. Behaviour by model name, as on the other formats: ``error-<status>`` answers
-that status with Google's error body, ``tool-call`` calls the first declared function with
+that status with Google's error body, ``stall-midway`` streams two pieces, then stays silent
+until the client hangs up, ``tool-call`` calls the first declared function with
 ``{"query": <last user text>}`` (once the conversation ends with a ``functionResponse``, it
 answers with its result), anything else echoes the last user text (``maxOutputTokens`` words
 at most, then ``MAX_TOKENS``).
@@ -74,6 +75,8 @@ def answer(handler, record) -> None:
               for t in vendor_server.words(p["text"])] + [p for p in parts if "text" not in p]
     for i, piece in enumerate(pieces):
         last = i == len(pieces) - 1
+        if model == "stall-midway" and i == 2:
+            return vendor_server.go_silent(handler, model)
         chunk = _response(model, [piece], finish if last else None, usage if last else None)
         _write(handler, chunk)
     handler.wfile.write(b"0\r\n\r\n")

@@ -553,6 +553,19 @@ class _Handler(BaseHTTPRequestHandler):
 # -- plans ------------------------------------------------------------------------------------
 
 
+def go_silent(handler, model: str) -> None:
+    """Send nothing more until the client hangs up (recorded in ``disconnects``): a stream that
+    stalls after a good start (``stall-midway`` on the Gemini and Bedrock formats)."""
+    handler.connection.settimeout(30)
+    try:
+        while handler.connection.recv(1024):
+            pass
+    except OSError:
+        pass
+    handler.server.fake._disconnected(model, handler.generation)
+    handler.close_connection = True
+
+
 def _text_of(content: Any) -> str:
     """The text of a message's content: a string or a list of OpenAI parts / Anthropic blocks."""
     if isinstance(content, str):
