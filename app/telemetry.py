@@ -26,6 +26,7 @@ EXTENSION = "parlor.telemetry"
 SPAN_KEY = "parlor.span"  # the request's server span, in the WSGI environ
 log = logging.getLogger(__name__)
 _providers: list = []  # every provider this process made, flushed by shutdown()
+FLUSH_MS = 5000  # how long a leaving worker waits for its last spans to go out
 
 
 class Telemetry:
@@ -92,10 +93,11 @@ def carried(target: Callable[[], None]) -> Callable[[], None]:
 
 
 def shutdown() -> None:
-    """Send the spans still batched and stop exporting (a worker leaving)."""
-    while _providers:
+    """Send the spans still batched, waiting at most ``FLUSH_MS`` (a worker leaving; the
+    provider itself shuts down when the process exits)."""
+    for provider in _providers:
         try:
-            _providers.pop().shutdown()
+            provider.force_flush(FLUSH_MS)
         except Exception:  # noqa: BLE001 - a collector that is gone must not block an exit
             log.warning("could not send the last spans", exc_info=True)
 

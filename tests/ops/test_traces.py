@@ -220,6 +220,20 @@ def test_with_content_capture_on_a_chat_send_carries_the_prompt_and_the_reply(
     assert ids_sent(sent) == (chat.trace_id, chat.span_id)
 
 
+def test_a_stopping_worker_sends_the_spans_it_still_holds(
+        app, make_key, parlor_process, otlp_receiver):
+    server = parlor_process(OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.url,
+                            OTEL_BSP_SCHEDULE_DELAY=600_000)  # no batch goes out by itself
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=make_key(), max_retries=0)
+    client.chat.completions.create(model="openai/fake-chat",
+                                   messages=[{"role": "user", "content": PROMPT}])
+    assert otlp_receiver.wait_for(lambda s: s.kind == CLIENT, timeout=1) == []
+
+    server.stop()
+
+    assert client_spans(otlp_receiver, "chat fake-chat", count=1)
+
+
 def test_traces_are_off_without_an_endpoint_or_when_the_sdk_is_disabled(monkeypatch):
     assert config.TestingConfig().OTEL_TRACING is False
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
