@@ -225,15 +225,16 @@ class VendorManager:
                 role: str | None) -> tuple[dict, Route]:
         """The vendor's response object from the first route that answers (retries and
         fallbacks as for ``complete``)."""
-        return self._attempt(name, role, _timed("respond", self.observer), call)
+        return self._attempt(name, role, self._traced("chat", _timed("respond", self.observer)),
+                             call)
 
     def open_response_stream(self, name: str, call: ResponsesCall,
                              role: str | None) -> tuple[Route, Iterator[ResponseEvent]]:
         """The vendor's events from the first route that sends a first one (retries and
         fallbacks before it, as for ``open_stream``)."""
 
-        events, route = self._attempt(name, role, _started("respond_stream", self.observer),
-                                      call)
+        events, route = self._attempt(
+            name, role, self._traced("chat", _started("respond_stream", self.observer)), call)
         return route, events
 
     def _traced(self, operation: str, call):

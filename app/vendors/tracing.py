@@ -104,6 +104,11 @@ class StreamSpan:
         self._ended = False
 
     def saw(self, delta) -> None:
+        """A chat stream's delta, or an event of a native Responses API stream."""
+        if getattr(delta, "type", None) is not None:  # a ResponseEvent: its last one says it all
+            if delta.final and delta.response is not None:
+                _response_object(self._span, delta.response)
+            return
         if self._text is not None and delta.text:
             self._text.append(delta.text)
         if delta.finish_reason:
@@ -138,7 +143,11 @@ def trace_headers(headers: Mapping[str, str] | None) -> Mapping[str, str] | None
 
 
 def _answered(span, result, capture_content: bool) -> None:
-    """A whole answer's attributes (a chat Result or Embeddings; other results add none)."""
+    """A whole answer's attributes: a chat Result, Embeddings, or a Responses API response
+    object (a dict)."""
+    if isinstance(result, dict):
+        _response_object(span, result)
+        return
     model = getattr(result, "model", None)
     if model:
         span.set_attribute("gen_ai.response.model", model)
@@ -151,6 +160,23 @@ def _answered(span, result, capture_content: bool) -> None:
         _usage(span, result.usage)
     if capture_content and hasattr(result, "text"):
         _output(span, result.text, finish)
+
+
+def _response_object(span, response: dict) -> None:
+    """The attributes of an OpenAI Responses API response object, as the vendor sent it."""
+    for key, name in (("model", "gen_ai.response.model"), ("id", "gen_ai.response.id")):
+        if isinstance(response.get(key), str):
+            span.set_attribute(name, response[key])
+    status = response.get("status")
+    reason = (response.get("incomplete_details") or {}).get("reason")
+    finish = {"completed": "stop", "failed": "error"}.get(status) or reason or status
+    if isinstance(finish, str):
+        span.set_attribute("gen_ai.response.finish_reasons", [finish])
+    usage = response.get("usage")
+    if isinstance(usage, dict):
+        for key in ("input_tokens", "output_tokens"):
+            if isinstance(usage.get(key), int):
+                span.set_attribute(f"gen_ai.usage.{key}", usage[key])
 
 
 def _usage(span, usage) -> None:

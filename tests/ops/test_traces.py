@@ -18,6 +18,9 @@ import openai
 import pytest
 
 import config
+from app.extensions import db
+from app.models import ModelRoute, VendorCredential
+from app.services.encryption import secret_box
 from tests.conftest import PASSWORD, fake_vendor_env
 from tests.fakes.bedrock import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from tests.otel_receiver import OTLPReceiver
@@ -165,6 +168,36 @@ def test_gemini_and_bedrock_calls_are_spans_of_their_providers_and_get_the_trace
         assert span.attributes["gen_ai.usage.output_tokens"] > 0
         [sent] = [r for r in fake_vendor.requests if r.path.startswith(path)]
         assert ids_sent(sent) == (span.trace_id, span.span_id)
+    assert PROMPT not in every_attribute_value(otlp_receiver)
+
+
+def test_native_responses_api_calls_are_spans_with_the_response_objects_usage(
+        app, make_key, fake_vendor, traced_parlor, otlp_receiver):
+    with app.app_context():  # a vendor of kind openai: /v1/responses goes to it as sent
+        credential = VendorCredential(name="official", kind="openai",
+                                      base_url=fake_vendor.openai_base_url,
+                                      encrypted_secret=secret_box().encrypt(fake_vendor.api_key))
+        db.session.add(ModelRoute(public_name="gpt-native", credential=credential,
+                                  upstream_model="fake-native"))
+        db.session.commit()
+    server = traced_parlor()
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=make_key(), max_retries=0)
+
+    plain = client.responses.create(model="gpt-native", input=PROMPT)
+    events = list(client.responses.create(model="gpt-native", input=PROMPT, stream=True))
+
+    whole, streamed = client_spans(otlp_receiver, "chat fake-native", count=2)
+    # the vendor's id (the caller gets Parlor's own, which names the stored response)
+    assert whole.attributes["gen_ai.response.id"].startswith("resp_fake")
+    assert whole.attributes["gen_ai.usage.input_tokens"] == plain.usage.input_tokens
+    assert whole.attributes["gen_ai.usage.output_tokens"] == plain.usage.output_tokens
+    assert whole.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+    final = events[-1].response
+    assert streamed.attributes["gen_ai.usage.output_tokens"] == final.usage.output_tokens
+    assert streamed.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+    assert server_span_of(otlp_receiver, streamed).name == "POST /v1/responses"
+    assert [ids_sent(r) for r in fake_vendor.requests if r.path.endswith("/responses")] == [
+        (whole.trace_id, whole.span_id), (streamed.trace_id, streamed.span_id)]
     assert PROMPT not in every_attribute_value(otlp_receiver)
 
 
