@@ -200,8 +200,8 @@ class Config:
         self.PARLOR_COOLDOWN_FAILURES = int(_env("PARLOR_COOLDOWN_FAILURES", "3"))
         self.PARLOR_COOLDOWN_WINDOW = float(_env("PARLOR_COOLDOWN_WINDOW", "60"))
         self.PARLOR_COOLDOWN_SECONDS = float(_env("PARLOR_COOLDOWN_SECONDS", "30"))
-        # Seconds between active health checks of every deployment (0: none): a one-token call
-        # whose failure counts like a live call's (app/vendors/health_checks.py).
+        # Seconds between active health checks of the deployments that opt in (0: none): a
+        # one-token call whose failure counts like a live call's (app/vendors/health_checks.py).
         self.PARLOR_HEALTH_CHECK_INTERVAL = float(_env("PARLOR_HEALTH_CHECK_INTERVAL", "0"))
         # API calls' usage rows are written in batches this often, off the request path
         # (0: each row is written before the answer goes out).

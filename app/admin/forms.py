@@ -178,6 +178,7 @@ class RouteForm(FlaskForm):
     response_cache_ttl = IntegerField("Cache answers for (seconds)", validators=[
         Optional(), NumberRange(min=1, max=7 * 24 * 3600)])
     response_cache_shared = BooleanField("Share cached answers across users")
+    health_check = BooleanField("Health-check it at an interval")
     capabilities = CheckboxesField("Capabilities", choices=[
         ("embeddings", "Embedding model"), ("images", "Takes images"),
         ("pdf", "Takes PDF documents"),

@@ -37,6 +37,7 @@ def _spec(form: RouteForm) -> model_routes.RouteSpec:
         weight=form.weight.data or 1, strategy=form.strategy.data or "weighted",
         response_cache_ttl=form.response_cache_ttl.data or None,
         response_cache_shared=form.response_cache_shared.data,
+        health_check=form.health_check.data,
         capabilities=form.capabilities.data or [])
 
 

@@ -93,6 +93,8 @@ class ModelRoute(db.Model):
     response_cache_ttl: Mapped[int | None] = mapped_column(Integer)
     response_cache_shared: Mapped[bool] = mapped_column(Boolean, default=False,
                                                         server_default=false())
+    # Probed every PARLOR_HEALTH_CHECK_INTERVAL seconds (app/vendors/health_checks.py).
+    health_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     credential: Mapped[VendorCredential] = relationship(back_populates="routes")

@@ -1,7 +1,8 @@
-"""Active health checks of the deployments (app/vendors/health_checks.py), every
-``PARLOR_HEALTH_CHECK_INTERVAL`` seconds (0: off). Each worker process runs its own loop,
-started by its first request (threads do not survive gunicorn's fork); with ``REDIS_URL`` one
-instance of all checks each round, and every instance reads the shared result."""
+"""Active health checks of the deployments that opt in (a route's ``health_check``;
+app/vendors/health_checks.py), every ``PARLOR_HEALTH_CHECK_INTERVAL`` seconds (0: off). Each
+worker process runs its own loop, started by its first request (threads do not survive
+gunicorn's fork); with ``REDIS_URL`` one instance of all checks each round, and every instance
+reads the shared result."""
 
 from __future__ import annotations
 

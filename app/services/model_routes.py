@@ -53,6 +53,7 @@ class RouteSpec:
     # caller, or each user's own.
     response_cache_ttl: int | None = None
     response_cache_shared: bool = False
+    health_check: bool = False  # probed every PARLOR_HEALTH_CHECK_INTERVAL seconds
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def _assign(route: ModelRoute, spec: RouteSpec) -> None:
     route.weight, route.strategy = spec.weight, spec.strategy
     route.response_cache_ttl = spec.response_cache_ttl
     route.response_cache_shared = bool(spec.response_cache_shared)
+    route.health_check = bool(spec.health_check)
     route.roles = [r for r in accounts_repo.all_roles() if r.id in set(spec.role_ids)]
 
 
@@ -210,7 +212,8 @@ def _record(actor: Actor, action: str, route: ModelRoute) -> None:
                  fallback_group=route.fallback_group, priority=route.priority,
                  capabilities=list(route.capabilities or ()), weight=route.weight,
                  strategy=route.strategy, response_cache_ttl=route.response_cache_ttl,
-                 response_cache_shared=route.response_cache_shared)
+                 response_cache_shared=route.response_cache_shared,
+                 health_check=route.health_check)
 
 
 def _text(price: Decimal | None) -> str | None:

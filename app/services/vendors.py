@@ -78,6 +78,7 @@ def build_catalog(config) -> Catalog:
             strategy=row.strategy or DEFAULT_STRATEGY,
             cache_ttl=row.response_cache_ttl or None,
             cache_shared=bool(row.response_cache_shared),
+            health_check=bool(row.health_check),
         )
         for row in repo.enabled_routes()
         if row.credential.name in credentials

@@ -32,6 +32,7 @@ class Route:
     # caller shares the cached answers (False: each user has their own).
     cache_ttl: int | None = None
     cache_shared: bool = False
+    health_check: bool = False  # probed at an interval (health_checks.py)
 
     @property
     def label(self) -> str:

@@ -1,6 +1,6 @@
-"""Active health checks: each deployment (route) is probed at an interval with a one-token
-completion through its own adapter, and the result feeds the same cooldown state as live
-calls (app/vendors/balancing.py).
+"""Active health checks: each deployment (route) that opts in (``Route.health_check``) is probed
+at an interval with a one-token completion through its own adapter, and the result feeds the
+same cooldown state as live calls (app/vendors/balancing.py).
 
 A failed check counts as a transient failure of the deployment (``failures`` of them in the
 window cool it down); a check of a half-open deployment takes the probe slot, so no client call
@@ -31,7 +31,7 @@ JOB = "deployment-health-checks"
 
 
 class HealthChecker:
-    """Checks every deployment of a manager's catalog, once per :meth:`run_once`."""
+    """Checks the opted-in deployments of a manager's catalog, once per :meth:`run_once`."""
 
     def __init__(self, interval: float, observer: VendorObserver | None = None):
         self.interval = interval
@@ -44,7 +44,9 @@ class HealthChecker:
         state = manager.balancer.state
         if not state.claim(JOB, self.interval * 0.9):
             return {}  # another instance sharing the state checks this round
-        routes = {route.label: route for route in manager.catalog.routes}
+        routes = {route.label: route for route in manager.catalog.routes if route.health_check}
+        if not routes:
+            return {}
         statuses, now = state.statuses(routes), state.clock()
         results = {}
         self.pool.retain(self._credential(r.credential) for r in routes.values())

@@ -1,6 +1,6 @@
-"""PARLOR_HEALTH_CHECK_INTERVAL: the app's own loop checks the deployments, cools down one that
-answers 503 without any client call, brings it back once it heals, and shows each check on the
-admin API, the Models screen and /metrics."""
+"""PARLOR_HEALTH_CHECK_INTERVAL: the app's own loop checks the deployments that opt in, cools
+down one that answers 503 without any client call, brings it back once it heals, and shows each
+check on the admin API, the Models screen and /metrics; a route opts in on the admin form."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from app.services import health_checks, model_routes
 from tests.api_admin.conftest import ADMIN_EMAIL
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, csrf_token, log_in
 from tests.fakes.vendor_server import DEFAULT_API_KEY
 
 
@@ -37,7 +37,9 @@ def test_the_loop_cools_a_failing_deployment_down_and_back_without_client_calls(
                                          "base_url": fake_vendor.openai_base_url,
                                          "api_key": DEFAULT_API_KEY}).status_code == 201
     created = api("post", "/models", json={"public_name": "chat", "vendor": "checked",
-                                           "upstream_model": "flaky-2-loop"})
+                                           "upstream_model": "flaky-2-loop",
+                                           "health_check": True})
+    assert created.get_json()["data"]["health_check"] is True
     route_id = created.get_json()["data"]["id"]
     api("post", "/models", json={"public_name": "chat", "vendor": "checked",
                                  "upstream_model": "fake-chat"})
@@ -60,6 +62,7 @@ def test_the_loop_cools_a_failing_deployment_down_and_back_without_client_calls(
     # every request the deployment saw was a one-token check, none a client's
     seen = fake_vendor.requests_for("flaky-2-loop")
     assert len(seen) >= 3 and all(r.body["max_tokens"] == 1 for r in seen)
+    assert fake_vendor.requests_for("fake-chat") == []  # not opted in: never checked
 
     browser = app.test_client()
     log_in(browser, ADMIN_EMAIL, PASSWORD)
@@ -68,3 +71,25 @@ def test_the_loop_cools_a_failing_deployment_down_and_back_without_client_calls(
     metrics = browser.get("/metrics").get_data(as_text=True)
     assert 'parlor_deployment_health_check_total{result="unavailable",vendor="checked"}' in metrics
     assert 'parlor_deployment_health_check_total{result="ok",vendor="checked"}' in metrics
+
+
+def test_a_route_opts_in_on_the_admin_models_form(app, api, fake_vendor):
+    assert api("post", "/vendors", json={"name": "checked", "kind": "openai-compatible",
+                                         "base_url": fake_vendor.openai_base_url,
+                                         "api_key": DEFAULT_API_KEY}).status_code == 201
+    vendor_id = api("get", "/vendors").get_json()["data"]
+    browser = app.test_client()
+    log_in(browser, ADMIN_EMAIL, PASSWORD)
+    form = browser.get("/admin/models/").get_data(as_text=True)
+    assert 'name="health_check"' in form
+    stored = next(v for v in vendor_id if v["name"] == "checked")
+    answer = browser.post("/admin/models/", data={
+        "csrf_token": csrf_token(form), "public_name": "watched", "credential_id": stored["id"],
+        "upstream_model": "fake-chat", "enabled": "y", "input_price": "0",
+        "output_price": "0", "priority": "0", "weight": "1", "strategy": "weighted",
+        "health_check": "y"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:400]
+    routes = api("get", "/models").get_json()["data"]
+    assert [r["health_check"] for r in routes if r["public_name"] == "watched"] == [True]
+    api("patch", f"/models/{routes[0]['id']}", json={"health_check": False})
+    assert api("get", f"/models/{routes[0]['id']}").get_json()["data"]["health_check"] is False

@@ -47,9 +47,9 @@ def credential(fake_vendor) -> Credential:
 def manager_for(credential):
     built: list[tuple[VendorManager, HealthChecker]] = []
 
-    def build(state: RouteState, *models: str) -> VendorManager:
-        routes = tuple(Route(public_name="chat", credential=credential, upstream_model=model)
-                       for model in models)
+    def build(state: RouteState, *models: str, checked: bool = True) -> VendorManager:
+        routes = tuple(Route(public_name="chat", credential=credential, upstream_model=model,
+                             health_check=checked) for model in models)
         manager = VendorManager(Catalog(credentials={"oa": credential}, routes=routes),
                                 pool=HandlerPool(), policy=RetryPolicy(retries=0),
                                 sleep=lambda s: None, balancer=Balancer(state, random.Random(3)))
@@ -103,6 +103,18 @@ def test_checks_cool_a_failing_deployment_down_and_bring_it_back_once_healed(
             "healthy", "ok", clock.now)
         assert ("oa", "ok") in heard.checks and ("oa", "unavailable") in heard.checks
         assert all(r.body["max_tokens"] == 1 for r in fake_vendor.requests_for("flaky-3-deploy"))
+    finally:
+        checker.close()
+
+
+def test_routes_that_do_not_opt_in_are_never_checked(manager_for, fake_vendor):
+    state = RouteState(CooldownPolicy(failures=1))
+    manager = manager_for(state, "error-503", "fake-chat", checked=False)
+    checker = HealthChecker(interval=5)
+    try:
+        assert checker.run_once(manager) == {}
+        assert fake_vendor.requests == []
+        assert status(state, "oa/error-503").checked_at is None
     finally:
         checker.close()
 

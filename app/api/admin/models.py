@@ -37,6 +37,7 @@ def route_out(route: ModelRoute, health: model_routes.Health | None = None) -> R
                     capabilities=list(route.capabilities or ()), weight=route.weight,
                     strategy=route.strategy, response_cache_ttl=route.response_cache_ttl,
                     response_cache_shared=bool(route.response_cache_shared),
+                    health_check=bool(route.health_check),
                     health=RouteHealthOut(**vars(health)),
                     created_at=route.created_at)
 
@@ -103,7 +104,8 @@ def update(route_id: int):
                "priority": route.priority, "capabilities": list(route.capabilities or ()),
                "weight": route.weight, "strategy": route.strategy,
                "response_cache_ttl": route.response_cache_ttl,
-               "response_cache_shared": bool(route.response_cache_shared)}
+               "response_cache_shared": bool(route.response_cache_shared),
+               "health_check": bool(route.health_check)}
     sent = {name: getattr(body, name) for name in body.model_fields_set}
     nulled = [n for n, v in sent.items() if v is None and n not in NULLABLE]
     if nulled:

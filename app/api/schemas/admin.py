@@ -300,6 +300,9 @@ Strategy = Annotated[Literal["weighted", "least_busy", "lowest_latency"], Field(
 
 CacheShared = Annotated[bool, Field(
     description="Share cached answers across users (false: each user's own)")]
+HealthCheck = Annotated[bool, Field(
+    description="Probe the deployment with a one-token call every "
+                "PARLOR_HEALTH_CHECK_INTERVAL seconds; a failed check counts toward its cooldown")]
 
 
 class RouteHealthOut(Out):
@@ -335,6 +338,7 @@ class RouteCreate(RequestBody):
     strategy: Strategy = "weighted"
     response_cache_ttl: CacheTTL = None
     response_cache_shared: CacheShared = False
+    health_check: HealthCheck = False
 
 
 class RouteUpdate(RequestBody):
@@ -356,6 +360,7 @@ class RouteUpdate(RequestBody):
     strategy: Strategy | None = None
     response_cache_ttl: CacheTTL = None
     response_cache_shared: CacheShared | None = None
+    health_check: HealthCheck | None = None
 
 
 class RouteImport(RequestBody):
@@ -385,6 +390,7 @@ class RouteOut(Out):
         description="Seconds answers are kept in the response cache; null: not cached")
     response_cache_shared: bool = Field(
         description="true: every caller shares the cached answers; false: each user's own")
+    health_check: HealthCheck
     health: RouteHealthOut = Field(description="The deployment's state as this instance sees "
                                               "it (shared by every instance with Redis)")
     created_at: datetime
