@@ -151,6 +151,7 @@ def add(actor: Actor, *, name: str, kind: str, base_url: str | None, api_key: st
                            enabled=enabled)
     _store_key(row, api_key)
     _store_settings(row, kind, settings, replace=True)
+    _check_one_of(row, kind)
     repo.add(row)
     _record(actor, "vendor.created", row, kind=kind, base_url=row.base_url,
             settings=dict(row.settings))
@@ -174,6 +175,11 @@ def update(actor: Actor, row: VendorCredential, *, name: str, kind: str,
     before = {"name": row.name, "kind": row.kind, "base_url": row.base_url,
               "enabled": row.enabled, "settings": dict(row.settings or {})}
     _store_settings(row, kind, settings, replace=kind != row.kind)
+    try:
+        _check_one_of(row, kind)
+    except CredentialError:
+        db.session.rollback()  # the row's settings were changed above
+        raise
     row.name, row.kind, row.base_url, row.enabled = name, kind, check_base_url(base_url), enabled
     after = {"name": row.name, "kind": row.kind, "base_url": row.base_url, "enabled": row.enabled,
              "settings": dict(row.settings)}
@@ -273,6 +279,21 @@ def _check_kind(kind: str, base_url: str | None, api_key: str | None) -> str:
         raise CredentialError(f"A vendor of the kind {declared.label} takes no API key.",
                               "api_key")
     return kind
+
+
+def _check_one_of(row: VendorCredential, kind: str) -> None:
+    """A kind with several ways to authenticate (``VendorKind.one_of``) needs one complete."""
+    declared = KINDS[kind]
+    if not declared.one_of:
+        return
+    present = {"api_key"} if row.encrypted_secret else set()
+    present |= {name for name, value in (row.settings or {}).items() if value}
+    present |= set(vendor_fields.masks(row, secret_box()))
+    if not any(set(group) <= present for group in declared.one_of):
+        ways = " or ".join(", ".join(declared.field(n).label for n in group)
+                           for group in declared.one_of)
+        raise CredentialError(f"An {declared.label} vendor needs: {ways}.",
+                              declared.one_of[0][0])
 
 
 def _store_settings(row: VendorCredential, kind: str,

@@ -56,6 +56,9 @@ class VendorKind:
     # What a stored credential of this kind carries, in the admin form's order.
     fields: tuple[VendorField, ...] = (API_KEY, BASE_URL)
     storable: bool = True  # False: configured by the environment only (not in the admin form)
+    # Ways to authenticate, one of which a stored credential must complete: each a group of
+    # field names (empty: the fields' own ``required`` say all).
+    one_of: tuple[tuple[str, ...], ...] = ()
     # The kind answers OpenAI's Responses API (POST /responses): /v1/responses goes to it as
     # the client sent it instead of translated to its chat format.
     speaks_responses: bool = False
@@ -72,9 +75,10 @@ class VendorKind:
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names) or RESERVED & set(names):
             raise ValueError(f"{self.name}: field names must be unique and not {RESERVED}")
-        unknown = {name for name, _ in self.environment} - set(names)
+        unknown = ({name for name, _ in self.environment}
+                   | {name for group in self.one_of for name in group}) - set(names)
         if unknown:
-            raise ValueError(f"{self.name}: environment variables for undeclared {unknown}")
+            raise ValueError(f"{self.name}: undeclared fields named: {unknown}")
 
     @property
     def environment_variables(self) -> tuple[str, ...]:
@@ -135,12 +139,14 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
                        replace(BASE_URL, required=True, placeholder=""),
                        VendorField("api_version", "API version", placeholder="2024-10-21"),
                        # Entra ID instead of a key: a service principal (app/vendors/entra.py)
-                       VendorField("tenant_id", "Entra tenant ID (instead of a key)"),
+                       VendorField("tenant_id", "Entra tenant ID",
+                                   placeholder="instead of an API key"),
                        VendorField("client_id", "Entra client ID"),
                        VendorField("client_secret", "Entra client secret", secret=True,
                                    input_type="password"),
                        VendorField("authority", "Entra authority", input_type="url",
                                    placeholder="https://login.microsoftonline.com")),
+               one_of=(("api_key",), ("tenant_id", "client_id", "client_secret")),
                environment=(("api_key", "AZURE_OPENAI_API_KEY"),
                             ("base_url", "AZURE_OPENAI_ENDPOINT"),
                             ("api_version", "OPENAI_API_VERSION"),

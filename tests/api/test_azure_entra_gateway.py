@@ -74,3 +74,21 @@ def test_an_entra_authority_at_a_metadata_address_is_refused(app, fake_vendor):
                                api_key=None, settings={**entra_options(fake_vendor),
                                                        "authority": "http://169.254.169.254"})
     assert refused.value.field == "authority" and "Entra authority" in str(refused.value)
+
+
+@pytest.mark.parametrize("settings", [{}, {"tenant_id": ENTRA_TENANT,
+                                           "client_id": ENTRA_CLIENT_ID}])
+def test_an_azure_vendor_needs_a_key_or_a_whole_service_principal(app, fake_vendor, settings):
+    with app.app_context(), pytest.raises(vendor_credentials.CredentialError) as refused:
+        vendor_credentials.add(ACTOR, name="az3", kind="azure", base_url=fake_vendor.url,
+                               api_key=None, settings=settings)
+    assert refused.value.field == "api_key"
+    assert "API key or Entra tenant ID, Entra client ID, Entra client secret" in str(
+        refused.value)
+
+
+def test_a_key_alone_still_makes_an_azure_vendor(app, fake_vendor):
+    with app.app_context():
+        row = vendor_credentials.add(ACTOR, name="az4", kind="azure", base_url=fake_vendor.url,
+                                     api_key=fake_vendor.api_key, settings={})
+        assert row.id is not None
