@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from html import escape
+from typing import TYPE_CHECKING
 
-import nh3
-from markdown_it import MarkdownIt
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
@@ -29,21 +26,35 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@lru_cache(maxsize=1)
+def _formatter():
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
 
 
 def _highlight(code: str, language: str, _attrs) -> str:
+    from pygments import highlight
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
         lexer = None
     if lexer is None:
         return ""  # markdown-it escapes the code itself
-    return highlight(code, lexer, _FORMATTER)
+    return highlight(code, lexer, _formatter())
 
 
+# markdown-it, Pygments and nh3 (~3 MB a worker) are loaded by the first message rendered:
+# a worker that serves only the JSON API never loads them.
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
     md.enable("table").enable("strikethrough")
     # Images become their alt text: a remote image could carry data out of the page.
@@ -60,6 +71,8 @@ def _alt(token) -> str:
 @lru_cache(maxsize=4096)
 def to_html(text: str) -> str:
     """Markdown to safe HTML."""
+    import nh3
+
     rendered = _markdown().render(text or "")
     return nh3.clean(
         rendered,

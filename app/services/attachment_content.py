@@ -13,8 +13,10 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; a decompression bomb announces far more
 MAX_PDF_PAGES = 1000
@@ -79,6 +81,9 @@ def check(data: bytes, name: str, claimed_type: str | None = None) -> Checked:
 
 
 def _image(data: bytes, sniffed: str) -> Checked:
+    # Pillow (~2 MB a worker) is loaded by the first image, not by every worker at start
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -104,6 +109,8 @@ def _image(data: bytes, sniffed: str) -> Checked:
 
 def _reencode(image: Image.Image) -> bytes:
     """The pixels alone, saved afresh: no EXIF, XMP, comments or ICC profile come along."""
+    from PIL import ImageOps
+
     out = io.BytesIO()
     if image.format == "GIF" and getattr(image, "n_frames", 1) > 1:
         image.save(out, format="GIF", save_all=True, loop=image.info.get("loop", 0),
@@ -126,6 +133,8 @@ def _reencode(image: Image.Image) -> bytes:
 def thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
     """A stored image made at most ``size`` pixels wide and high (the first frame of an
     animation), as PNG or JPEG; its bytes and media type."""
+    from PIL import Image
+
     with Image.open(io.BytesIO(data), formats=list(IMAGE_TYPES)) as image:
         image.thumbnail((size, size))
         out = io.BytesIO()
