@@ -50,3 +50,19 @@ def test_streams_with_different_intervals_each_get_their_own_pings(app):
 
     assert results["fast"].count(keepalive.PING) >= 3
     assert results["slow"] == ["x"]
+
+
+
+def test_an_ended_stream_is_freed_at_once_not_held_by_the_pinger_until_its_next_round(app):
+    import gc
+    import weakref
+
+    with app.app_context():
+        # A long interval: the pinger's next round is seconds away when the stream ends.
+        paced = keepalive.Paced(slow(["a"], 0.3), 30.0)
+        assert list(paced) == ["a"]
+        paced.close()
+        reader = weakref.ref(paced._reader)
+        del paced
+    gc.collect()
+    assert reader() is None

@@ -101,6 +101,7 @@ class _Reader:
                 put((_ERROR, exc))
             finally:
                 self._deltas.close()  # a stream left early is recorded as stopped
+                self._deltas = None  # what the stream held is freed with it, not with us
                 self.closed = True
                 put((_END, None))
 
@@ -144,6 +145,7 @@ class _Pinger:
                     reader.events.put((_PING, None))
             # a ping goes out between one and one and a quarter intervals into a silence
             self._tick = min(r.interval for r in readers) / 4
+            del readers, reader  # a stream that ends meanwhile is freed at once, not held here
             self._woken.wait(self._tick)
             self._woken.clear()
 
