@@ -25,7 +25,8 @@ What this relies on beyond the public APIs, each pinned by tests/vendors/test_tr
 ``httpx2.HTTPTransport._pool`` (replaced, then used by its ``handle_request`` and ``close``);
 ``httpcore2.ConnectionPool``'s ``ssl_context``, ``max_connections``,
 ``max_keepalive_connections``, ``keepalive_expiry`` and ``network_backend`` parameters;
-``httpcore2.SyncBackend``'s ``connect_*`` methods and ``NetworkStream``'s methods, the
+``httpcore2.SyncBackend``'s ``connect_*`` methods (and its ``SyncStream`` around a connected
+socket, for vendors given by IP address) and ``NetworkStream``'s methods, the
 stream's ``get_extra_info("socket")`` and httpcore asking it ``"is_readable"``; httpx2
 passing a request's ``extensions`` dict to httpcore2 as is, the ``"network_stream"``
 response extension, and the body's read timeout taken when its reads start; the SDKs'
@@ -42,11 +43,14 @@ directly with a zero timeout never blocks, so it needs no cooperation from the e
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import select
+import socket
 
 import httpcore2
 import httpx2
+from httpcore2._backends.sync import SyncStream
 
 try:  # the system's poll, also after gevent patched the select module
     from gevent.monkey import get_original
@@ -112,11 +116,44 @@ class _Stream(httpcore2.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-class NetworkBackend(httpcore2.SyncBackend):
-    """httpcore's blocking-socket backend (cooperative under gevent) with the cheap idle check."""
+def _literal_family(host: str) -> int | None:
+    """The address family of an IP address written out (``127.0.0.1``, ``::1``); None for a
+    host name."""
+    try:
+        version = ipaddress.ip_address(host).version
+    except ValueError:
+        return None
+    return socket.AF_INET6 if version == 6 else socket.AF_INET
 
-    def connect_tcp(self, *args, **kwargs) -> _Stream:
-        return _Stream(super().connect_tcp(*args, **kwargs))
+
+class NetworkBackend(httpcore2.SyncBackend):
+    """httpcore's blocking-socket backend (cooperative under gevent) with the cheap idle check.
+
+    A vendor given by its IP address (a model server on this host or the local network) is
+    connected to directly: httpcore's ``socket.create_connection`` would first ask gevent's
+    resolver, whose thread pool answers each new connection of a burst one by one."""
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options=None) -> _Stream:
+        family = _literal_family(host)
+        if family is None or local_address is not None:
+            return _Stream(super().connect_tcp(host, port, timeout, local_address,
+                                               socket_options))
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect((host, port))
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as httpcore does
+        except BaseException as exc:
+            sock.close()
+            if isinstance(exc, socket.timeout):
+                raise httpcore2.ConnectTimeout(str(exc)) from exc
+            if isinstance(exc, OSError):
+                raise httpcore2.ConnectError(str(exc)) from exc
+            raise
+        return _Stream(SyncStream(sock))
 
     def connect_unix_socket(self, *args, **kwargs) -> _Stream:
         return _Stream(super().connect_unix_socket(*args, **kwargs))

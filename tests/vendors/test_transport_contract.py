@@ -93,6 +93,46 @@ def test_our_backend_wraps_every_way_httpcore2s_sync_backend_connects():
                 f"httpcore2.SyncBackend.{name} (new: NetworkBackend must wrap its stream)")
 
 
+def test_httpcore2s_sync_stream_wraps_a_connected_socket(fake_vendor):
+    from httpcore2._backends.sync import SyncStream
+
+    sock = socket.create_connection(("127.0.0.1", fake_vendor.port), timeout=2.0)
+    stream = SyncStream(sock)
+    try:
+        assert isinstance(stream, httpcore2.NetworkStream), relied_on(
+            "httpcore2._backends.sync.SyncStream(sock)")
+        assert stream.get_extra_info("socket") is sock, relied_on(
+            "httpcore2._backends.sync.SyncStream's get_extra_info('socket')")
+    finally:
+        stream.close()
+
+
+def test_a_vendor_given_by_ip_address_is_connected_without_the_resolver(fake_vendor,
+                                                                        monkeypatch):
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("an IP address was looked up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    stream = NetworkBackend().connect_tcp("127.0.0.1", fake_vendor.port, timeout=2.0,
+                                          socket_options=[])
+    try:
+        sock = stream.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert sock.gettimeout() == 2.0
+    finally:
+        stream.close()
+    with pytest.raises(AssertionError, match="looked up"):  # a host name still is
+        NetworkBackend().connect_tcp("localhost", fake_vendor.port, timeout=2.0)
+
+
+def test_a_refused_connection_to_an_ip_address_is_httpcores_connect_error():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(httpcore2.ConnectError):
+        NetworkBackend().connect_tcp("127.0.0.1", port, timeout=2.0)
+
+
 def test_sync_backend_streams_expose_their_socket(fake_vendor):
     stream = httpcore2.SyncBackend().connect_tcp("127.0.0.1", fake_vendor.port, timeout=2.0)
     try:
