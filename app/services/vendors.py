@@ -33,6 +33,15 @@ def vendor_timeouts(config) -> dict:
                         ("idle_timeout", config["PARLOR_VENDOR_IDLE_TIMEOUT"]))}
 
 
+ENVIRONMENT = "VENDOR_ENVIRONMENT"  # in app.config: the vendor variables as they were at start
+
+
+def _read_environment() -> dict[str, str | None]:
+    """Every variable a vendor kind declares, as the environment has it now."""
+    return {variable: vendor_variable(variable)
+            for kind in KINDS.values() for variable in kind.environment_variables}
+
+
 def environment_credentials(config) -> dict[str, Credential]:
     """Vendors configured by environment variables (read-only in the admin screens): each
     kind's declared variables (``VendorKind.environment``) create its credential."""
@@ -41,8 +50,10 @@ def environment_credentials(config) -> dict[str, Credential]:
     if config["PARLOR_MOCK_VENDOR"]:
         found["mock"] = Credential(name="mock", kind="mock", read_only=True,
                                    options=(("delay_ms", config["PARLOR_MOCK_DELAY_MS"]),))
+    environment = config.get(ENVIRONMENT) or _read_environment()
     for kind in KINDS.values():
-        credential = kind.from_environment(lambda name: config.get(name) or vendor_variable(name))
+        credential = kind.from_environment(
+            lambda name: config.get(name) or environment.get(name))
         if credential is not None:
             found[credential.name] = replace(
                 credential, timeout=timeouts["timeout"],
@@ -158,6 +169,9 @@ class VendorDirectory:
 
 
 def init_app(app: Flask) -> None:
+    # Read once, when the app is made, like the rest of its configuration: a later change of
+    # the process environment does not move this app's vendors.
+    app.config.setdefault(ENVIRONMENT, _read_environment())
     app.extensions["parlor.vendors"] = VendorDirectory(app.config,
                                                        tracer=telemetry.vendor_tracer(app))
     health_checks.init_app(app)

@@ -90,3 +90,11 @@ def test_environment_vendors_show_read_only_with_a_masked_key(app, fake_vendor):
     assert views["gemini"].read_only and views["gemini"].kind == "gemini"
     assert fake_vendor.api_key not in views["gemini"].key_mask
     assert views["gemini"].key_mask.endswith(fake_vendor.api_key[-4:])
+
+
+def test_an_app_keeps_the_vendor_variables_it_was_made_with(make_app, monkeypatch):
+    first = make_app(OPENAI_API_KEY="sk-first", PARLOR_MOCK_VENDOR="0")
+    make_app(OPENAI_API_KEY="sk-second", PARLOR_MOCK_VENDOR="0")  # the environment moved on
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-third")
+
+    assert environment_credentials(first.config)["openai"].api_key == "sk-first"
