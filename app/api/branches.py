@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from app.api import rest, rest_auth
 from app.api.conversations import CHAT_PERMISSION, owned_or_404, refused
-from app.api.errors import ApiError
-from app.api.messages import answer
+from app.api.messages import answer, message_or_404
 from app.api.schemas.rest import MessageEdit, Regenerate
-from app.models import Conversation, Message
 from app.services import chat
 
 bp = rest.blueprint("rest_branches", __name__)
@@ -25,25 +23,18 @@ def require_chat():
     rest_auth.require(CHAT_PERMISSION)
 
 
-def _message_or_404(conversation: Conversation, message_id: str) -> Message:
-    found = chat.message(conversation, message_id)
-    if found is None:
-        raise ApiError(404, "There is no such message in this conversation.")
-    return found
-
-
 @bp.post("/conversations/<conversation_id>/messages/<message_id>/edit")
 def edit(conversation_id: str, message_id: str):
     """A changed version of one of the user's messages (any one): a sibling of it, with a new
     reply; the original and everything after it stay as the other branch."""
     conversation = owned_or_404(conversation_id)
-    _message_or_404(conversation, message_id)
+    message_or_404(conversation, message_id)
     body = rest.parse_body(MessageEdit)
     try:
         reply = chat.edit_message(conversation, message_id, body.content)
     except chat.ChatError as exc:
         raise refused(exc) from None
-    return answer(conversation, _message_or_404(conversation, reply.parent_id), reply,
+    return answer(conversation, message_or_404(conversation, reply.parent_id), reply,
                   body.stream)
 
 
@@ -52,12 +43,12 @@ def regenerate(conversation_id: str, message_id: str):
     """A new version of a reply (optionally from another model) beside the one given, which
     stays as the other branch."""
     conversation = owned_or_404(conversation_id)
-    _message_or_404(conversation, message_id)
+    message_or_404(conversation, message_id)
     body = rest.parse_body(Regenerate)
     try:
         reply = chat.regenerate(conversation, message_id, user=rest_auth.current().user,
                                 model=body.model)
     except chat.ChatError as exc:
         raise refused(exc) from None
-    return answer(conversation, _message_or_404(conversation, reply.parent_id), reply,
+    return answer(conversation, message_or_404(conversation, reply.parent_id), reply,
                   body.stream)

@@ -38,6 +38,14 @@ def require_chat():
     rest_auth.require(CHAT_PERMISSION)
 
 
+def message_or_404(conversation: Conversation, message_id: str) -> Message:
+    """The conversation's message of this id; 404 in the REST shape otherwise."""
+    found = chat.message(conversation, message_id)
+    if found is None:
+        raise ApiError(404, "There is no such message in this conversation.")
+    return found
+
+
 def message_json(message: Message) -> str:
     return MessageOut.model_validate(message).model_dump_json()
 
@@ -119,8 +127,7 @@ def continue_reply(conversation_id: str, message_id: str):
     is appended to the same message: answered when done (200) or streamed from the end of the
     text it had (SSE ``delta`` ids go on from there)."""
     conversation = owned_or_404(conversation_id)
-    if chat.message(conversation, message_id) is None:
-        raise ApiError(404, "There is no such message in this conversation.")
+    message_or_404(conversation, message_id)
     body = rest.parse_body(ContinueRequest)
     try:
         reply = chat_stream.continue_reply(conversation, message_id)
@@ -141,8 +148,7 @@ def continue_reply(conversation_id: str, message_id: str):
 def stop(conversation_id: str, message_id: str):
     """Stop a reply being written; its stream stores the text so far (status ``stopped``)."""
     conversation = owned_or_404(conversation_id)
-    if chat.message(conversation, message_id) is None:
-        raise ApiError(404, "There is no such message in this conversation.")
+    message_or_404(conversation, message_id)
     stopped = chat_stream.stop(conversation, message_id)
     reply = chat.message(conversation, message_id)
     return rest.data(StopResult(stopped=stopped, reply=MessageOut.model_validate(reply)))
