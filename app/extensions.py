@@ -31,6 +31,18 @@ csrf = CSRFProtect()
 htmx = Htmx()
 
 
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds (its objects say what was just written
+    or read): the next use of each then needs no query to read it back. For the hot paths
+    that know their objects are current (a chat send and its reply's writer)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """SQLite: enforce foreign keys (cascades), let readers and a writer overlap, wait on locks."""

@@ -14,6 +14,7 @@ from app.api.conversations import CHAT_PERMISSION, owned_or_404, refused
 from app.api.messages import answer, message_or_404
 from app.api.schemas.rest import MessageEdit, Regenerate
 from app.services import chat
+from app.services.reply_leases import lease_until
 
 bp = rest.blueprint("rest_branches", __name__)
 
@@ -31,11 +32,12 @@ def edit(conversation_id: str, message_id: str):
     message_or_404(conversation, message_id)
     body = rest.parse_body(MessageEdit)
     try:
-        reply = chat.edit_message(conversation, message_id, body.content)
+        reply = chat.edit_message(conversation, message_id, body.content,
+                                  lease_until=lease_until())
     except chat.ChatError as exc:
         raise refused(exc) from None
     return answer(conversation, message_or_404(conversation, reply.parent_id), reply,
-                  body.stream)
+                  body.stream, claimed=True)
 
 
 @bp.post("/conversations/<conversation_id>/messages/<message_id>/regenerate")
@@ -47,8 +49,8 @@ def regenerate(conversation_id: str, message_id: str):
     body = rest.parse_body(Regenerate)
     try:
         reply = chat.regenerate(conversation, message_id, user=rest_auth.current().user,
-                                model=body.model)
+                                model=body.model, lease_until=lease_until())
     except chat.ChatError as exc:
         raise refused(exc) from None
     return answer(conversation, message_or_404(conversation, reply.parent_id), reply,
-                  body.stream)
+                  body.stream, claimed=True)

@@ -30,7 +30,7 @@ def require_chat():
 
 
 def owned_or_404(conversation_id: str) -> Conversation:
-    conversation = chat.conversation_of(rest_auth.current().user, conversation_id)
+    conversation = chat.conversation_of(rest_auth.current().owner, conversation_id)
     if conversation is None:
         raise ApiError(404, "There is no such conversation.")
     return conversation

@@ -2,8 +2,9 @@
 
 Plain: the request waits for the reply and answers 201 with both stored messages; a vendor
 failure is reported in the reply (``status: "error"``, ``error``), as the chat page shows it.
-Streamed (``"stream": true``): Server-Sent Events — ``start`` (both messages, the reply still
-pending: its id is what ``.../stop`` takes), ``delta`` events (``{"text": ...}``) and a final
+Streamed (``"stream": true``): Server-Sent Events — ``start`` (both messages, the reply
+``streaming``: this request claimed it as it stored it, and its id is what ``.../stop``
+takes), ``delta`` events (``{"text": ...}``) and a final
 ``done`` carrying the stored reply; each ``delta``'s id is the length of the text so far.
 The reply is written whether or not the client stays (services/chat_stream.py): one that
 lost its stream rejoins it with ``GET .../messages/{id}/stream`` and ``Last-Event-ID``.
@@ -28,6 +29,7 @@ from app.api.schemas.rest import (
 )
 from app.models import Conversation, Message
 from app.services import chat, chat_stream, reply_followers
+from app.services.reply_leases import lease_until
 
 bp = rest.blueprint("rest_messages", __name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -54,13 +56,13 @@ def delta_json(text: str) -> str:
     return json.dumps({"text": text}, ensure_ascii=False)
 
 
-def _reply_events(conversation: Conversation, reply: Message, start=None):
+def _reply_events(conversation: Conversation, reply: Message, start=None, claimed=False):
     caller = rest_auth.current()
     return chat_stream.stream_reply(
-        caller.user, conversation, reply, message_json,
+        caller.owner, conversation, reply, message_json,
         follow_timeout=current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30,
-        encode_delta=delta_json, source="api",
-        api_key_id=caller.key.id if caller.key else None, start=start)
+        encode_delta=delta_json, source="api", key=caller.verified, start=start,
+        claimed=claimed)
 
 
 def _event_stream(events) -> Response:
@@ -73,24 +75,27 @@ def send(conversation_id: str):
     """Send a message; the reply comes in the answer (plain) or as it is written (SSE)."""
     conversation = owned_or_404(conversation_id)
     body = rest.parse_body(MessageCreate)
-    try:
-        message, reply = chat.send_message(rest_auth.current().user, conversation, body.content,
-                                           body.attachments)
+    try:  # the reply is claimed as it is stored: this request writes it
+        message, reply = chat.send_message(rest_auth.current().owner, conversation,
+                                           body.content, body.attachments,
+                                           lease_until=lease_until())
     except chat.ChatError as exc:
         raise refused(exc) from None
-    return answer(conversation, message, reply, body.stream)
+    return answer(conversation, message, reply, body.stream, claimed=True)
 
 
 def answer(conversation: Conversation, message: Message, reply: Message,
-           stream: bool) -> Response:
+           stream: bool, *, claimed: bool = False) -> Response:
     """The user's message and its pending ``reply``, generated: streamed as SSE (``start``
-    with both, then the reply's events) or waited for (201 with both stored)."""
+    with both, then the reply's events) or waited for (201 with both stored). ``claimed``:
+    ``chat.send_message`` claimed the reply for this request, and left the objects loaded."""
     sent = SentMessages(message=MessageOut.model_validate(message),
                         reply=MessageOut.model_validate(reply))
     caller = rest_auth.current()
     if stream:
-        events = _reply_events(conversation, reply)
-        chat.load_for_stream(caller.user, conversation)
+        events = _reply_events(conversation, reply, claimed=claimed)
+        if not claimed:
+            chat.load_for_stream(conversation)
         start = reply_followers.sse("start", sent.model_dump_json())
 
         def stream_events():
@@ -98,8 +103,8 @@ def answer(conversation: Conversation, message: Message, reply: Message,
             yield from events
 
         return _event_stream(stream_events())
-    reply = chat_stream.generate_reply(caller.user, conversation, reply, source="api",
-                                       api_key_id=caller.key.id if caller.key else None)
+    reply = chat_stream.generate_reply(caller.owner, conversation, reply, source="api",
+                                       key=caller.verified, claimed=claimed)
     return rest.data(SentMessages(message=sent.message, reply=MessageOut.model_validate(reply)),
                      201)
 
@@ -117,7 +122,7 @@ def rejoin(conversation_id: str, message_id: str):
         raise ApiError(400, "Last-Event-ID is the id of a delta or thinking event "
                             "(N or tN: an offset).")
     events = _reply_events(conversation, reply, start)
-    chat.load_for_stream(rest_auth.current().user, conversation, reply)
+    chat.load_for_stream(conversation, reply)
     return _event_stream(events)
 
 
@@ -137,10 +142,10 @@ def continue_reply(conversation_id: str, message_id: str):
     if body.stream:
         start = reply_followers.position(None, len(reply.content), len(reply.thinking))
         events = _reply_events(conversation, reply, start)
-        chat.load_for_stream(caller.user, conversation, reply)
+        chat.load_for_stream(conversation, reply)
         return _event_stream(events)
-    reply = chat_stream.generate_reply(caller.user, conversation, reply, source="api",
-                                       api_key_id=caller.key.id if caller.key else None)
+    reply = chat_stream.generate_reply(caller.owner, conversation, reply, source="api",
+                                       key=caller.verified)
     return rest.data(MessageOut.model_validate(reply))
 
 

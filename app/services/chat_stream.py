@@ -26,9 +26,8 @@ from functools import partial
 from flask import current_app
 
 from app import telemetry
-from app.extensions import db
+from app.extensions import commit_keeping_loaded, db
 from app.models import Conversation, Message, MessageStatus, User
-from app.repositories import accounts as accounts_repo
 from app.repositories import replies as replies_repo
 from app.services import (
     budgets,
@@ -36,6 +35,7 @@ from app.services import (
     chat_titles,
     gateway,
     keepalive,
+    keys,
     relay,
     reply_followers,
     reply_hub,
@@ -81,29 +81,41 @@ class Outcome:
     error: str | None = None
 
 
-def stream_reply(user: User, conversation: Conversation, message: Message,
+def stream_reply(user: User | keys.KeyOwner, conversation: Conversation, message: Message,
                  render: Render, *, follow_timeout: float,
                  encode_delta: Callable[[str], str] = html_text, source: str = "web",
-                 api_key_id: int | None = None,
-                 start: reply_followers.Position | None = None) -> Iterator[str]:
+                 key: keys.VerifiedKey | None = None,
+                 start: reply_followers.Position | None = None,
+                 claimed: bool = False) -> Iterator[str]:
     """Events for the reply ``message`` from ``start`` (what the client already has; default
     nothing): its writer is started if it is still pending (never a second one), and its
     thinking and text are followed live wherever they are written. Ends with a ``done`` event
     carrying ``render`` of the stored reply.
 
     ``encode_delta`` writes each piece (escaped HTML for the page, JSON for the API);
-    ``source`` and ``api_key_id`` go to the usage ledger."""
-    yield ": stream\n\n"  # sends the headers now
-    live = _start(user, conversation, message, source, api_key_id, background=True)
-    yield from reply_followers.follow(message.id, render, encode_delta,
-                                      start or reply_followers.position(), follow_timeout, live)
+    ``source`` and ``key`` (the API key called with) go to the usage ledger. ``claimed``: this
+    request claimed the reply when it stored it (``chat.send_message(lease_until=...)``), and
+    the objects given are as stored."""
+    owner = _owner(user, key)  # now: the events are made after the request's session is gone
+
+    def events() -> Iterator[str]:
+        yield ": stream\n\n"  # sends the headers now
+        live = _start(owner, conversation, message, source, key, background=True,
+                      claimed=claimed)
+        yield from reply_followers.follow(message.id, render, encode_delta,
+                                          start or reply_followers.position(), follow_timeout,
+                                          live)
+
+    return events()
 
 
-def generate_reply(user: User, conversation: Conversation, message: Message, *,
-                   source: str = "api", api_key_id: int | None = None) -> Message:
+def generate_reply(user: User | keys.KeyOwner, conversation: Conversation, message: Message, *,
+                   source: str = "api", key: keys.VerifiedKey | None = None,
+                   claimed: bool = False) -> Message:
     """Write the pending reply ``message`` here and now (no events) and return it as stored;
     a reply already claimed elsewhere is returned as it stands."""
-    _start(user, conversation, message, source, api_key_id, background=False)
+    _start(_owner(user, key), conversation, message, source, key, background=False,
+           claimed=claimed)
     db.session.commit()  # a fresh snapshot
     return db.session.get(Message, message.id, populate_existing=True)
 
@@ -130,16 +142,26 @@ def continue_reply(conversation: Conversation, message_id: str) -> Message:
     return reply
 
 
-def _start(user, conversation, message, source, api_key_id, *, background: bool):
-    """Claim the reply and start its writer; the writer's :class:`LiveReply`, or None when
-    the reply was claimed by another request (or has ended)."""
+def _owner(user: User | keys.KeyOwner, key: keys.VerifiedKey | None) -> keys.KeyOwner:
+    """Who the reply is for, as plain data (the writer's budget check reads it off the
+    request): the key's owner as verified, else the signed-in user's row, read now."""
+    if key is not None:
+        return key.user
+    return user if isinstance(user, keys.KeyOwner) else keys.KeyOwner.of(user)
+
+
+def _start(owner, conversation, message, source, key, *, background: bool, claimed: bool):
+    """Claim the reply (unless this request already has) and start its writer; the writer's
+    :class:`LiveReply`, or None when the reply was claimed by another request (or has
+    ended)."""
     reply_leases.sweep_if_due()
-    claimed = replies_repo.claim(message.id, reply_leases.lease_until())
-    db.session.commit()
     if not claimed:
-        return None
-    job = _job(user, conversation, message, source, api_key_id)
-    db.session.commit()  # no transaction stays open while the vendor talks
+        won = replies_repo.claim(message.id, reply_leases.lease_until())
+        db.session.commit()
+        if not won:
+            return None
+    job = _job(owner, conversation, message, source, key, fresh=claimed)
+    commit_keeping_loaded()  # no transaction stays open while the vendor talks
     live = reply_hub.open_reply(message.id, job.prefix)
     # the writer's vendor call is a span of this request's trace, when the app traces
     run = telemetry.carried(partial(_run, current_app._get_current_object(), job, live,
@@ -151,19 +173,20 @@ def _start(user, conversation, message, source, api_key_id, *, background: bool)
     return live
 
 
-def _job(user, conversation, message, source, api_key_id) -> Job:
-    # As stored now, in this session (a stream runs after its request's own commit).
-    conversation = db.session.get(Conversation, conversation.id, populate_existing=True)
-    message = db.session.get(Message, message.id, populate_existing=True)
+def _job(owner: keys.KeyOwner, conversation, message, source, key, *, fresh: bool) -> Job:
+    if not fresh:  # as stored now, in this session (a stream runs after its request's commit)
+        conversation = db.session.get(Conversation, conversation.id, populate_existing=True)
+        message = db.session.get(Message, message.id, populate_existing=True)
     request = reply_request(conversation, message)
     prefix = message.content or ""
     if prefix:  # a continuation: the partial reply is the last turn, then the instruction
         request = replace(request, messages=(*request.messages,
                                              ChatMessage(role="assistant", content=prefix),
                                              ChatMessage(role="user", content=CONTINUE_PROMPT)))
-    key = accounts_repo.key_by_id(api_key_id) if api_key_id else None
-    caller = gateway.Caller(user_id=user.id, role=user.role.name, api_key_id=api_key_id,
-                            source=source, team_id=budgets.team_id_of(user, key))
+    # The caller's rows as plain data: the writer's budget check reads them, no query.
+    caller = gateway.Caller(user_id=owner.id, role=owner.role.name,
+                            api_key_id=key.id if key is not None else None, source=source,
+                            user=owner, key=key)
     return Job(message.id, conversation.id, caller, request, prefix)
 
 

@@ -44,6 +44,20 @@ class KeyOwner:
     monthly_cost_budget: Decimal | None = None
     team_id: int | None = None
 
+    @classmethod
+    def of(cls, user: User) -> KeyOwner:
+        """A loaded user (and role) as plain data: safe to read off the request, where the
+        ORM objects may be expired by the request's next commit."""
+        role = user.role
+        return cls(id=user.id, is_enabled=user.is_enabled,
+                   monthly_token_budget=user.monthly_token_budget,
+                   role=KeyRole(id=role.id, name=role.name,
+                                permissions=tuple(role.permissions or ()),
+                                rate_limit=role.rate_limit,
+                                monthly_token_budget=role.monthly_token_budget,
+                                monthly_cost_budget=role.monthly_cost_budget),
+                   monthly_cost_budget=user.monthly_cost_budget, team_id=user.team_id)
+
 
 @dataclass(frozen=True)
 class VerifiedKey:

@@ -98,7 +98,7 @@ def test_edit_and_regenerate_stream_like_sending(client, alice, fake_vendor):
     events = sse_events(edited.get_data(as_text=True))
     start, done = json.loads(events[0][1]), json.loads(events[-1][1])
     assert (events[0][0], events[-1][0]) == ("start", "done")
-    assert start["message"]["content"] == "three four" and start["reply"]["status"] == "pending"
+    assert start["message"]["content"] == "three four" and start["reply"]["status"] == "streaming"
     text = "".join(json.loads(data)["text"] for name, data in events if name == "delta")
     assert done["id"] == start["reply"]["id"] and done["content"] == text == "Echo: three four"
 

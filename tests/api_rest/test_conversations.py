@@ -101,7 +101,7 @@ def test_send_streamed_gives_start_deltas_and_the_stored_reply(client, alice):
     assert events[0][0] == "start" and events[-1][0] == "done"
     start, done = json.loads(events[0][1]), json.loads(events[-1][1])
     text = "".join(json.loads(data)["text"] for name, data in events if name == "delta")
-    assert start["reply"]["status"] == "pending" and done["id"] == start["reply"]["id"]
+    assert start["reply"]["status"] == "streaming" and done["id"] == start["reply"]["id"]
     assert done["status"] == "complete" and done["content"] == text and "three" in text
 
 

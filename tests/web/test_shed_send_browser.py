@@ -36,8 +36,9 @@ def test_a_shed_send_shows_an_inline_busy_message_and_keeps_the_text(
     _send(page, "first message")
     expect(page.locator(REPLY).last).to_have_attribute("data-status", "complete")
 
-    # A limit of one request, once the page is loaded (it fetches a few things at once), and
-    # one stream held: the worker is full.
+    # A limit of one request, once the page is loaded (it fetches a few things at once) and the
+    # first reply's stream has closed, and one stream held: the worker is full.
+    assert eventually(lambda: app.extensions[ADMISSION].held == 0)
     app.extensions[ADMISSION].max_requests = 1
     with open_slow_stream(live_server, key):
         _send(page, "second message")
