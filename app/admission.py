@@ -14,20 +14,28 @@ Past either, the request gets 503 with ``Retry-After`` in its caller's shape (Op
 Anthropic error JSON on ``/v1``, the REST error on ``/api/v1``, an HTML page for the browser)
 before anything else runs: no database, no authentication, no body read. Health and metrics
 routes, and static files, are always served. Each refusal counts in ``parlor_shed_total`` by reason.
+
+An admitted request then waits its turn at the worker's *start gate* (:class:`StartGate`):
+at most ``PARLOR_START_CONCURRENCY`` requests start at once, in arrival order, so a burst is
+served first come, first served instead of all at once (see there).
 """
 
 from __future__ import annotations
 
+import io
 import threading
 import time
+from collections.abc import Callable
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, has_request_context, render_template, request
 from werkzeug.wsgi import ClosingIterator
 
 from app import metrics
 from app.api import errors
 
 EXTENSION = "parlor.admission"
+GATE_TURN = "parlor.start_turn"  # the environ key of the function that ends a request's turn
+TURN_KEPT = "parlor.start_turn_kept"  # set: the turn goes on into the body (keep_turn)
 ALWAYS_SERVED = frozenset({"/healthz", "/readyz", "/metrics"})
 # Static files too: cheap, and a page whose stylesheet or script was shed is broken, not told
 # to wait.
@@ -84,6 +92,98 @@ class LoopLag:
         return time.monotonic() - self._polled_at
 
 
+class StartGate:
+    """How many requests a worker starts at once: a burst is served in arrival order.
+
+    A request's start (its body, authentication, the database, the vendor request built) is
+    CPU work. A gevent worker handed a thousand at once interleaves them all, so each waits
+    for nearly all the others before its vendor is called: the median first token of the
+    burst comes almost as late as the last. With at most ``size`` starts at a time, first
+    come first served, the first requests reach their vendors while the later ones wait
+    their turn: the same work, the median sooner (BENCHMARKS.md).
+
+    A turn ends when the request calls its vendor (:func:`vendor_called`: the vendor's own
+    latency holds no turn) or its view returns, whichever comes first; a chat stream keeps
+    it (:func:`keep_turn`) until its reply's writer calls the vendor. A body up to
+    ``READ_FIRST`` bytes is read before the request queues (a slow client holds no turn); a
+    larger or chunked one is not gated. And a gate that has let nobody through for
+    ``STUCK_SECONDS`` (slow turns: an identity provider, an admin's test of a vendor) lets
+    its waiters pass: it orders a busy worker, it never stalls one."""
+
+    STUCK_SECONDS = 0.5
+    READ_FIRST = 1024 * 1024
+
+    def __init__(self, size: int) -> None:
+        self.size = size  # 0: no gate
+        self._slots = None  # made on first use: in the worker, after gevent is set up
+        self._moved = time.monotonic()
+
+    def enter(self, environ: dict) -> Callable[[], None]:
+        """Wait for this request's turn; the function that ends it (once; again: nothing)."""
+        if not self.size or not _read_first(environ):
+            return _nothing
+        slots = self._semaphore()
+        while not slots.acquire(timeout=self.STUCK_SECONDS):
+            if time.monotonic() - self._moved >= self.STUCK_SECONDS:
+                return _nothing  # nobody got through for a while: do not wait on them
+        ended = False
+
+        def leave() -> None:
+            nonlocal ended
+            if not ended:
+                ended = True
+                self._moved = time.monotonic()
+                slots.release()
+
+        return leave
+
+    def _semaphore(self):
+        if self._slots is None:
+            if _gevent_patched():
+                from gevent.lock import Semaphore  # first come, first served
+                self._slots = Semaphore(self.size)
+            else:
+                self._slots = threading.Semaphore(self.size)
+        return self._slots
+
+
+def _nothing() -> None:
+    return None
+
+
+def _read_first(environ: dict) -> bool:
+    """Read a small body now (into memory, for the app to read as usual); False for a body
+    not read (chunked, or larger than ``READ_FIRST``)."""
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        return False
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False  # refused later, as the app refuses it
+    if length <= 0:
+        return True
+    if length > StartGate.READ_FIRST:
+        return False
+    environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
+    return True
+
+
+def vendor_called() -> None:
+    """The current request is about to wait on its vendor: its turn at the start gate ends."""
+    if has_request_context():
+        request.environ.get(GATE_TURN, _nothing)()
+
+
+def keep_turn() -> Callable[[], None]:
+    """The current request's turn goes on after its view returns, into its streamed body (a
+    chat reply's writer, which calls the vendor, starts there): the function that ends it,
+    for whatever calls the vendor. The response's close ends it at the latest."""
+    if not has_request_context():
+        return _nothing
+    request.environ[TURN_KEPT] = True
+    return request.environ.get(GATE_TURN, _nothing)
+
+
 def _gevent_patched() -> bool:
     try:
         from gevent import monkey
@@ -95,11 +195,12 @@ def _gevent_patched() -> bool:
 class Admission:
     """One worker's count of the requests it holds, its loop lag and its limits."""
 
-    def __init__(self, max_requests: int, max_lag_ms: float) -> None:
+    def __init__(self, max_requests: int, max_lag_ms: float, starts: int = 0) -> None:
         self.max_requests = max_requests  # 0: no limit
         self.max_lag = max_lag_ms / 1000  # seconds; 0: no limit
         self.held = 0
         self.lag = LoopLag()
+        self.gate = StartGate(starts)
         self._lock = threading.Lock()  # a gevent lock in a worker; threads in development
 
     def refusal(self) -> str | None:
@@ -112,7 +213,8 @@ class Admission:
 
     def wsgi(self, app):
         """``app`` (a WSGI callable) counting each request in ``held`` until its response is
-        closed (a stream: after its last event, or when its client left)."""
+        closed (a stream: after its last event, or when its client left), each started in
+        its turn at the start gate (a request to be shed does not queue)."""
 
         def counted(environ, start_response):
             if _always_served(environ.get("PATH_INFO", "")):
@@ -120,11 +222,19 @@ class Admission:
             with self._lock:
                 self.held += 1
             try:
-                body = app(environ, start_response)
+                leave = self.gate.enter(environ) if self.refusal() is None else _nothing
+                environ[GATE_TURN] = leave
+                try:
+                    body = app(environ, start_response)
+                except BaseException:
+                    leave()
+                    raise
+                if not environ.get(TURN_KEPT):
+                    leave()
             except BaseException:
                 self._release()
                 raise
-            return ClosingIterator(body, self._release)
+            return ClosingIterator(body, [leave, self._release])
 
         return counted
 
@@ -137,7 +247,8 @@ def init_app(app: Flask) -> None:
     """Count requests around the whole app and judge each before other hooks run (register it
     after the log and metrics hooks, which should see a shed request, and before the rest)."""
     admission = Admission(app.config["PARLOR_MAX_CONCURRENT_REQUESTS"],
-                          app.config["PARLOR_MAX_LOOP_LAG_MS"])
+                          app.config["PARLOR_MAX_LOOP_LAG_MS"],
+                          app.config["PARLOR_START_CONCURRENCY"])
     app.extensions[EXTENSION] = admission
     app.wsgi_app = admission.wsgi(app.wsgi_app)
     app.before_request(_admit)

@@ -12,6 +12,9 @@ from app.extensions import db
 from app.models import Conversation, Message, MessageStatus
 
 LIVE = (MessageStatus.STREAMING, MessageStatus.STOPPED)  # a writer may still be at work
+# A reply's writer holds no ORM objects of its reply: an UPDATE need not look for them in the
+# session (the ORM's default evaluates the WHERE clause against every object it holds).
+UNSYNCED = {"synchronize_session": False}
 
 
 class Progress(NamedTuple):
@@ -29,7 +32,8 @@ def claim(message_id: str, lease_until: datetime) -> bool:
     result = db.session.execute(
         update(Message)
         .where(Message.id == message_id, Message.status == MessageStatus.PENDING)
-        .values(status=MessageStatus.STREAMING, lease_expires_at=lease_until))
+        .values(status=MessageStatus.STREAMING, lease_expires_at=lease_until)
+        .execution_options(**UNSYNCED))
     return result.rowcount == 1
 
 
@@ -45,7 +49,8 @@ def save_progress(message_id: str, content: str | None, lease_until: datetime,
     result = db.session.execute(
         update(Message)
         .where(Message.id == message_id, Message.status == MessageStatus.STREAMING)
-        .values(**values))
+        .values(**values)
+        .execution_options(**UNSYNCED))
     return result.rowcount == 1
 
 
@@ -66,11 +71,12 @@ def finish(message_id: str, conversation_id: str, now: datetime, **values) -> bo
         .where(Message.id == message_id, Message.status.in_(LIVE))
         .values(status=case((Message.status == MessageStatus.STOPPED, MessageStatus.STOPPED),
                             else_=status),
-                lease_expires_at=None, **values))
+                lease_expires_at=None, **values)
+        .execution_options(**UNSYNCED))
     if result.rowcount != 1:
         return False
     db.session.execute(update(Conversation).where(Conversation.id == conversation_id)
-                       .values(updated_at=now))
+                       .values(updated_at=now).execution_options(**UNSYNCED))
     return True
 
 
@@ -81,7 +87,8 @@ def reopen(message_id: str) -> bool:
         update(Message)
         .where(Message.id == message_id, Message.content != "",
                Message.status.in_((MessageStatus.INTERRUPTED, MessageStatus.INCOMPLETE)))
-        .values(status=MessageStatus.PENDING, error=None))
+        .values(status=MessageStatus.PENDING, error=None)
+        .execution_options(**UNSYNCED))
     return result.rowcount == 1
 
 
@@ -93,7 +100,8 @@ def interrupt(message_id: str, content: str, thinking: str = "") -> bool:
         .where(Message.id == message_id, Message.status.in_(LIVE))
         .values(status=case((Message.status == MessageStatus.STOPPED, MessageStatus.STOPPED),
                             else_=MessageStatus.INTERRUPTED),
-                content=content, thinking=thinking, lease_expires_at=None))
+                content=content, thinking=thinking, lease_expires_at=None)
+        .execution_options(**UNSYNCED))
     return result.rowcount == 1
 
 

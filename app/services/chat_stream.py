@@ -25,7 +25,7 @@ from functools import partial
 
 from flask import current_app
 
-from app import telemetry
+from app import admission, telemetry
 from app.extensions import commit_keeping_loaded, db
 from app.models import Conversation, Message, MessageStatus, User
 from app.repositories import replies as replies_repo
@@ -69,6 +69,7 @@ class Job:
     caller: gateway.Caller
     request: ChatRequest
     prefix: str  # the text a continued reply already has
+    turn: Callable[[], None]  # ends the request's turn at the start gate (as the vendor is called)
 
 
 @dataclass
@@ -97,11 +98,12 @@ def stream_reply(user: User | keys.KeyOwner, conversation: Conversation, message
     request claimed the reply when it stored it (``chat.send_message(lease_until=...)``), and
     the objects given are as stored."""
     owner = _owner(user, key)  # now: the events are made after the request's session is gone
+    turn = admission.keep_turn()  # the request's start goes on until the writer calls the vendor
 
     def events() -> Iterator[str]:
         yield ": stream\n\n"  # sends the headers now
         live = _start(owner, conversation, message, source, key, background=True,
-                      claimed=claimed)
+                      claimed=claimed, turn=turn)
         yield from reply_followers.follow(message.id, render, encode_delta,
                                           start or reply_followers.position(), follow_timeout,
                                           live)
@@ -150,17 +152,21 @@ def _owner(user: User | keys.KeyOwner, key: keys.VerifiedKey | None) -> keys.Key
     return user if isinstance(user, keys.KeyOwner) else keys.KeyOwner.of(user)
 
 
-def _start(owner, conversation, message, source, key, *, background: bool, claimed: bool):
+def _start(owner, conversation, message, source, key, *, background: bool, claimed: bool,
+           turn: Callable[[], None] | None = None):
     """Claim the reply (unless this request already has) and start its writer; the writer's
     :class:`LiveReply`, or None when the reply was claimed by another request (or has
-    ended)."""
+    ended). ``turn`` ends the request's turn at the start gate (app/admission.py): the writer
+    calls it as it calls the vendor (by default: when it calls it from this request)."""
+    turn = turn or admission.vendor_called
     reply_leases.sweep_if_due()
     if not claimed:
         won = replies_repo.claim(message.id, reply_leases.lease_until())
         db.session.commit()
         if not won:
+            turn()
             return None
-    job = _job(owner, conversation, message, source, key, fresh=claimed)
+    job = _job(owner, conversation, message, source, key, fresh=claimed, turn=turn)
     commit_keeping_loaded()  # no transaction stays open while the vendor talks
     live = reply_hub.open_reply(message.id, job.prefix)
     # the writer's vendor call is a span of this request's trace, when the app traces
@@ -173,7 +179,8 @@ def _start(owner, conversation, message, source, key, *, background: bool, claim
     return live
 
 
-def _job(owner: keys.KeyOwner, conversation, message, source, key, *, fresh: bool) -> Job:
+def _job(owner: keys.KeyOwner, conversation, message, source, key, *, fresh: bool,
+         turn: Callable[[], None]) -> Job:
     if not fresh:  # as stored now, in this session (a stream runs after its request's commit)
         conversation = db.session.get(Conversation, conversation.id, populate_existing=True)
         message = db.session.get(Message, message.id, populate_existing=True)
@@ -187,7 +194,7 @@ def _job(owner: keys.KeyOwner, conversation, message, source, key, *, fresh: boo
     caller = gateway.Caller(user_id=owner.id, role=owner.role.name,
                             api_key_id=key.id if key is not None else None, source=source,
                             user=owner, key=key)
-    return Job(message.id, conversation.id, caller, request, prefix)
+    return Job(message.id, conversation.id, caller, request, prefix, turn)
 
 
 # -- the writer ------------------------------------------------------------------------------
@@ -201,6 +208,7 @@ def _run(app, job: Job, live: reply_hub.LiveReply, followed: bool) -> None:
         except Exception:
             log.exception("reply %s: the writer failed", job.message_id)
         finally:
+            job.turn()  # (had the writer failed before it called the vendor)
             reply_hub.close_reply(live)
             bus.publish_end(job.message_id)
 
@@ -210,6 +218,7 @@ def _write(job: Job, live: reply_hub.LiveReply, bus, followed: bool) -> None:
     started = time.monotonic()
     paced = None
     try:
+        job.turn()  # the vendor is called now: the request that started it has had its turn
         try:
             outcome.route, paced = relay.open_relay(
                 job.caller, job.request.model, job.request, interval=TICK_SECONDS,

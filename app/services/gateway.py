@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from flask import g
 
+from app import admission
 from app.extensions import db
 from app.models import ApiKey, MessageStatus, User
 from app.services import budgets, teams, usage
@@ -253,12 +254,13 @@ def _metered(caller, model, request, route, deltas, started, ended=None, *,
 
 
 def _release_database() -> None:
-    """End the request's transaction before the vendor call: a worker holds hundreds of
-    streams, each minutes long, and a pooled connection kept by each would starve the rest.
-    (The caller's rows stay readable, detached, with what they had loaded.) Nothing to do
-    when the request never opened a session."""
+    """End the request's transaction, and its turn at the start gate, before the vendor
+    call: a worker holds hundreds of streams, each minutes long, and a pooled connection kept
+    by each would starve the rest. (The caller's rows stay readable, detached, with what they
+    had loaded.) Nothing to do when the request never opened a session."""
     if db.session.registry.has():
         db.session.close()
+    admission.vendor_called()  # and its turn to start ends: the vendor's wait holds none
 
 
 def estimate_tokens(text: str) -> int:

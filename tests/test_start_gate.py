@@ -1,0 +1,114 @@
+"""The start gate (app/admission.py): a worker starts at most PARLOR_START_CONCURRENCY requests
+at once; a turn ends when the request calls its vendor, and a stuck gate never stalls a worker."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import httpx2
+import openai
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app import admission
+from app.admission import GATE_TURN, StartGate
+from tests.conftest import bearer
+
+
+def _waiting_enter(gate: StartGate, environ: dict | None = None) -> tuple[threading.Thread, list]:
+    entered: list = []
+    thread = threading.Thread(target=lambda: entered.append(gate.enter(environ or {})),
+                              daemon=True)
+    thread.start()
+    return thread, entered
+
+
+def test_no_more_than_its_size_start_at_once_and_a_turn_ended_lets_the_next_in(monkeypatch):
+    monkeypatch.setattr(StartGate, "STUCK_SECONDS", 30.0)
+    gate = StartGate(2)
+    first, second = gate.enter({}), gate.enter({})
+    thread, entered = _waiting_enter(gate)
+    thread.join(0.3)
+    assert thread.is_alive() and not entered  # a third waits its turn
+    first()
+    first()  # ending a turn twice frees one place, not two
+    thread.join(5)
+    assert entered and not thread.is_alive()
+    later, entered_later = _waiting_enter(gate)
+    later.join(0.3)
+    assert later.is_alive()  # the gate is full again: the second and the third hold it
+    second()
+    later.join(5)
+    assert entered_later
+
+
+def test_a_gate_nobody_gets_through_lets_its_waiters_pass(monkeypatch):
+    monkeypatch.setattr(StartGate, "STUCK_SECONDS", 0.05)
+    gate = StartGate(1)
+    gate.enter({})  # a turn that never ends (a slow identity provider, say)
+    thread, entered = _waiting_enter(gate)
+    thread.join(5)
+    assert entered and not thread.is_alive()
+
+
+def test_a_small_body_is_read_before_the_request_queues_and_a_large_one_is_not_gated():
+    gate = StartGate(1)
+    small = {"CONTENT_LENGTH": "5", "wsgi.input": io.BufferedReader(io.BytesIO(b"hello"))}
+    gate.enter(small)
+    assert small["wsgi.input"].read() == b"hello"  # the app reads it as usual
+    large = {"CONTENT_LENGTH": str(StartGate.READ_FIRST + 1), "wsgi.input": io.BytesIO(b"x")}
+    chunked = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(b"x")}
+    assert gate.enter(large)() is None and gate.enter(chunked)() is None  # no wait: ungated
+    assert large["wsgi.input"].read() == b"x"  # left for the app to read as it goes
+
+
+def test_no_gate_at_zero():
+    gate = StartGate(0)
+    assert all(gate.enter({}) is not None for _ in range(100))
+
+
+def test_the_turn_ends_when_the_request_calls_its_vendor():
+    ended: list = []
+    app = Flask(__name__)
+    with app.test_request_context(environ_base={GATE_TURN: lambda: ended.append(True)}):
+        admission.vendor_called()
+    assert ended == [True]
+    with app.app_context():
+        admission.vendor_called()  # off a request (a reply's writer): nothing to end
+
+
+def test_a_request_waiting_on_its_vendor_holds_no_turn(make_app, vendor_env, fake_vendor,
+                                                      make_key, monkeypatch):
+    monkeypatch.setattr(StartGate, "STUCK_SECONDS", 60.0)  # never let waiters pass on their own
+    app = make_app(PARLOR_START_CONCURRENCY="1", **vendor_env)
+    key = make_key()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    finished: list[str] = []
+
+    def slow():
+        with openai.OpenAI(base_url=base + "/v1", api_key=key, max_retries=0) as client:
+            client.chat.completions.create(model="openai/slow-first-byte-3",
+                                           messages=[{"role": "user", "content": "hi"}])
+        finished.append("slow completion")
+
+    try:
+        thread = threading.Thread(target=slow, daemon=True)
+        thread.start()
+        for _ in range(500):  # until Parlor has called its vendor, which then waits 3 s
+            if fake_vendor.requests_for("slow-first-byte-3"):
+                break
+            threading.Event().wait(0.01)
+        assert fake_vendor.requests_for("slow-first-byte-3")
+        models = httpx2.get(base + "/v1/models", headers=bearer(key), timeout=30)
+        finished.append("models")
+        thread.join(30)
+    finally:
+        server.shutdown()
+    assert models.status_code == 200
+    # The only turn was the slow request's until it called its vendor: had it kept it while
+    # the vendor waited, /v1/models would have waited for the completion to end.
+    assert finished == ["models", "slow completion"]
