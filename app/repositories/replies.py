@@ -4,9 +4,10 @@ storing how it ended, and finding the ones whose writer is gone."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus
@@ -37,21 +38,49 @@ def claim(message_id: str, lease_until: datetime) -> bool:
     return result.rowcount == 1
 
 
-def save_progress(message_id: str, content: str | None, lease_until: datetime,
-                  thinking: str | None = None) -> bool:
-    """Renew the lease (and save the text and thinking so far, each unless None) of a reply
-    still streaming; False when it is no longer streaming (stopped, interrupted or deleted)."""
-    values: dict = {"lease_expires_at": lease_until}
-    if content is not None:
-        values["content"] = content
-    if thinking is not None:
-        values["thinking"] = thinking
-    result = db.session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.status == MessageStatus.STREAMING)
-        .values(**values)
-        .execution_options(**UNSYNCED))
-    return result.rowcount == 1
+@lru_cache(maxsize=1)
+def _save_text():
+    """Built once (as every save's statement is the same): the text, thinking and lease of
+    a reply still streaming."""
+    messages = Message.__table__
+    return (update(messages)
+            .where(messages.c.id == bindparam("reply"),
+                   messages.c.status == MessageStatus.STREAMING)
+            .values(content=bindparam("content"), thinking=bindparam("thinking"),
+                    lease_expires_at=bindparam("lease")))
+
+
+@lru_cache(maxsize=1)
+def _renew_lease():
+    messages = Message.__table__
+    return (update(messages)
+            .where(messages.c.id == bindparam("reply"),
+                   messages.c.status == MessageStatus.STREAMING)
+            .values(lease_expires_at=bindparam("lease")))
+
+
+def save_texts(saves: list[tuple[str, datetime, str, str]]) -> None:
+    """Save each ``(reply id, lease until, text, thinking)`` of replies still streaming, and
+    renew their leases: one ``executemany``."""
+    if saves:
+        db.session.execute(_save_text(), [
+            {"reply": reply, "lease": lease, "content": content, "thinking": thinking or ""}
+            for reply, lease, content, thinking in saves])
+
+
+def renew_leases(leases: list[tuple[str, datetime]]) -> None:
+    """Renew the lease of each ``(reply id, lease until)`` still streaming."""
+    if leases:
+        db.session.execute(_renew_lease(), [{"reply": reply, "lease": lease}
+                                            for reply, lease in leases])
+
+
+def statuses(message_ids: list[str]) -> dict[str, str]:
+    """The status of each of these replies that still exists, by id."""
+    if not message_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Message.id, Message.status).where(Message.id.in_(message_ids))).all())
 
 
 def progress(message_id: str) -> Progress | None:

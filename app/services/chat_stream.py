@@ -4,7 +4,8 @@ Server-Sent Events.
 The stream request that claims a pending reply starts its *writer* on a background greenlet
 (a thread outside gevent): it reads the vendor through the relay /v1 uses too
 (services/relay.py: budget check, metering, the usage ledger, the off-thread read),
-saves the text as it grows (one UPDATE a second at most, never one per token) under a lease it
+saves the text as it grows (one UPDATE a second at most, never one per token; the saves of
+all the process's writers in one transaction, services/reply_saver.py) under a lease it
 renews, and hands each piece (of its text, or of the model's thinking) to its followers
 (services/reply_hub.py). Every stream request, the claiming one included, is a *follower*
 (services/reply_followers.py): it sends what its client does not have yet, then the pieces
@@ -40,6 +41,7 @@ from app.services import (
     reply_followers,
     reply_hub,
     reply_leases,
+    reply_saver,
 )
 from app.services.chat import describe_error, reply_request
 from app.vendors import ChatMessage, ChatRequest, Route, Usage
@@ -267,28 +269,19 @@ def _relay(job: Job, live: reply_hub.LiveReply, bus, paced, outcome: Outcome,
             text, thinking = live.text(), live.thinking()
             changed = (len(text), len(thinking)) != saved
             # Unchanged, the lease is still renewed every few seconds: that write is also
-            # how a Stop sent to another worker is noticed while the vendor is silent.
+            # how a Stop sent to another worker is noticed while the vendor is silent (the
+            # saver sets ``live.cancel`` for a reply no longer streaming).
             if changed or now - last_lease >= min(lease_seconds / 4, RENEW_SECONDS):
-                still = replies_repo.save_progress(
-                    job.message_id, text if changed else None, reply_leases.lease_until(),
-                    thinking if changed else None)
-                db.session.commit()
+                reply_saver.save(live, reply_leases.lease_until(), text if changed else None,
+                                 thinking if changed else None)
                 saved, last_lease = (len(text), len(thinking)), now
-                if not still:  # stopped elsewhere, declared interrupted, or deleted
-                    outcome.status = _status_now(job.message_id)
+                if live.cancel:  # stopped elsewhere, declared interrupted, or deleted
+                    outcome.status = live.cancel
                     return
     except Exception as exc:  # the vendor failed mid-stream: keep what was written
         log.warning("reply %s failed: %s", job.message_id, exc)
         outcome.error = describe_error(exc)
         outcome.status = MessageStatus.INCOMPLETE if live.text() else MessageStatus.ERROR
-
-
-def _status_now(message_id: str) -> str:
-    found = replies_repo.progress(message_id)
-    db.session.commit()
-    if found is not None and found.status == MessageStatus.STOPPED:
-        return MessageStatus.STOPPED
-    return MessageStatus.INTERRUPTED
 
 
 def _store(job: Job, live: reply_hub.LiveReply, outcome: Outcome, started: float) -> None:
