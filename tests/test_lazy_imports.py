@@ -34,3 +34,20 @@ def test_a_started_worker_has_not_loaded_feature_libraries_until_they_are_used(t
     assert found["after_use"] == ["PIL", "markdown_it", "nh3", "pygments"]
     assert "<strong>hi</strong>" in found["html"]
     assert '<span class="' in found["html"]  # the code block, highlighted by Pygments
+
+
+SDK_PROBE = """
+import importlib.util, json, sys
+import app.vendors.openai, app.vendors.anthropic  # the adapters, and the SDKs they import
+print(json.dumps({"aiohttp_installed": importlib.util.find_spec("aiohttp") is not None,
+                  "sdks": ["openai" in sys.modules, "anthropic" in sys.modules],
+                  "aiohttp_loaded": "aiohttp" in sys.modules}))
+"""
+
+
+def test_the_vendor_sdks_come_without_the_aiohttp_client_parlor_never_uses():
+    out = subprocess.run([sys.executable, "-c", SDK_PROBE], capture_output=True, text=True,
+                         check=True, cwd=".", env={"PATH": "/usr/bin:/bin"}).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    assert found["aiohttp_installed"]  # (the test extra installs it: the case that matters)
+    assert found["sdks"] == [True, True] and not found["aiohttp_loaded"]

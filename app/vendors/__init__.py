@@ -4,6 +4,7 @@ Nothing in this package knows Flask, a request or the database. How the SDK clie
 transport, the prepared sender and the stall watchdog work together: ``transport.py``.
 """
 
+from app.vendors import _sdk_extras  # noqa: F401  (first: before any SDK is imported)
 from app.vendors.catalog import Catalog, ModelInfo, Route
 from app.vendors.errors import UnknownModelError, VendorError
 from app.vendors.manager import RetryPolicy, VendorManager
