@@ -4,6 +4,7 @@ only that branch, comparisons end at a choice, and the options go on every reque
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -165,6 +166,24 @@ def test_compare_needs_two_or_three_known_models(ctx, models):
         chat.compare(ctx.user, ctx.conversation, "which?", models)
     chat.discard_changes()
     assert chat.messages(ctx.conversation) == []
+
+
+def test_a_claimed_send_builds_the_vendor_request_the_stored_branch_gives(ctx):
+    """send_and_claim builds the request from the rows it read to send; read back from the
+    database afterwards, the branch gives the very same request (system prompt, the branch
+    shown only, options)."""
+    chat.update_conversation(ctx.user, ctx.conversation, system_prompt="Be brief.",
+                             options={"temperature": 0.5, "max_tokens": 32})
+    first, _ = exchange(ctx, "one")
+    exchange(ctx, "two")
+    edited = chat.edit_message(ctx.conversation, first.id, "one, edited")  # another branch
+    answer(edited, "answer to the edit")
+    claimed = chat.send_and_claim(ctx.user, ctx.conversation, "three", None,
+                                  datetime.now(UTC) + timedelta(seconds=30))
+    assert claimed.reply.status == MessageStatus.STREAMING  # claimed as it was stored
+    assert [m.content for m in claimed.request.messages] == [
+        "Be brief.", "one, edited", "answer to the edit", "three"]
+    assert claimed.request == chat.reply_request(ctx.conversation, claimed.reply)
 
 
 # -- options ------------------------------------------------------------------------------------

@@ -56,13 +56,14 @@ def delta_json(text: str) -> str:
     return json.dumps({"text": text}, ensure_ascii=False)
 
 
-def _reply_events(conversation: Conversation, reply: Message, start=None, claimed=False):
+def _reply_events(conversation: Conversation, reply: Message, start=None, claimed=False,
+                  request=None):
     caller = rest_auth.current()
     return chat_stream.stream_reply(
         caller.owner, conversation, reply, message_json,
         follow_timeout=current_app.config["PARLOR_VENDOR_TIMEOUT"] + 30,
         encode_delta=delta_json, source="api", key=caller.verified, start=start,
-        claimed=claimed)
+        claimed=claimed, request=request)
 
 
 def _event_stream(events) -> Response:
@@ -76,24 +77,25 @@ def send(conversation_id: str):
     conversation = owned_or_404(conversation_id)
     body = rest.parse_body(MessageCreate)
     try:  # the reply is claimed as it is stored: this request writes it
-        message, reply = chat.send_message(rest_auth.current().owner, conversation,
-                                           body.content, body.attachments,
-                                           lease_until=lease_until())
+        sent = chat.send_and_claim(rest_auth.current().owner, conversation, body.content,
+                                   body.attachments, lease_until())
     except chat.ChatError as exc:
         raise refused(exc) from None
-    return answer(conversation, message, reply, body.stream, claimed=True)
+    return answer(conversation, sent.message, sent.reply, body.stream, claimed=True,
+                  request=sent.request)
 
 
 def answer(conversation: Conversation, message: Message, reply: Message,
-           stream: bool, *, claimed: bool = False) -> Response:
+           stream: bool, *, claimed: bool = False, request=None) -> Response:
     """The user's message and its pending ``reply``, generated: streamed as SSE (``start``
     with both, then the reply's events) or waited for (201 with both stored). ``claimed``:
-    ``chat.send_message`` claimed the reply for this request, and left the objects loaded."""
+    the reply was claimed for this request as it was stored, the objects left loaded;
+    ``request``: the vendor request already built for it."""
     sent = SentMessages(message=MessageOut.model_validate(message),
                         reply=MessageOut.model_validate(reply))
     caller = rest_auth.current()
     if stream:
-        events = _reply_events(conversation, reply, claimed=claimed)
+        events = _reply_events(conversation, reply, claimed=claimed, request=request)
         if not claimed:
             chat.load_for_stream(conversation)
         start = reply_followers.sse("start", sent.model_dump_json())
@@ -104,7 +106,7 @@ def answer(conversation: Conversation, message: Message, reply: Message,
 
         return _event_stream(stream_events())
     reply = chat_stream.generate_reply(caller.owner, conversation, reply, source="api",
-                                       key=caller.verified, claimed=claimed)
+                                       key=caller.verified, claimed=claimed, request=request)
     return rest.data(SentMessages(message=sent.message, reply=MessageOut.model_validate(reply)),
                      201)
 

@@ -89,7 +89,7 @@ def stream_reply(user: User | keys.KeyOwner, conversation: Conversation, message
                  encode_delta: Callable[[str], str] = html_text, source: str = "web",
                  key: keys.VerifiedKey | None = None,
                  start: reply_followers.Position | None = None,
-                 claimed: bool = False) -> Iterator[str]:
+                 claimed: bool = False, request: ChatRequest | None = None) -> Iterator[str]:
     """Events for the reply ``message`` from ``start`` (what the client already has; default
     nothing): its writer is started if it is still pending (never a second one), and its
     thinking and text are followed live wherever they are written. Ends with a ``done`` event
@@ -97,15 +97,15 @@ def stream_reply(user: User | keys.KeyOwner, conversation: Conversation, message
 
     ``encode_delta`` writes each piece (escaped HTML for the page, JSON for the API);
     ``source`` and ``key`` (the API key called with) go to the usage ledger. ``claimed``: this
-    request claimed the reply when it stored it (``chat.send_message(lease_until=...)``), and
-    the objects given are as stored."""
+    request claimed the reply when it stored it (``chat.send_and_claim``), and the objects
+    given are as stored; ``request``: the vendor request already built for it."""
     owner = _owner(user, key)  # now: the events are made after the request's session is gone
     turn = admission.keep_turn()  # the request's start goes on until the writer calls the vendor
 
     def events() -> Iterator[str]:
         yield ": stream\n\n"  # sends the headers now
         live = _start(owner, conversation, message, source, key, background=True,
-                      claimed=claimed, turn=turn)
+                      claimed=claimed, turn=turn, request=request)
         yield from reply_followers.follow(message.id, render, encode_delta,
                                           start or reply_followers.position(), follow_timeout,
                                           live)
@@ -115,11 +115,11 @@ def stream_reply(user: User | keys.KeyOwner, conversation: Conversation, message
 
 def generate_reply(user: User | keys.KeyOwner, conversation: Conversation, message: Message, *,
                    source: str = "api", key: keys.VerifiedKey | None = None,
-                   claimed: bool = False) -> Message:
+                   claimed: bool = False, request: ChatRequest | None = None) -> Message:
     """Write the pending reply ``message`` here and now (no events) and return it as stored;
     a reply already claimed elsewhere is returned as it stands."""
     _start(_owner(user, key), conversation, message, source, key, background=False,
-           claimed=claimed)
+           claimed=claimed, request=request)
     db.session.commit()  # a fresh snapshot
     return db.session.get(Message, message.id, populate_existing=True)
 
@@ -155,7 +155,7 @@ def _owner(user: User | keys.KeyOwner, key: keys.VerifiedKey | None) -> keys.Key
 
 
 def _start(owner, conversation, message, source, key, *, background: bool, claimed: bool,
-           turn: Callable[[], None] | None = None):
+           turn: Callable[[], None] | None = None, request: ChatRequest | None = None):
     """Claim the reply (unless this request already has) and start its writer; the writer's
     :class:`LiveReply`, or None when the reply was claimed by another request (or has
     ended). ``turn`` ends the request's turn at the start gate (app/admission.py): the writer
@@ -168,7 +168,8 @@ def _start(owner, conversation, message, source, key, *, background: bool, claim
         if not won:
             turn()
             return None
-    job = _job(owner, conversation, message, source, key, fresh=claimed, turn=turn)
+    job = _job(owner, conversation, message, source, key, fresh=claimed, turn=turn,
+               request=request)
     commit_keeping_loaded()  # no transaction stays open while the vendor talks
     live = reply_hub.open_reply(message.id, job.prefix)
     # the writer's vendor call is a span of this request's trace, when the app traces
@@ -182,11 +183,11 @@ def _start(owner, conversation, message, source, key, *, background: bool, claim
 
 
 def _job(owner: keys.KeyOwner, conversation, message, source, key, *, fresh: bool,
-         turn: Callable[[], None]) -> Job:
+         turn: Callable[[], None], request: ChatRequest | None) -> Job:
     if not fresh:  # as stored now, in this session (a stream runs after its request's commit)
         conversation = db.session.get(Conversation, conversation.id, populate_existing=True)
         message = db.session.get(Message, message.id, populate_existing=True)
-    request = reply_request(conversation, message)
+    request = request or reply_request(conversation, message)
     prefix = message.content or ""
     if prefix:  # a continuation: the partial reply is the last turn, then the instruction
         request = replace(request, messages=(*request.messages,

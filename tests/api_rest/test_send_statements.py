@@ -1,5 +1,6 @@
 """What a streamed send costs the database: the reply is claimed in the same commit that stores
-it, and nothing just written is read back (bench/chat_streams.py: a burst of 1,000 sends)."""
+it, the vendor request is built from the rows read to send, and nothing just written is read
+back (bench/chat_streams.py: a burst of 1,000 sends)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from sqlalchemy import event
 from app.extensions import db
 from tests.api_rest.test_conversations import create, sse_events
 
-# The conversation; its tree; the conversation's UPDATE and the two messages' INSERTs; the
-# branch sent to the vendor, with its attachments; the reply's end and the conversation's
+# The conversation; its messages (the tree, and the branch the vendor is sent); the
+# conversation's UPDATE and the two messages' INSERTs; the reply's end and the conversation's
 # time; the stored reply for ``done``, with its attachments.
-MOST_STATEMENTS = 11
+MOST_STATEMENTS = 9
 
 
 def _statements(app) -> list[str]:
