@@ -52,20 +52,32 @@ def test_a_gate_nobody_gets_through_lets_its_waiters_pass(monkeypatch):
     assert entered and not thread.is_alive()
 
 
-def test_a_small_body_is_read_before_the_request_queues_and_a_large_one_is_not_gated():
+def _returns(enter) -> bool:
+    """Whether ``enter()`` returns without waiting (on a thread: a wait would hang)."""
+    thread = threading.Thread(target=enter, daemon=True)
+    thread.start()
+    thread.join(5)
+    return not thread.is_alive()
+
+
+def test_a_small_body_is_read_before_the_request_queues_and_a_large_one_is_not_gated(
+        monkeypatch):
+    monkeypatch.setattr(StartGate, "STUCK_SECONDS", 60.0)  # a full gate makes waiters wait
     gate = StartGate(1)
     small = {"CONTENT_LENGTH": "5", "wsgi.input": io.BufferedReader(io.BytesIO(b"hello"))}
-    gate.enter(small)
+    gate.enter(small)  # the one turn, kept
     assert small["wsgi.input"].read() == b"hello"  # the app reads it as usual
     large = {"CONTENT_LENGTH": str(StartGate.READ_FIRST + 1), "wsgi.input": io.BytesIO(b"x")}
     chunked = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(b"x")}
-    assert gate.enter(large)() is None and gate.enter(chunked)() is None  # no wait: ungated
+    assert _returns(lambda: gate.enter(large)) and _returns(lambda: gate.enter(chunked))
     assert large["wsgi.input"].read() == b"x"  # left for the app to read as it goes
+    assert not _returns(lambda: gate.enter({}))  # while a gated request does wait
 
 
-def test_no_gate_at_zero():
+def test_no_gate_at_zero(monkeypatch):
+    monkeypatch.setattr(StartGate, "STUCK_SECONDS", 60.0)
     gate = StartGate(0)
-    assert all(gate.enter({}) is not None for _ in range(100))
+    assert _returns(lambda: [gate.enter({}) for _ in range(100)])  # none ends its turn
 
 
 def test_the_turn_ends_when_the_request_calls_its_vendor():

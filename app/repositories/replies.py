@@ -13,8 +13,8 @@ from app.extensions import db
 from app.models import Conversation, Message, MessageStatus
 
 LIVE = (MessageStatus.STREAMING, MessageStatus.STOPPED)  # a writer may still be at work
-# A reply's writer holds no ORM objects of its reply: an UPDATE need not look for them in the
-# session (the ORM's default evaluates the WHERE clause against every object it holds).
+# The writer's end of a reply: its session holds no ORM objects of the reply, so the UPDATE
+# need not look for them (the ORM's default evaluates the WHERE clause against each it holds).
 UNSYNCED = {"synchronize_session": False}
 
 
@@ -33,8 +33,7 @@ def claim(message_id: str, lease_until: datetime) -> bool:
     result = db.session.execute(
         update(Message)
         .where(Message.id == message_id, Message.status == MessageStatus.PENDING)
-        .values(status=MessageStatus.STREAMING, lease_expires_at=lease_until)
-        .execution_options(**UNSYNCED))
+        .values(status=MessageStatus.STREAMING, lease_expires_at=lease_until))
     return result.rowcount == 1
 
 
@@ -116,8 +115,7 @@ def reopen(message_id: str) -> bool:
         update(Message)
         .where(Message.id == message_id, Message.content != "",
                Message.status.in_((MessageStatus.INTERRUPTED, MessageStatus.INCOMPLETE)))
-        .values(status=MessageStatus.PENDING, error=None)
-        .execution_options(**UNSYNCED))
+        .values(status=MessageStatus.PENDING, error=None))
     return result.rowcount == 1
 
 
@@ -129,8 +127,7 @@ def interrupt(message_id: str, content: str, thinking: str = "") -> bool:
         .where(Message.id == message_id, Message.status.in_(LIVE))
         .values(status=case((Message.status == MessageStatus.STOPPED, MessageStatus.STOPPED),
                             else_=MessageStatus.INTERRUPTED),
-                content=content, thinking=thinking, lease_expires_at=None)
-        .execution_options(**UNSYNCED))
+                content=content, thinking=thinking, lease_expires_at=None))
     return result.rowcount == 1
 
 
