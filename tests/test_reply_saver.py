@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, event, update
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus
@@ -78,7 +78,7 @@ def test_saves_handed_in_while_a_batch_is_written_go_together_in_the_next(
         if len(batches) == 1:
             writing.set()
             assert handed_in.wait(10)  # the others are handed in while this batch is written
-        save_texts(saves)
+        return save_texts(saves)
 
     monkeypatch.setattr(replies_repo, "save_texts", recording)
     lease = datetime.now(UTC) + timedelta(seconds=30)
@@ -98,3 +98,36 @@ def test_saves_handed_in_while_a_batch_is_written_go_together_in_the_next(
     thread.join(10)
     assert batches == [[replies[0]], [replies[1], replies[2]]]
     assert [_stored(app, r).content for r in replies] == ["one", "two", "three"]
+
+
+def test_a_batch_of_replies_all_still_streaming_reads_no_statuses(app, replies):
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    lease = datetime.now(UTC) + timedelta(seconds=30)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            lives = [LiveReply(reply, "", app) for reply in replies]
+            reply_saver.save(lives[0], lease, "text")
+            reply_saver.save(lives[1], lease)  # the lease alone
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+    assert [s.split()[0] for s in seen] == ["UPDATE", "UPDATE"], seen
+    assert [live.cancel for live in lives[:2]] == [None, None]
+
+
+def test_in_a_mixed_batch_only_the_reply_no_longer_streaming_is_told(app, replies):
+    with app.app_context():
+        db.session.execute(update(Message).where(Message.id == replies[1])
+                           .values(status=MessageStatus.STOPPED))
+        db.session.commit()
+        batch = {reply: reply_saver.Save(LiveReply(reply, "", app),
+                                         datetime.now(UTC) + timedelta(seconds=30),
+                                         "text" if n else None, None)
+                 for n, reply in enumerate(replies)}
+        reply_saver._write(batch)
+    assert [batch[r].live.cancel for r in replies] == [None, "stopped", None]
+    assert [_stored(app, r).content for r in replies] == ["", "", "text"]

@@ -13,9 +13,6 @@ from app.extensions import db
 from app.models import Conversation, Message, MessageStatus
 
 LIVE = (MessageStatus.STREAMING, MessageStatus.STOPPED)  # a writer may still be at work
-# The writer's end of a reply: its session holds no ORM objects of the reply, so the UPDATE
-# need not look for them (the ORM's default evaluates the WHERE clause against each it holds).
-UNSYNCED = {"synchronize_session": False}
 
 
 class Progress(NamedTuple):
@@ -58,20 +55,28 @@ def _renew_lease():
             .values(lease_expires_at=bindparam("lease")))
 
 
-def save_texts(saves: list[tuple[str, datetime, str, str]]) -> None:
+def save_texts(saves: list[tuple[str, datetime, str, str]]) -> int:
     """Save each ``(reply id, lease until, text, thinking)`` of replies still streaming, and
-    renew their leases: one ``executemany``."""
-    if saves:
-        db.session.execute(_save_text(), [
-            {"reply": reply, "lease": lease, "content": content, "thinking": thinking or ""}
-            for reply, lease, content, thinking in saves])
+    renew their leases: one ``executemany``. How many replies it saved."""
+    if not saves:
+        return 0
+    return db.session.connection().execute(_save_text(), [
+        {"reply": reply, "lease": lease, "content": content, "thinking": thinking or ""}
+        for reply, lease, content, thinking in saves]).rowcount
 
 
-def renew_leases(leases: list[tuple[str, datetime]]) -> None:
-    """Renew the lease of each ``(reply id, lease until)`` still streaming."""
-    if leases:
-        db.session.execute(_renew_lease(), [{"reply": reply, "lease": lease}
-                                            for reply, lease in leases])
+def renew_leases(leases: list[tuple[str, datetime]]) -> int:
+    """Renew the lease of each ``(reply id, lease until)`` still streaming; how many it
+    renewed."""
+    if not leases:
+        return 0
+    return db.session.connection().execute(
+        _renew_lease(), [{"reply": reply, "lease": lease} for reply, lease in leases]).rowcount
+
+
+def counts_each_row() -> bool:
+    """The database driver's rowcount of an ``executemany`` is the sum over its rows."""
+    return db.session.get_bind().dialect.supports_sane_multi_rowcount
 
 
 def statuses(message_ids: list[str]) -> dict[str, str]:
@@ -89,23 +94,56 @@ def progress(message_id: str) -> Progress | None:
     return Progress(*row) if row is not None else None
 
 
-def finish(message_id: str, conversation_id: str, now: datetime, **values) -> bool:
-    """Store how a reply ended (``values``: status, content, error, tokens, latency); a stop
-    asked meanwhile wins over ``status``. Nothing when the reply is gone or was already
-    declared interrupted (its conversation has moved on)."""
-    status = values.pop("status")
-    result = db.session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.status.in_(LIVE))
-        .values(status=case((Message.status == MessageStatus.STOPPED, MessageStatus.STOPPED),
-                            else_=status),
-                lease_expires_at=None, **values)
-        .execution_options(**UNSYNCED))
-    if result.rowcount != 1:
-        return False
-    db.session.execute(update(Conversation).where(Conversation.id == conversation_id)
-                       .values(updated_at=now).execution_options(**UNSYNCED))
-    return True
+class Stored:
+    """A reply as :func:`finish` stored it: its columns as attributes, read off the UPDATE
+    itself (a reply carries no attachments: those are a user message's)."""
+
+    attachments = ()
+
+    def __init__(self, row) -> None:
+        self.__dict__.update(row)
+
+
+@lru_cache(maxsize=1)
+def _finish():
+    """Built once: a live reply's end (a stop asked meanwhile wins over the status given),
+    returning the row as stored."""
+    messages = Message.__table__
+    return (update(messages)
+            .where(messages.c.id == bindparam("reply"), messages.c.status.in_(LIVE))
+            .values(status=case((messages.c.status == MessageStatus.STOPPED,
+                                 MessageStatus.STOPPED), else_=bindparam("end_status")),
+                    lease_expires_at=None, content=bindparam("content"),
+                    thinking=bindparam("thinking"), error=bindparam("error"),
+                    input_tokens=bindparam("input_tokens"),
+                    output_tokens=bindparam("output_tokens"),
+                    latency_ms=bindparam("latency_ms"))
+            .returning(*messages.c))
+
+
+@lru_cache(maxsize=1)
+def _touch_conversation():
+    conversations = Conversation.__table__
+    return (update(conversations).where(conversations.c.id == bindparam("conversation"))
+            .values(updated_at=bindparam("now")))
+
+
+def finish(message_id: str, conversation_id: str, now: datetime, *, status: str, content: str,
+           thinking: str, error: str | None, input_tokens: int, output_tokens: int,
+           latency_ms: int) -> Stored | None:
+    """Store how a reply ended; a stop asked meanwhile wins over ``status``. The reply as
+    stored, or None when it is gone or was already declared interrupted (its conversation
+    has moved on). Core statements on the session's connection: the writer's session holds
+    no ORM object of the reply to keep in step."""
+    connection = db.session.connection()
+    row = connection.execute(_finish(), {
+        "reply": message_id, "end_status": status, "content": content, "thinking": thinking,
+        "error": error, "input_tokens": input_tokens, "output_tokens": output_tokens,
+        "latency_ms": latency_ms}).mappings().first()
+    if row is None:
+        return None
+    connection.execute(_touch_conversation(), {"conversation": conversation_id, "now": now})
+    return Stored(row)
 
 
 def reopen(message_id: str) -> bool:

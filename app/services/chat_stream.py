@@ -299,7 +299,8 @@ def _store(job: Job, live: reply_hub.LiveReply, outcome: Outcome, started: float
             output_tokens=spent.output_tokens,
             latency_ms=int((time.monotonic() - started) * 1000))
         db.session.commit()
-        if stored:
+        if stored is not None:
+            live.stored = stored  # its followers here render ``done`` from it, with no read
             chat_titles.reply_stored(job.message_id)  # a first reply: its conversation's title
     except Exception:
         db.session.rollback()

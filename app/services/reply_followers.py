@@ -69,8 +69,11 @@ def follow(message_id: str, render: Callable[[Message], str],
         yield from _here(live, sent, event)
     else:
         yield from _elsewhere(message_id, sent, event, timeout)
-    db.session.commit()  # a fresh snapshot of the stored reply
-    yield sse("done", render(db.session.get(Message, message_id, populate_existing=True)))
+    stored = live.stored if live is not None else None  # as its writer here stored it
+    if stored is None:
+        db.session.commit()  # a fresh snapshot of the stored reply
+        stored = db.session.get(Message, message_id, populate_existing=True)
+    yield sse("done", render(stored))
 
 
 def _newer(sent: Position, kind: str, start: int, piece: str, event) -> Iterator[str]:

@@ -40,6 +40,7 @@ class LiveReply:
         self.message_id = message_id
         self.app = app
         self.cancel: str | None = None  # the status a Stop or a shutdown asked for
+        self.stored = None  # the reply as its writer stored it at the end (replies.Stored)
         self._parts: dict[str, list[str]] = {TEXT: [prefix] if prefix else [], THINKING: []}
         self._lengths = {TEXT: len(prefix), THINKING: 0}
         self._listeners: set[queue.SimpleQueue] = set()

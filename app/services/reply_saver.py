@@ -3,8 +3,9 @@
 Each reply's writer (services/chat_stream.py) hands :func:`save` its text and thinking so far,
 or only its lease to renew, at most once a tick (one UPDATE per reply per second, never one
 per token). The writer that finds no save under way writes them all, the others' included:
-the UPDATEs as one ``executemany``, one SELECT of those replies' statuses, one commit; what is
-handed in meanwhile it writes next, before it goes back to its own reply. A burst of a thousand
+the UPDATEs as one ``executemany`` and one commit (and a SELECT of those replies' statuses
+when some UPDATE found its reply no longer streaming); what is handed in meanwhile it writes
+next, before it goes back to its own reply. A burst of a thousand
 replies then commits a few times a second, not a thousand.
 
 A reply found no longer streaming (stopped from another process, declared interrupted after
@@ -78,14 +79,17 @@ def _write(batch: dict[str, Save]) -> None:
     leases = [(message_id, s.lease_until) for message_id, s in batch.items()
               if s.content is None]
     try:
-        repo.save_texts(texts)
-        repo.renew_leases(leases)
-        statuses = repo.statuses(list(batch))
+        written = repo.save_texts(texts) + repo.renew_leases(leases)
+        # Every reply still streaming (each UPDATE found its row): no status to read.
+        statuses = None if written == len(batch) and repo.counts_each_row() \
+            else repo.statuses(list(batch))
         db.session.commit()
     except Exception:
         db.session.rollback()
         log.exception("could not save %d replies' text (each is saved again next tick)",
                       len(batch))
+        return
+    if statuses is None:
         return
     for message_id, saved in batch.items():
         status = statuses.get(message_id)
