@@ -66,3 +66,25 @@ def test_an_ended_stream_is_freed_at_once_not_held_by_the_pinger_until_its_next_
         del paced
     gc.collect()
     assert reader() is None
+
+
+def test_a_follower_of_a_silent_reply_pings_its_client_with_no_timer_of_its_own(
+        app, monkeypatch):
+    from app.services import reply_followers, reply_hub
+
+    monkeypatch.setattr(reply_followers, "PING_SECONDS", 0.1)
+    got: list[str] = []
+    with app.app_context():
+        live = reply_hub.open_reply("silent-reply")
+        events = reply_followers.follow("silent-reply", lambda _: "stored", str,
+                                        reply_followers.position(), 5, live)
+        started = time.monotonic()
+        got.append(next(events))  # nothing written: the pinger's ping
+        waited = time.monotonic() - started
+        live.append("hello")
+        got.append(next(events))
+        reply_hub.close_reply(live)
+        got += list(events)
+    assert got[0] == ": ping\n\n" and 0.05 <= waited < 2
+    assert got[1] == "id: 5\nevent: delta\ndata: hello\n\n"
+    assert got[-1] == "event: done\ndata: stored\n\n" and ": ping\n\n" not in got[2:-1]

@@ -78,6 +78,8 @@ class Paced:
 class _Reader:
     """Iterates the deltas on its own thread, in its own app context; alone closes them."""
 
+    ping_item = (_PING, None)  # what the pinger puts in ``events``
+
     def __init__(self, deltas: Iterator, app, interval: float):
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self.interval = interval
@@ -110,7 +112,8 @@ class _Reader:
 
 
 class _Pinger:
-    """Puts :data:`PING` in the queue of each watched stream silent for its interval."""
+    """Puts a ping in the queue of each watched stream (a :class:`_Reader`, a :class:`Watch`)
+    silent for its interval."""
 
     def __init__(self) -> None:
         self._readers: set[_Reader] = set()
@@ -142,7 +145,7 @@ class _Pinger:
             for reader in readers:
                 if now - reader.last >= reader.interval:
                     reader.last = now
-                    reader.events.put((_PING, None))
+                    reader.events.put(reader.ping_item)
             # a ping goes out between one and one and a quarter intervals into a silence
             self._tick = min(r.interval for r in readers) / 4
             del readers, reader  # a stream that ends meanwhile is freed at once, not held here
@@ -151,6 +154,27 @@ class _Pinger:
 
 
 _pinger = ProcessLocal(_Pinger)  # this process's pinger
+
+
+class Watch:
+    """Has this process's pinger put :data:`PING` in ``events`` (a queue someone waits on)
+    after each ``interval`` without a :meth:`touch`: the waiter needs no timer of its own.
+    :meth:`close` when done."""
+
+    ping_item = PING
+
+    def __init__(self, events: queue.SimpleQueue, interval: float = PING_SECONDS):
+        self.events = events
+        self.interval = interval
+        self.last = time.monotonic()
+        _pinger().watch(self)
+
+    def touch(self) -> None:
+        """Something else came: the silence starts again."""
+        self.last = time.monotonic()
+
+    def close(self) -> None:
+        _pinger().forget(self)
 
 
 def spawn(target) -> None:

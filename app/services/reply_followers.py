@@ -9,7 +9,6 @@ page already shows, or a ``Last-Event-ID``) and sends each thing once, in order.
 
 from __future__ import annotations
 
-import queue
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from app.extensions import db
 from app.models import Message, MessageStatus
 from app.repositories import replies as replies_repo
-from app.services import reply_hub, reply_leases
+from app.services import keepalive, reply_hub, reply_leases
 from app.services.reply_hub import TEXT, THINKING
 
 PING_SECONDS = 15.0
@@ -84,21 +83,24 @@ def _newer(sent: Position, kind: str, start: int, piece: str, event) -> Iterator
 
 
 def _here(live: reply_hub.LiveReply, sent: Position, event) -> Iterator[str]:
-    """This process writes the reply: its pieces straight from the writer."""
+    """This process writes the reply: its pieces straight from the writer (and a ping from
+    the process's pinger after each ``PING_SECONDS`` without one)."""
     so_far, pieces = live.subscribe()
+    watch = keepalive.Watch(pieces, PING_SECONDS)
     try:
         for kind in (THINKING, TEXT):
             yield from _newer(sent, kind, 0, so_far[kind], event)
         while True:
-            try:
-                piece = pieces.get(timeout=PING_SECONDS)
-            except queue.Empty:
-                yield ": ping\n\n"
+            piece = pieces.get()
+            if piece is keepalive.PING:
+                yield keepalive.PING_EVENT
                 continue
             if piece is reply_hub.END:
                 return
+            watch.touch()
             yield from _newer(sent, *piece, event)
     finally:
+        watch.close()
         live.unsubscribe(pieces)
 
 
