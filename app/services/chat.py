@@ -312,9 +312,16 @@ def _send(user, conversation: Conversation, text: str, attachment_ids: list[str]
         raise ChatError("Pick the reply to continue from first (Use this reply).")
     leaf = tree.leaf(conversation.current_leaf_id)
     seq = max((row.seq for row in tree.rows), default=0) + 1
-    message = _user_message(conversation, text, parent_id=leaf.id if leaf else None, seq=seq)
+    claimed = lease_until is not None
+    message = _user_message(conversation, text, parent_id=leaf.id if leaf else None, seq=seq,
+                            add=not claimed)
+    placeholder = _placeholder(conversation, message.id, seq=seq + 1, lease_until=lease_until,
+                               add=not claimed)
+    if claimed:  # the hot path (a streamed REST send): plain statements, no unit of work
+        repo.insert_messages([message, placeholder])
     _attach(conversation, message, files)
-    placeholder = _placeholder(conversation, message.id, seq=seq + 1, lease_until=lease_until)
+    if claimed:
+        repo.store_changes(conversation)
     _commit_sent(lease_until)  # the user's words are safe before the vendor is called
     return message, placeholder, files
 
@@ -344,7 +351,7 @@ def _files_for(user: User, models: list[str], attachment_ids: list[str] | None) 
 
 
 def _attach(conversation: Conversation, message: Message, files: list) -> None:
-    if files:
+    if files and message in db.session:
         db.session.flush()  # the message row first: its links refer to it
     attachment_files.attach(message.id, files)
     set_committed_value(message, "attachments", list(files))  # known: no query to read them
@@ -447,28 +454,37 @@ def edit_message(conversation: Conversation, message_id: str, text: str, *,
 
 
 def _user_message(conversation: Conversation, text: str, parent_id: str | None,
-                  seq: int | None = None) -> Message:
+                  seq: int | None = None, *, add: bool = True) -> Message:
+    """The user's message, every column set (``add``: to the session; else the caller
+    inserts it: ``repo.insert_messages``)."""
     message = Message(id=public_id(), conversation_id=conversation.id,
                       seq=seq or repo.next_seq(conversation.id), parent_id=parent_id,
-                      role="user", content=text, thinking="", created_at=datetime.now(UTC))
-    repo.add(message)
+                      role="user", content=text, thinking="", status=MessageStatus.COMPLETE,
+                      model=None, error=None, input_tokens=0, output_tokens=0,
+                      latency_ms=None, lease_expires_at=None, created_at=datetime.now(UTC))
+    if add:
+        repo.add(message)
     if conversation.title == NEW_TITLE:
         conversation.title = _title_from(text)
     return message
 
 
 def _placeholder(conversation: Conversation, parent_id: str, model: str | None = None, *,
-                 seq: int | None = None, lease_until: datetime | None = None) -> Message:
+                 seq: int | None = None, lease_until: datetime | None = None,
+                 add: bool = True) -> Message:
     """A pending reply at the end of the branch (``streaming`` under a lease ending at
-    ``lease_until``, when given: claimed by the request that will write it)."""
+    ``lease_until``, when given: claimed by the request that will write it); ``add`` as
+    :func:`_user_message` takes it."""
     now = datetime.now(UTC)
     placeholder = Message(
         id=public_id(), conversation_id=conversation.id,
         seq=seq or repo.next_seq(conversation.id), parent_id=parent_id, role="assistant",
         model=model or conversation.model, content="", thinking="",
         status=MessageStatus.STREAMING if lease_until else MessageStatus.PENDING,
+        error=None, input_tokens=0, output_tokens=0, latency_ms=None,
         lease_expires_at=lease_until, created_at=now)
-    repo.add(placeholder)
+    if add:
+        repo.add(placeholder)
     set_committed_value(placeholder, "attachments", [])  # a reply carries none
     conversation.current_leaf_id = placeholder.id
     conversation.updated_at = now
