@@ -217,6 +217,7 @@ class Config:
         self.PARLOR_MAX_LOOP_LAG_MS = float(_env("PARLOR_MAX_LOOP_LAG_MS", "2000"))
         # Requests a worker starts at once, first come first served (app/admission.py); 0: all.
         self.PARLOR_START_CONCURRENCY = int(_env("PARLOR_START_CONCURRENCY", "8"))
+        self.PARLOR_STARTS_FIRST_SECONDS = float(_env("PARLOR_STARTS_FIRST_SECONDS", "2"))
         # /metrics: this bearer token (for the scraper) or a signed-in admin; unset: admins only.
         self.PARLOR_METRICS_TOKEN = _env("PARLOR_METRICS_TOKEN")
         # Set for gunicorn's workers by gunicorn.conf.py: where they share their metrics.

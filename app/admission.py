@@ -17,7 +17,8 @@ routes, and static files, are always served. Each refusal counts in ``parlor_she
 
 An admitted request then waits its turn at the worker's *start gate* (:class:`StartGate`):
 at most ``PARLOR_START_CONCURRENCY`` requests start at once, in arrival order, so a burst is
-served first come, first served instead of all at once (see there).
+served first come, first served instead of all at once (see there); and while requests wait
+there, streams already under way hold their next pieces a while (:func:`starts_first`).
 """
 
 from __future__ import annotations
@@ -113,9 +114,13 @@ class StartGate:
     STUCK_SECONDS = 0.5
     READ_FIRST = 1024 * 1024
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, defer_seconds: float = 0.0) -> None:
         self.size = size  # 0: no gate
+        self.defer_seconds = defer_seconds  # how long a stream may wait for others' starts
         self._slots = None  # made on first use: in the worker, after gevent is set up
+        self._clear = None  # set while nobody waits for a turn
+        self._waiting = 0
+        self._count = threading.Lock()  # a gevent lock in a worker
         self._moved = time.monotonic()
 
     def enter(self, environ: dict) -> Callable[[], None]:
@@ -123,9 +128,18 @@ class StartGate:
         if not self.size or not _read_first(environ):
             return _nothing
         slots = self._semaphore()
-        while not slots.acquire(timeout=self.STUCK_SECONDS):
-            if time.monotonic() - self._moved >= self.STUCK_SECONDS:
-                return _nothing  # nobody got through for a while: do not wait on them
+        with self._count:
+            self._waiting += 1
+            self._clear.clear()
+        try:
+            while not slots.acquire(timeout=self.STUCK_SECONDS):
+                if time.monotonic() - self._moved >= self.STUCK_SECONDS:
+                    return _nothing  # nobody got through for a while: do not wait on them
+        finally:
+            with self._count:
+                self._waiting -= 1
+                if not self._waiting:
+                    self._clear.set()
         ended = False
 
         def leave() -> None:
@@ -137,18 +151,48 @@ class StartGate:
 
         return leave
 
+    def wait_for_starts(self, most: float) -> float:
+        """Wait while requests wait for their start, ``most`` seconds at most; how long it
+        waited. A stream already under way calls it between two pieces (see
+        :func:`starts_first`)."""
+        if not self._waiting:
+            return 0.0
+        began = time.monotonic()
+        self._clear.wait(most)
+        return time.monotonic() - began
+
     def _semaphore(self):
         if self._slots is None:
             if _gevent_patched():
+                from gevent.event import Event
                 from gevent.lock import Semaphore  # first come, first served
-                self._slots = Semaphore(self.size)
+                self._slots, self._clear = Semaphore(self.size), Event()
             else:
-                self._slots = threading.Semaphore(self.size)
+                self._slots, self._clear = threading.Semaphore(self.size), threading.Event()
+            self._clear.set()
         return self._slots
 
 
 def _nothing() -> None:
     return None
+
+
+def starts_first(app: Flask) -> Callable[[float], float] | None:
+    """What a stream under way calls between two pieces to let the requests waiting for
+    their start go first (:meth:`StartGate.wait_for_starts`), and the most it may wait in
+    all (``PARLOR_STARTS_FIRST_SECONDS``); None when nothing is to wait for (no gate, or 0).
+
+    A worker handed a burst does two kinds of work: starting requests (CPU until each calls
+    its vendor) and relaying the streams already started. Done side by side, every start
+    waits behind the relays of all the streams before it, and the burst's median first token
+    comes late. Starts first, a stream that has sent its first piece holds its next ones
+    (they wait in the socket) while others wait for their start, a bounded time: under a
+    burst its text pauses, then catches up; a worker with no queue never pauses."""
+    admission = app.extensions.get(EXTENSION)
+    gate = admission.gate if admission is not None else None
+    if gate is None or not gate.size or gate.defer_seconds <= 0:
+        return None
+    return gate.wait_for_starts
 
 
 def _read_first(environ: dict) -> bool:
@@ -195,12 +239,13 @@ def _gevent_patched() -> bool:
 class Admission:
     """One worker's count of the requests it holds, its loop lag and its limits."""
 
-    def __init__(self, max_requests: int, max_lag_ms: float, starts: int = 0) -> None:
+    def __init__(self, max_requests: int, max_lag_ms: float, starts: int = 0,
+                 defer_seconds: float = 0.0) -> None:
         self.max_requests = max_requests  # 0: no limit
         self.max_lag = max_lag_ms / 1000  # seconds; 0: no limit
         self.held = 0
         self.lag = LoopLag()
-        self.gate = StartGate(starts)
+        self.gate = StartGate(starts, defer_seconds)
         self._lock = threading.Lock()  # a gevent lock in a worker; threads in development
 
     def refusal(self) -> str | None:
@@ -248,7 +293,8 @@ def init_app(app: Flask) -> None:
     after the log and metrics hooks, which should see a shed request, and before the rest)."""
     admission = Admission(app.config["PARLOR_MAX_CONCURRENT_REQUESTS"],
                           app.config["PARLOR_MAX_LOOP_LAG_MS"],
-                          app.config["PARLOR_START_CONCURRENCY"])
+                          app.config["PARLOR_START_CONCURRENCY"],
+                          app.config["PARLOR_STARTS_FIRST_SECONDS"])
     app.extensions[EXTENSION] = admission
     app.wsgi_app = admission.wsgi(app.wsgi_app)
     app.before_request(_admit)

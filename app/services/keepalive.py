@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from flask import current_app
 from gevent import monkey, spawn_raw
 
+from app import admission
 from app.process_local import ProcessLocal
 
 PING = object()  # yielded by Paced instead of a delta: send a keep-alive comment
@@ -93,12 +94,18 @@ class _Reader:
     def _run(self) -> None:
         with self._app.app_context():  # the usage ledger is written from here
             put, clock = self.events.put, time.monotonic
+            defer = admission.starts_first(self._app)
+            deferrable = None  # seconds it may still wait for others' starts, once armed
             try:
                 for delta in self._deltas:
                     if self._stopped:
                         break
                     self.last = clock()
                     put((_DELTA, delta))
+                    if deferrable is None and defer is not None and _shows(delta):
+                        deferrable = self._app.config["PARLOR_STARTS_FIRST_SECONDS"]
+                    if deferrable:  # its first piece is out: requests to start go first
+                        deferrable = max(0.0, deferrable - defer(deferrable))
             except Exception as exc:  # re-raised on the response's side
                 put((_ERROR, exc))
             finally:
@@ -109,6 +116,12 @@ class _Reader:
 
     def stop(self) -> None:
         self._stopped = True
+
+
+def _shows(delta) -> bool:
+    """A delta its client shows: the stream's first token once sent."""
+    return bool(getattr(delta, "text", "") or getattr(delta, "thinking", "")
+                or getattr(delta, "tool_call", None))
 
 
 class _Pinger:
