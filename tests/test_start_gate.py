@@ -124,3 +124,82 @@ def test_a_request_waiting_on_its_vendor_holds_no_turn(make_app, vendor_env, fak
     # The only turn was the slow request's until it called its vendor: had it kept it while
     # the vendor waited, /v1/models would have waited for the completion to end.
     assert finished == ["models", "slow completion"]
+
+
+# -- starts first: a stream under way holds its next pieces while requests wait to start --
+
+
+def test_waiting_for_starts_returns_at_once_when_none_wait_and_when_the_last_one_enters(
+        monkeypatch):
+    monkeypatch.setattr(StartGate, "STUCK_SECONDS", 60.0)
+    gate = StartGate(1, defer_seconds=5)
+    assert gate.wait_for_starts(5) == 0.0  # nobody waits (no gate made yet)
+    first = gate.enter({})
+    assert gate.wait_for_starts(5) < 0.5  # the gate is full, but nobody waits for it
+    thread, entered = _waiting_enter(gate)
+    threading.Timer(0.3, first).start()  # its turn comes in 0.3 s
+    waited = gate.wait_for_starts(5)
+    thread.join(5)
+    assert entered and 0.2 <= waited < 3
+    stuck, _ = _waiting_enter(gate)  # waits behind a turn that does not end
+    stuck.join(0.1)
+    assert 0.15 <= gate.wait_for_starts(0.2) < 1  # "most" bounds the wait
+
+
+def _held_gate(app, monkeypatch) -> tuple[StartGate, list]:
+    """The app's gate, its one turn taken and a request waiting for it (for as long as the
+    test runs); the functions that end those turns."""
+    monkeypatch.setattr(StartGate, "STUCK_SECONDS", 60.0)
+    gate = app.extensions[admission.EXTENSION].gate
+    held = [gate.enter({})]
+    thread, entered = _waiting_enter(gate)
+    thread.join(0.2)
+    assert thread.is_alive()
+    return gate, held + [lambda: entered and entered[0]()]
+
+
+def _arrivals(app, deltas) -> list[tuple[object, float]]:
+    """Each item of a paced stream of ``deltas`` with the seconds since the stream began."""
+    import time
+
+    from app.services import keepalive
+
+    with app.app_context():
+        paced, began, out = keepalive.Paced((d for d in deltas), 30), time.monotonic(), []
+        try:
+            for item in paced:
+                out.append((item, time.monotonic() - began))
+        finally:
+            paced.close()
+    return out
+
+
+def test_after_its_first_token_a_stream_lets_waiting_starts_go_first_for_a_bounded_time(
+        make_app, monkeypatch):
+    from app.vendors import Delta
+
+    app = make_app(PARLOR_START_CONCURRENCY="1", PARLOR_STARTS_FIRST_SECONDS="0.6")
+    _gate, turns = _held_gate(app, monkeypatch)
+    try:
+        got = _arrivals(app, [Delta(), Delta(text="a"), Delta(text="b"), Delta(text="c")])
+    finally:
+        for end in turns:
+            end()
+    times = {delta.text: at for delta, at in got}
+    assert times[""] < 0.3 and times["a"] < 0.3  # nothing held before the first token
+    assert 0.5 <= times["b"] < 2  # then held while a request waits, at most 0.6 s in all
+    assert times["c"] - times["b"] < 0.3  # the stream's allowance is spent: it flows
+
+
+def test_a_stream_flows_when_no_request_waits_or_when_starts_first_is_off(make_app, monkeypatch):
+    from app.vendors import Delta
+
+    deltas = [Delta(text=t) for t in "abcd"]
+    assert _arrivals(make_app(), deltas)[-1][1] < 0.3  # a gate nobody waits for
+    app = make_app(PARLOR_START_CONCURRENCY="1", PARLOR_STARTS_FIRST_SECONDS="0")
+    _gate, turns = _held_gate(app, monkeypatch)
+    try:
+        assert _arrivals(app, deltas)[-1][1] < 0.3
+    finally:
+        for end in turns:
+            end()
