@@ -8,6 +8,11 @@ every stream silent for ``PING_SECONDS`` (the response's wait then needs no time
 which cost a relayed chunk as much as the queue). The failed write of a ping ends the
 response, and the reader then closes the upstream (at once if it is between chunks, else as
 soon as the vendor's pending read returns). Per chunk this costs one queue put and get.
+
+The reader is also where a stream lets others start first (``admission.starts_first``): once
+its first token is out, it waits between two pieces while requests wait at the worker's start
+gate, ``PARLOR_STARTS_FIRST_SECONDS`` at most in all. Anything else with a queue to wake
+(a reply's follower: services/reply_followers.py) can have the pinger ping it (:class:`Watch`).
 """
 
 from __future__ import annotations
