@@ -177,10 +177,11 @@ def _nothing() -> None:
     return None
 
 
-def starts_first(app: Flask) -> Callable[[float], float] | None:
-    """What a stream under way calls between two pieces to let the requests waiting for
-    their start go first (:meth:`StartGate.wait_for_starts`), and the most it may wait in
-    all (``PARLOR_STARTS_FIRST_SECONDS``); None when nothing is to wait for (no gate, or 0).
+def starts_first(app: Flask) -> StartGate | None:
+    """The gate a stream under way lets go first, between two pieces: it waits while
+    requests wait for their start (:meth:`StartGate.wait_for_starts`), ``defer_seconds``
+    (``PARLOR_STARTS_FIRST_SECONDS``) at most in all; None when nothing is to wait for (no
+    gate, or 0).
 
     A worker handed a burst does two kinds of work: starting requests (CPU until each calls
     its vendor) and relaying the streams already started. Done side by side, every start
@@ -192,7 +193,7 @@ def starts_first(app: Flask) -> Callable[[float], float] | None:
     gate = admission.gate if admission is not None else None
     if gate is None or not gate.size or gate.defer_seconds <= 0:
         return None
-    return gate.wait_for_starts
+    return gate
 
 
 def _read_first(environ: dict) -> bool:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import column, func, insert, inspect, literal_column, or_, select, table, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import column, func, insert, literal_column, or_, select, table, update
 
 from app.extensions import db
 from app.models import Conversation, Message, MessageStatus
@@ -214,24 +213,6 @@ def insert_messages(messages: list[Message]) -> None:
     db.session.connection().execute(insert(Message.__table__), [
         {column.key: getattr(message, column.key) for column in columns}
         for message in messages])
-
-
-def store_changes(conversation: Conversation) -> None:
-    """UPDATE the conversation's changed columns as one plain statement, and mark them
-    stored: the commit's flush then has nothing of it to write."""
-    state = inspect(conversation)
-    changed = {attr.key: attr.value for attr in state.attrs
-               if attr.key in _CONVERSATION_COLUMNS and attr.history.has_changes()}
-    if not changed:
-        return
-    db.session.connection().execute(
-        update(Conversation.__table__).where(Conversation.__table__.c.id == conversation.id)
-        .values(**changed))
-    for key, value in changed.items():
-        set_committed_value(conversation, key, value)
-
-
-_CONVERSATION_COLUMNS = frozenset(c.key for c in Conversation.__table__.columns)
 
 
 def delete(conversation: Conversation) -> None:

@@ -317,11 +317,9 @@ def _send(user, conversation: Conversation, text: str, attachment_ids: list[str]
                             add=not claimed)
     placeholder = _placeholder(conversation, message.id, seq=seq + 1, lease_until=lease_until,
                                add=not claimed)
-    if claimed:  # the hot path (a streamed REST send): plain statements, no unit of work
+    if claimed:  # the hot path (a REST send): one plain INSERT, no unit of work for them
         repo.insert_messages([message, placeholder])
     _attach(conversation, message, files)
-    if claimed:
-        repo.store_changes(conversation)
     _commit_sent(lease_until)  # the user's words are safe before the vendor is called
     return message, placeholder, files
 

@@ -99,7 +99,7 @@ class _Reader:
     def _run(self) -> None:
         with self._app.app_context():  # the usage ledger is written from here
             put, clock = self.events.put, time.monotonic
-            defer = admission.starts_first(self._app)
+            gate = admission.starts_first(self._app)
             deferrable = None  # seconds it may still wait for others' starts, once armed
             try:
                 for delta in self._deltas:
@@ -107,10 +107,10 @@ class _Reader:
                         break
                     self.last = clock()
                     put((_DELTA, delta))
-                    if deferrable is None and defer is not None and _shows(delta):
-                        deferrable = self._app.config["PARLOR_STARTS_FIRST_SECONDS"]
+                    if deferrable is None and gate is not None and _shows(delta):
+                        deferrable = gate.defer_seconds
                     if deferrable:  # its first piece is out: requests to start go first
-                        deferrable = max(0.0, deferrable - defer(deferrable))
+                        deferrable = max(0.0, deferrable - gate.wait_for_starts(deferrable))
             except Exception as exc:  # re-raised on the response's side
                 put((_ERROR, exc))
             finally:
